@@ -1,0 +1,34 @@
+import doctest
+
+import keras
+import pytest
+
+import keras_attention
+from keras_attention.layers import attention
+from keras_attention.layers import attention_weight
+from keras_attention.layers import time_attention
+from keras_attention.layers import weight_sum
+
+
+def test_every_public_name_imports_and_is_registered():
+    assert sorted(keras_attention.__all__) == [
+        "Attention", "AttentionWeight", "TimeAttention", "WeightSum",
+    ]
+    for name in keras_attention.__all__:
+        layer_class = getattr(keras_attention, name)
+        assert keras.saving.get_registered_name(layer_class) == f"keras_attention>{name}"
+        assert keras.saving.get_registered_object(f"keras_attention>{name}") is layer_class
+
+
+@pytest.mark.parametrize(
+    "module", [attention, attention_weight, time_attention, weight_sum],
+    ids=lambda module: module.__name__,
+)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(
+        module,
+        extraglobs={"keras": keras, **{n: getattr(keras_attention, n) for n in keras_attention.__all__}},
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -1,0 +1,70 @@
+"""Runs the test suite once per Keras backend and prints one total.
+
+Keras picks its backend when it is first imported, so each backend gets its
+own pytest process. Tests marked `tensorflow_only` are skipped on JAX and
+PyTorch. Extra arguments go to pytest, e.g. `-k masking` or `-x`; set
+`BACKENDS=jax,torch` to run only some backends.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def run(backend, pytest_args, report_dir):
+    report = Path(report_dir) / f"{backend}.xml"
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    command = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+        f"--junitxml={report}", *pytest_args,
+    ]
+    print(f"\n===== KERAS_BACKEND={backend}: {' '.join(command[1:])}", flush=True)
+    start = time.monotonic()
+    exit_code = subprocess.call(command, cwd=ROOT, env=env)
+    seconds = time.monotonic() - start
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    if report.exists():
+        suite = ElementTree.parse(report).getroot()
+        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        total = int(suite.get("tests"))
+        counts["failed"] = int(suite.get("failures")) + int(suite.get("errors"))
+        counts["skipped"] = int(suite.get("skipped"))
+        counts["passed"] = total - counts["failed"] - counts["skipped"]
+    elif exit_code != 0:
+        counts["failed"] = 1  # pytest could not even start
+    # Exit code 5 means no test was collected: a broken selection, not a pass.
+    if exit_code not in (0, 1) and counts["failed"] == 0:
+        counts["failed"] = 1
+    return counts, seconds
+
+
+def main(argv):
+    backends = os.environ.get("BACKENDS", ",".join(ALL_BACKENDS)).split(",")
+    unknown = sorted(set(backends) - set(ALL_BACKENDS))
+    if unknown:
+        sys.exit(f"BACKENDS: unknown backend(s) {unknown}; choose from {ALL_BACKENDS}")
+    pytest_args = argv or ["-q", "tests"]
+    results = {}
+    with tempfile.TemporaryDirectory() as report_dir:
+        for backend in backends:
+            results[backend] = run(backend, pytest_args, report_dir)
+    print("\nbackend      passed  failed  skipped  seconds")
+    for backend, (counts, seconds) in results.items():
+        print(
+            f"{backend:<12} {counts['passed']:>6}  {counts['failed']:>6}  "
+            f"{counts['skipped']:>7}  {seconds:>7.0f}"
+        )
+    totals = {k: sum(c[k] for c, _ in results.values()) for k in ("passed", "failed", "skipped")}
+    print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    return 1 if totals["failed"] or not totals["passed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
