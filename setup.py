@@ -1,0 +1,45 @@
+"""keras_attention: seq2seq attention layers for Keras 3."""
+
+from pathlib import Path
+
+from setuptools import find_packages
+from setuptools import setup
+
+ROOT = Path(__file__).parent
+
+setup(
+    name="keras-attention",
+    version="0.1.0",
+    description=(
+        "Seq2seq attention layers for Keras 3 (AttentionWeight, WeightSum, "
+        "Attention, TimeAttention), from 'Deep Learning from Scratch 2' ch. 8"
+    ),
+    long_description=(ROOT / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_attention", "keras_attention.*"]),
+    python_requires=">=3.10",
+    # tensorflow-text is built against one TensorFlow minor release.
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "tensorflow-text>=2.21,<2.22",
+        "keras>=3.15,<4",
+        "numpy>=1.26,<3",
+    ],
+    extras_require={
+        "examples": ["matplotlib>=3.8"],
+        # The layers are tested on the JAX and PyTorch backends too; torch is
+        # pinned to the CPU build this project's machines carry.
+        "test": [
+            "pytest>=8",
+            "matplotlib>=3.8",
+            "jax[cpu]>=0.10,<0.11",
+            "torch==2.13.0",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "License :: OSI Approved :: Apache Software License",
+    ],
+    license="Apache-2.0",
+)
