@@ -24,6 +24,7 @@ setup(
         "tensorflow-text>=2.21,<2.22",
         "keras>=3.15,<4",
         "numpy>=1.26,<3",
+        "matplotlib>=3.8",
     ],
     extras_require={
         "examples": ["matplotlib>=3.8"],
@@ -36,6 +37,7 @@ setup(
             "torch==2.13.0",
         ],
     },
+    entry_points={"console_scripts": ["keras-attention=keras_attention.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -1,0 +1,265 @@
+"""The `keras-attention` command: train, evaluate, translate, plot, demo.
+
+Bad arguments (a missing or empty file, an unknown option value) print one
+line, `keras-attention: error: ...`, and exit with status 2.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A user's mistake, reported in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise CommandError(message)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}")
+    return value
+
+
+def build_parser():
+    from keras_attention.layers.attention_weight import SCORES
+    from keras_attention.models.seq2seq import CELLS, KINDS
+    from keras_attention.training import DEFAULTS
+
+    parser = _Parser(prog="keras-attention", description="Seq2seq attention with Keras: train, evaluate, translate, plot.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model on a TSV file of source<TAB>target pairs")
+    train.add_argument("--data", required=True, help="UTF-8 TSV file, one source<TAB>target pair per line")
+    train.add_argument("--out", required=True, help="folder to write the model and vocabularies into")
+    train.add_argument("--epochs", type=_positive_int, default=2)
+    train.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"])
+    train.add_argument("--units", type=_positive_int, default=DEFAULTS["units"])
+    train.add_argument("--embedding-dim", type=_positive_int, default=DEFAULTS["embedding_dim"])
+    train.add_argument("--cell", choices=sorted(CELLS), default=DEFAULTS["cell"])
+    train.add_argument("--score", choices=SCORES, default=DEFAULTS["score"])
+    train.add_argument("--kind", choices=KINDS, default=DEFAULTS["kind"], help="attention (default), or the book's plain/peeky comparison models")
+    train.add_argument("--bidirectional", action="store_true", help="read the source both ways")
+    train.add_argument("--split", choices=("characters", "words"), default="characters", help="tokens: characters (default) or words")
+    train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
+    train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
+    train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on (default 0.02)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resume", action="store_true", help="continue training the model already in --out")
+
+    evaluate = commands.add_parser("evaluate", help="exact match and token accuracy on a TSV file")
+    evaluate.add_argument("--model", required=True, help="folder written by train")
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
+
+    translate = commands.add_parser("translate", help="translate texts (arguments, or standard input one per line)")
+    translate.add_argument("--model", required=True)
+    translate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
+    translate.add_argument("texts", nargs="*")
+
+    plot = commands.add_parser("plot", help="write the attention heatmap of one translation as PNG")
+    plot.add_argument("--model", required=True)
+    plot.add_argument("--png", required=True)
+    plot.add_argument("text")
+
+    demo = commands.add_parser("demo", help="the date-format task end to end: data, training, evaluation, translation, heatmap")
+    demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
+    demo.add_argument("--epochs", type=_positive_int, default=2)
+    demo.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _read_pairs(path):
+    from keras_attention.data.tsv import TsvError, read_pairs
+
+    try:
+        pairs, blank_lines = read_pairs(path)
+    except TsvError as error:
+        raise CommandError(str(error)) from None
+    if blank_lines:
+        print(f"{path}: skipped {blank_lines} blank line(s)")
+    return pairs
+
+
+def _load_translator(directory):
+    from keras_attention.translator import Translator
+
+    try:
+        return Translator.load(directory)
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from None
+
+
+def command_train(args):
+    import keras
+
+    from keras_attention import training
+    from keras_attention.translator import Translator
+
+    pairs = _read_pairs(args.data)
+    keras.utils.set_random_seed(args.seed)
+    held_out = int(round(len(pairs) * args.validation_split))
+    if held_out and len(pairs) - held_out < 1:
+        raise CommandError(f"--validation-split {args.validation_split} leaves no pairs to train on")
+    import random
+
+    shuffled = list(pairs)
+    random.Random(args.seed).shuffle(shuffled)
+    validation, train = shuffled[:held_out], shuffled[held_out:]
+    if args.resume:
+        translator = _load_translator(args.out)
+        print(f"resuming the model in {args.out}")
+    else:
+        translator = training.build_translator(
+            train, kind=args.kind, cell=args.cell, score=args.score, units=args.units,
+            embedding_dim=args.embedding_dim, bidirectional=args.bidirectional,
+            split=args.split, lowercase=args.lowercase,
+        )
+    print(
+        f"training a {translator.model.kind} seq2seq ({translator.model.cell}, "
+        f"{translator.model.count_params():,} parameters) on {len(train)} pairs, "
+        f"{len(validation)} held out"
+    )
+    callbacks = [training.DecodedExactMatch(translator, validation)] if validation else []
+    training.fit(
+        translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+        callbacks=callbacks, learning_rate=args.learning_rate,
+    )
+    translator.save(args.out)
+    print(f"model and vocabularies written to {args.out}")
+    return translator
+
+
+def command_evaluate(args):
+    from keras_attention import training
+
+    translator = _load_translator(args.model)
+    pairs = _read_pairs(args.data)
+    result = training.evaluate(translator, pairs, beam_width=args.beam)
+    decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
+    print(f"{len(pairs)} pairs, {decoder}, {result['seconds']:.1f} s")
+    print(f"exact match: {100 * result['exact_match']:.2f}%")
+    print(f"token accuracy: {100 * result['token_accuracy']:.2f}%")
+    return result
+
+
+def command_translate(args):
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    if not texts:
+        raise CommandError("no texts to translate: give them as arguments or on standard input")
+    translator = _load_translator(args.model)
+    for translation in translator.translate(texts, beam_width=args.beam)["translation"]:
+        print(translation)
+
+
+def write_heatmap(translator, text, png):
+    from keras_attention.plotting import plot_attention
+
+    result = translator.translate([text])
+    source_tokens = translator.source_tokens(text)
+    output_tokens = translator.target_tokens(result["token_ids"][0])
+    if not source_tokens:
+        raise CommandError("nothing to plot: the text has no tokens")
+    plot_attention(
+        result["attention_weights"][0], source_tokens, output_tokens, png,
+        title=f"{text!r} → {result['translation'][0]!r}",
+    )
+    return result["translation"][0]
+
+
+def command_plot(args):
+    translator = _load_translator(args.model)
+    if Path(args.png).parent and not Path(args.png).parent.exists():
+        raise CommandError(f"--png: folder {Path(args.png).parent} does not exist")
+    translation = write_heatmap(translator, args.text, args.png)
+    print(f"{args.text} -> {translation}; heatmap written to {args.png}")
+
+
+def command_demo(args):
+    import time
+
+    import keras
+
+    from keras_attention import training
+    from keras_attention.data.generators import date_splits
+    from keras_attention.data.tsv import write_pairs
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    train, test = date_splits(seed=args.seed)
+    write_pairs(out / "dates_train.tsv", train)
+    write_pairs(out / "dates_test.tsv", test)
+    print(f"date task: {len(train)} train / {len(test)} test pairs written to {out}/dates_*.tsv")
+    keras.utils.set_random_seed(args.seed)
+    translator = training.build_translator(train)
+    print(
+        f"training an attention seq2seq ({translator.model.cell}, "
+        f"{translator.model.count_params():,} parameters) for {args.epochs} epochs"
+    )
+    callbacks = [training.DecodedExactMatch(translator, test, label="test")]
+    training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks)
+    translator.save(out / "model")
+    print(f"model written to {out / 'model'}")
+    examples = [source for source, _ in test[:6]] + ["tuesday, september 27, 1994"]
+    for source, translation in zip(examples, translator.translate(examples)["translation"]):
+        print(f"  {source:<30} -> {translation}")
+    png = out / "attention.png"
+    write_heatmap(translator, "tuesday, september 27, 1994", png)
+    print(f"attention heatmap written to {png}")
+    print(f"demo finished in {time.perf_counter() - started:.0f} s")
+
+
+COMMANDS = {
+    "train": command_train,
+    "evaluate": command_evaluate,
+    "translate": command_translate,
+    "plot": command_plot,
+    "demo": command_demo,
+}
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        COMMANDS[args.command](args)
+    except CommandError as error:
+        print(f"keras-attention: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

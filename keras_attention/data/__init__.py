@@ -1,0 +1,1 @@
+"""Data: built-in task generators, TSV pairs, tf.data pipelines."""

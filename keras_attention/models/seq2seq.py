@@ -1,0 +1,214 @@
+"""Seq2Seq: the functional encoder–decoder, with or without attention."""
+
+import keras
+from keras import ops
+
+from keras_attention.layers import TimeAttention
+from keras_attention.layers.attention_weight import validate_score_options
+
+KINDS = ("attention", "peeky", "plain")
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+@keras.saving.register_keras_serializable(package="keras_attention")
+class Seq2Seq(keras.Model):
+    """A functional encoder–decoder over token ids, trained with `model.fit`.
+
+    Encoder: `Embedding(mask_zero=True)` → LSTM/GRU (optionally
+    bidirectional) over the source, keeping every state. Decoder:
+    `Embedding(mask_zero=True)` → LSTM/GRU started from the encoder's final
+    state, then, by `kind`:
+
+    - `"attention"`: `TimeAttention(decoder_states, encoder_states)` →
+      concatenate(context, decoder states) → `Dense` over the vocabulary;
+    - `"peeky"` (the book's comparison model): the encoder's final hidden
+      state is concatenated to every decoder input and to the `Dense` input;
+    - `"plain"`: decoder states → `Dense`.
+
+    Inputs are `[source_ids, decoder_ids]`, int `(batch, src_len)` and
+    `(batch, dec_len)`, 0 for padding; the output is the next-token logits
+    `(batch, dec_len, target_vocabulary_size)`. `encode` and `decode` run
+    the two halves on their own, for decoding one step at a time.
+
+    Args:
+        source_vocabulary_size: int, number of source token ids.
+        target_vocabulary_size: int, number of target token ids.
+        kind: `"attention"`, `"peeky"` or `"plain"`. Defaults to
+            `"attention"`.
+        embedding_dim: int, embedding size. Defaults to `16`.
+        units: int, hidden size of the encoder and the decoder. Defaults to
+            `256`.
+        cell: `"lstm"` or `"gru"`. Defaults to `"lstm"`.
+        score: str, the `TimeAttention` score function (`kind="attention"`
+            only). Defaults to `"dot"`.
+        bidirectional: bool, whether the encoder reads both ways (each
+            direction gets `units // 2`, so `units` must be even). Defaults
+            to `False`.
+        **kwargs: standard model arguments (`name`, ...).
+
+    Example:
+
+    >>> model = Seq2Seq(20, 15, units=32)
+    >>> logits = model.predict([np.array([[5, 6, 7, 0]]), np.array([[2, 8, 9]])], verbose=0)
+    >>> logits.shape
+    (1, 3, 15)
+    """
+
+    def __init__(
+        self,
+        source_vocabulary_size,
+        target_vocabulary_size,
+        kind="attention",
+        embedding_dim=16,
+        units=256,
+        cell="lstm",
+        score="dot",
+        bidirectional=False,
+        unroll=False,
+        **kwargs,
+    ):
+        _validate(kind, cell, score, units, bidirectional, embedding_dim,
+                  source_vocabulary_size, target_vocabulary_size)
+        rnn = CELLS[cell]
+
+        # === Layers ===
+        self.source_embedding = keras.layers.Embedding(
+            source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding"
+        )
+        if bidirectional:
+            self.encoder = keras.layers.Bidirectional(
+                rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll),
+                name="encoder",
+            )
+        else:
+            self.encoder = rnn(
+                units, return_sequences=True, return_state=True, unroll=unroll, name="encoder"
+            )
+        self.target_embedding = keras.layers.Embedding(
+            target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding"
+        )
+        self.decoder = rnn(
+            units, return_sequences=True, return_state=True, unroll=unroll, name="decoder"
+        )
+        self.attention = (
+            TimeAttention(score=score, return_attention_weights=True, name="attention")
+            if kind == "attention" else None
+        )
+        self.concatenate = keras.layers.Concatenate(name="concatenate")
+        self.logits = keras.layers.Dense(target_vocabulary_size, name="logits")
+        self.kind, self.cell, self.bidirectional = kind, cell, bidirectional
+        self.unroll = unroll
+
+        # === Functional Model ===
+        source_ids = keras.Input((None,), dtype="int32", name="source_ids")
+        decoder_ids = keras.Input((None,), dtype="int32", name="decoder_ids")
+        encoded = self.encode(source_ids)
+        logits, _, _ = self.decode(decoder_ids, encoded)
+        super().__init__(inputs=[source_ids, decoder_ids], outputs=logits, **kwargs)
+
+        # === Config ===
+        self.source_vocabulary_size = source_vocabulary_size
+        self.target_vocabulary_size = target_vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.score = score
+
+    def encode(self, source_ids):
+        """Runs the encoder.
+
+        Returns:
+            A dict: `encoder_states` `(batch, src_len, units)`,
+            `encoder_mask` `(batch, src_len)`, `states` (the decoder's
+            initial state list) and `summary` (the final hidden state, which
+            the peeky decoder sees at every step).
+        """
+        outputs = self.encoder(self.source_embedding(source_ids))
+        encoder_states, final = outputs[0], list(outputs[1:])
+        if self.bidirectional:
+            half = len(final) // 2
+            final = [
+                ops.concatenate([forward, backward], axis=-1)
+                for forward, backward in zip(final[:half], final[half:])
+            ]
+        return {
+            "encoder_states": encoder_states,
+            "encoder_mask": ops.not_equal(source_ids, 0),
+            "states": final,
+            "summary": final[0],
+        }
+
+    def decode(self, decoder_ids, encoded):
+        """Runs the decoder over `decoder_ids` `(batch, dec_len)`.
+
+        `encoded` is what `encode` returned, with `states` the decoder state
+        to start from (the encoder's, or the last step's when decoding one
+        step at a time).
+
+        Returns:
+            `(logits, states, attention_weights)`; the weights are `None`
+            unless `kind="attention"`.
+        """
+        embedded = self.target_embedding(decoder_ids)
+        if self.kind == "peeky":
+            summary = self._repeat_over_time(encoded["summary"], embedded)
+            embedded = self.concatenate([embedded, summary])
+        outputs = self.decoder(embedded, initial_state=encoded["states"])
+        decoder_states, states = outputs[0], list(outputs[1:])
+        attention_weights = None
+        if self.kind == "attention":
+            context, attention_weights = self.attention(
+                decoder_states, encoded["encoder_states"],
+                encoder_states_mask=encoded["encoder_mask"],
+            )
+            features = self.concatenate([context, decoder_states])
+        elif self.kind == "peeky":
+            features = self.concatenate(
+                [decoder_states, self._repeat_over_time(encoded["summary"], decoder_states)]
+            )
+        else:
+            features = decoder_states
+        return self.logits(features), states, attention_weights
+
+    @staticmethod
+    def _repeat_over_time(vector, sequence):
+        """`vector` `(batch, units)` repeated along the time axis of `sequence`."""
+        return ops.expand_dims(vector, 1) + ops.zeros_like(sequence[..., :1])
+
+    def get_config(self):
+        return {
+            "source_vocabulary_size": self.source_vocabulary_size,
+            "target_vocabulary_size": self.target_vocabulary_size,
+            "kind": self.kind,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "cell": self.cell,
+            "score": self.score,
+            "bidirectional": self.bidirectional,
+            "unroll": self.unroll,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _validate(kind, cell, score, units, bidirectional, embedding_dim,
+              source_vocabulary_size, target_vocabulary_size):
+    if kind not in KINDS:
+        raise ValueError(f"Seq2Seq: `kind` must be one of {KINDS}. Received: kind={kind!r}")
+    if cell not in CELLS:
+        raise ValueError(f"Seq2Seq: `cell` must be one of {tuple(CELLS)}. Received: cell={cell!r}")
+    validate_score_options("Seq2Seq", score, None, None)
+    for name, value in [
+        ("units", units), ("embedding_dim", embedding_dim),
+        ("source_vocabulary_size", source_vocabulary_size),
+        ("target_vocabulary_size", target_vocabulary_size),
+    ]:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"Seq2Seq: `{name}` must be a positive integer. Received: {name}={value!r}")
+    if bidirectional and units % 2:
+        raise ValueError(
+            f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
+            f"`units` must be even. Received: units={units}"
+        )

@@ -1,0 +1,45 @@
+"""Attention heatmaps: input tokens across, output tokens down."""
+
+import numpy as np
+
+
+def plot_attention(attention_weights, source_tokens, output_tokens, path, title=None):
+    """Writes a PNG heatmap of one translation's attention weights.
+
+    Args:
+        attention_weights: array `(out_len, src_len)` (or larger; the top-left
+            `len(output_tokens) x len(source_tokens)` block is drawn).
+        source_tokens: list of str, the input tokens (columns).
+        output_tokens: list of str, the output tokens (rows).
+        path: where to write the PNG.
+        title: optional str.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weights = np.asarray(attention_weights, np.float32)
+    if weights.ndim != 2:
+        raise ValueError(
+            f"`attention_weights` must be (out_len, src_len). Received shape {weights.shape}"
+        )
+    if not source_tokens or not output_tokens:
+        raise ValueError("Nothing to plot: `source_tokens` and `output_tokens` must not be empty.")
+    weights = weights[: len(output_tokens), : len(source_tokens)]
+    shown = [token if token.strip() else "␣" for token in source_tokens]
+    figure, axes = plt.subplots(
+        figsize=(max(4, 0.35 * len(source_tokens) + 1.5), max(3, 0.35 * len(output_tokens) + 1.5))
+    )
+    image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(len(shown)), shown, fontsize=9)
+    axes.set_yticks(range(len(output_tokens)), output_tokens, fontsize=9)
+    axes.set_xlabel("input tokens")
+    axes.set_ylabel("output tokens")
+    if title:
+        axes.set_title(title, fontsize=10)
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="attention weight")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,96 @@
+import pytest
+import tensorflow as tf
+
+from keras_attention.text import TextVectorizer
+from keras_attention.text.vectorizer import END_ID, PAD_ID, START_ID, UNK_ID
+
+pytestmark = pytest.mark.tensorflow_only
+
+
+def decode(vectorizer, ids):
+    return [t.decode("utf-8") for t in vectorizer.decode(ids).numpy()]
+
+
+def test_reserved_ids_come_first():
+    vectorizer = TextVectorizer.from_texts(["abc"])
+    assert vectorizer.vocabulary[:4] == ["[PAD]", "[UNK]", "[START]", "[END]"]
+    assert (PAD_ID, UNK_ID, START_ID, END_ID) == (0, 1, 2, 3)
+
+
+@pytest.mark.parametrize("text", ["나는 학생이다", "I am a student", "september 27, 1994", "日本語テキスト"])
+def test_character_round_trip(text):
+    vectorizer = TextVectorizer.from_texts([text])
+    ids = vectorizer.encode([text], add_start=True, add_end=True)
+    assert ids[0, 0] == START_ID and ids[0, -1] == END_ID
+    assert decode(vectorizer, ids.to_tensor()) == [text]
+
+
+def test_word_round_trip_with_korean():
+    vectorizer = TextVectorizer.from_texts(["나는 학생이다", "I am a student"], split="words")
+    tokens = vectorizer.tokenize(tf.constant(["나는 학생이다"])).to_list()[0]
+    assert [t.decode() for t in tokens] == ["나는", "학생이다"]
+    ids = vectorizer.encode(["나는 학생이다", "I am a student"], add_end=True).to_tensor()
+    assert decode(vectorizer, ids) == ["나는 학생이다", "I am a student"]
+
+
+def test_words_split_punctuation_into_tokens():
+    vectorizer = TextVectorizer.from_texts(["Hello, world!"], split="words")
+    tokens = vectorizer.tokenize(tf.constant(["Hello, world!"])).to_list()[0]
+    assert [t.decode() for t in tokens] == ["Hello", ",", "world", "!"]
+
+
+def test_nfkc_normalisation_and_case_folding():
+    vectorizer = TextVectorizer.from_texts(["abc 12"], lowercase=True)
+    # Full-width digits and letters are NFKC-equal to ASCII ones.
+    ids = vectorizer.encode(["ＡＢＣ １２"]).to_tensor()
+    assert decode(vectorizer, ids) == ["abc 12"]
+
+
+def test_unknown_tokens_map_to_unk_and_decoding_stops_at_end():
+    vectorizer = TextVectorizer.from_texts(["ab"], max_length=10)
+    ids = vectorizer.encode(["abz"]).to_tensor().numpy()[0]
+    assert ids[-1] == UNK_ID
+    after_end = tf.constant([[START_ID, ids[0], END_ID, ids[1], PAD_ID]])
+    assert decode(vectorizer, after_end) == ["a"]
+
+
+def test_max_length_truncates():
+    vectorizer = TextVectorizer.from_texts(["abcd"], max_length=2)
+    assert vectorizer.encode(["abcd"], add_end=True).to_list() == [
+        [vectorizer.vocabulary.index("a"), vectorizer.vocabulary.index("b"), END_ID]
+    ]
+    assert TextVectorizer.from_texts(["abcd", "ab"]).max_length == 4
+
+
+def test_invalid_utf8_nul_and_empty_strings_never_fail():
+    vectorizer = TextVectorizer.from_texts(["abc"])
+    ids = vectorizer.encode(tf.constant([b"a\xffb", b"a\x00b", b""]))
+    assert ids.row_lengths().numpy().tolist() == [3, 3, 0]
+    assert ids.to_list()[0][1] == UNK_ID
+
+
+def test_save_and_load_round_trip(tmp_path):
+    vectorizer = TextVectorizer.from_texts(["나는 학생이다"], split="words", lowercase=True)
+    vectorizer.save(tmp_path / "vocabulary.json")
+    loaded = TextVectorizer.load(tmp_path / "vocabulary.json")
+    assert loaded.get_config() == vectorizer.get_config()
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"vocabulary": ["a", "b"]}, "must start with the reserved tokens"),
+        ({"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]", "a", "a"]}, "duplicates: ['a']"),
+        ({"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]"], "split": "bytes"}, "Received: split='bytes'"),
+        ({"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]"], "max_length": 0}, "Received: max_length=0"),
+    ],
+)
+def test_bad_arguments_fail_clearly(kwargs, fragment):
+    with pytest.raises(ValueError) as info:
+        TextVectorizer(**kwargs)
+    assert fragment in str(info.value)
+
+
+def test_no_texts_fails_clearly():
+    with pytest.raises(ValueError, match="at least one text"):
+        TextVectorizer.from_texts([])
