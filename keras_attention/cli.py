@@ -23,34 +23,24 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(message)
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    return value
+def _number(convert, accept, expected):
+    """An argparse type: `convert` the text, then insist on `accept(value)`."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, received {text!r}")
+        return value
+
+    return parse
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}")
-    return value
+_positive_int = _number(int, lambda value: value >= 1, "a positive integer")
+_positive_float = _number(float, lambda value: value > 0, "a positive number")
+_fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
 def build_parser():
@@ -97,6 +87,8 @@ def build_parser():
     demo = commands.add_parser("demo", help="the date-format task end to end: data, training, evaluation, translation, heatmap")
     demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
     demo.add_argument("--epochs", type=_positive_int, default=2)
+    demo.add_argument("--train-size", type=_positive_int, default=45000, help="training pairs (default 45000, the book's)")
+    demo.add_argument("--test-size", type=_positive_int, default=5000, help="test pairs (default 5000, the book's)")
     demo.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -219,7 +211,7 @@ def command_demo(args):
     started = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    train, test = date_splits(seed=args.seed)
+    train, test = date_splits(args.train_size, args.test_size, seed=args.seed)
     write_pairs(out / "dates_train.tsv", train)
     write_pairs(out / "dates_test.tsv", test)
     print(f"date task: {len(train)} train / {len(test)} test pairs written to {out}/dates_*.tsv")

@@ -21,7 +21,13 @@ _IMPOSSIBLE = -1e9
 def _step(model, tokens, encoded, states):
     """One decoder step: `tokens` `(batch,)` → log-probs, states, weights."""
     logits, states, weights = model.decode(tokens[:, tf.newaxis], {**encoded, "states": states})
-    log_probs = tf.nn.log_softmax(tf.cast(logits[:, -1], tf.float32), axis=-1)
+    logits = tf.cast(logits[:, -1], tf.float32)
+    # Padding and [START] are never outputs: a padding token fed back would
+    # be masked out of the decoder, and [START] only ever begins a sequence.
+    never_output = tf.reduce_any(
+        tf.range(tf.shape(logits)[-1])[:, tf.newaxis] == [PAD_ID, START_ID], axis=-1
+    )
+    log_probs = tf.nn.log_softmax(tf.where(never_output, _IMPOSSIBLE, logits), axis=-1)
     if weights is None:  # plain and peeky models attend to nothing
         weights = tf.zeros_like(tf.cast(encoded["encoder_mask"], tf.float32))[:, tf.newaxis]
     return log_probs, states, tf.cast(weights[:, -1], tf.float32)

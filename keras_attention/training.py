@@ -64,15 +64,17 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
 
 
 def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed=0,
-        validation_pairs=None, callbacks=(), verbose=1, initial_epoch=0, **compile_kwargs):
-    """Trains `translator.model` with `model.fit` on teacher-forced batches."""
+        validation_pairs=None, callbacks=(), verbose=1, initial_epoch=0, bucket_by_length=True,
+        **compile_kwargs):
+    """Trains `translator.model` with `model.fit` on teacher-forced batches.
+
+    `compile_kwargs` (`learning_rate`, `clip_norm`) go to `compile_for_training`.
+    """
     dataset = make_dataset(
         train_pairs, translator.source_vectorizer, translator.target_vectorizer,
-        batch_size=batch_size, seed=seed,
+        batch_size=batch_size, seed=seed, bucket_by_length=bucket_by_length,
     )
-    steps_per_epoch = int(dataset.cardinality()) if int(dataset.cardinality()) > 0 else None
-    if steps_per_epoch is None:
-        steps_per_epoch = sum(1 for _ in dataset)
+    steps_per_epoch = int(dataset.cardinality())
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)
     validation = None
     if validation_pairs:

@@ -27,3 +27,16 @@ def gradients(function, *arrays):
         function(*tensors).backward()
         return [t.grad.detach().cpu().numpy() for t in tensors]
     raise NotImplementedError(f"No gradient helper for backend {backend!r}")
+
+
+def assert_gradients_match(layer, arrays, upstream, expected, rtol=1e-4, atol=1e-5):
+    """Gradients of `sum(layer(*arrays) * upstream)` equal `expected`.
+
+    `expected` holds one array per input: the book's backward pass given the
+    same upstream gradient.
+    """
+    grads = gradients(
+        lambda *tensors: keras.ops.sum(keras.ops.multiply(layer(*tensors), upstream)), *arrays
+    )
+    for grad, want in zip(grads, expected):
+        np.testing.assert_allclose(grad, want, rtol=rtol, atol=atol)

@@ -17,6 +17,10 @@ MIXED_POLICIES = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 MIXED_TOLERANCE = {"mixed_float16": 2e-2, "mixed_bfloat16": 6e-2}
 
 
+def numpy_of(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
 def random_inputs(input_shapes, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.normal(size=shape).astype("float32") for shape in input_shapes]

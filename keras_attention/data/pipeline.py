@@ -1,5 +1,6 @@
 """tf.data pipelines of (source ids, teacher-forced decoder ids) → target ids."""
 
+import numpy as np
 import tensorflow as tf
 
 # Sources are grouped by length into this many buckets (at most), so a batch
@@ -61,6 +62,14 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
             bucket_boundaries=boundaries,
             bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         )
+        # Each bucket ends an epoch with one partial batch at most, so the
+        # number of batches is known; telling tf.data gives Keras' progress
+        # bar its total.
+        bucket_sizes = np.bincount(
+            np.searchsorted(boundaries, source_ids.row_lengths().numpy(), side="right")
+        )
+        batches = int(sum(-(-size // batch_size) for size in bucket_sizes))
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     else:
         dataset = dataset.padded_batch(batch_size)
     return dataset.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE).prefetch(

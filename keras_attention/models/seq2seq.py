@@ -94,7 +94,7 @@ class Seq2Seq(keras.Model):
             TimeAttention(score=score, return_attention_weights=True, name="attention")
             if kind == "attention" else None
         )
-        self.concatenate = keras.layers.Concatenate(name="concatenate")
+        self.concatenate = keras.layers.Concatenate(name="merge")
         self.logits = keras.layers.Dense(target_vocabulary_size, name="logits")
         self.kind, self.cell, self.bidirectional = kind, cell, bidirectional
         self.unroll = unroll

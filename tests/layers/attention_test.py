@@ -6,12 +6,9 @@ from keras_attention import Attention
 from keras_attention import AttentionWeight
 from keras_attention import WeightSum
 from tests import numpy_reference
-from tests.gradients import gradients
+from tests.gradients import assert_gradients_match
+from tests.layer_checks import numpy_of
 from tests.layer_checks import run_layer_test
-
-
-def numpy_of(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 def one_step_states(seed=0, batch=3, enc_len=6, units=4):
@@ -48,15 +45,10 @@ def test_is_attention_weight_then_weight_sum():
 def test_gradients_match_the_book_backward_pass():
     decoder_state, encoder_states = one_step_states(seed=7)
     upstream = np.random.default_rng(8).normal(size=(3, 4)).astype("float32")
-    layer = Attention()
-    grad_h, grad_hs = gradients(
-        lambda h, hs: keras.ops.sum(keras.ops.multiply(layer(h, hs), upstream)), decoder_state, encoder_states
+    assert_gradients_match(
+        Attention(), [decoder_state, encoder_states], upstream,
+        numpy_reference.attention_backward(upstream, decoder_state, encoder_states),
     )
-    expected_dh, expected_dhs = numpy_reference.attention_backward(
-        upstream, decoder_state, encoder_states
-    )
-    np.testing.assert_allclose(grad_h, expected_dh, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(grad_hs, expected_dhs, rtol=1e-4, atol=1e-5)
 
 
 def test_fully_padded_encoder_row_gives_zero_context():

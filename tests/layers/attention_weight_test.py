@@ -7,14 +7,12 @@ from keras.src.backend import get_keras_mask
 
 from keras_attention import AttentionWeight
 from tests import numpy_reference
+from tests.gradients import assert_gradients_match
 from tests.gradients import gradients
+from tests.layer_checks import numpy_of
 from tests.layer_checks import run_layer_test
 
 SCORES = ["dot", "scaled_dot", "general", "cosine", "additive"]
-
-
-def numpy_of(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 def random_states(batch=2, dec_len=3, enc_len=5, dec_units=4, enc_units=4, seed=0):
@@ -117,15 +115,11 @@ def test_gradients_match_the_book_backward_pass():
     decoder_states, encoder_states = random_states(seed=3)
     h = decoder_states[:, 0]
     upstream = np.random.default_rng(4).normal(size=(2, 5)).astype("float32")
-    layer = AttentionWeight()
-    grad_h, grad_hs = gradients(
-        lambda h, hs: keras.ops.sum(keras.ops.multiply(layer(h, hs), upstream)), h, encoder_states
+    assert_gradients_match(
+        AttentionWeight(), [h, encoder_states], upstream,
+        numpy_reference.attention_weight_backward(upstream, h, encoder_states),
+        atol=1e-6,
     )
-    expected_dh, expected_dhs = numpy_reference.attention_weight_backward(
-        upstream, h, encoder_states
-    )
-    np.testing.assert_allclose(grad_h, expected_dh, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(grad_hs, expected_dhs, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("score", SCORES)

@@ -5,14 +5,11 @@ import pytest
 from keras_attention import Attention
 from keras_attention import TimeAttention
 from tests import numpy_reference
-from tests.gradients import gradients
+from tests.gradients import assert_gradients_match
+from tests.layer_checks import numpy_of
 from tests.layer_checks import run_layer_test
 
 SCORES = ["dot", "scaled_dot", "general", "cosine", "additive"]
-
-
-def numpy_of(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 def all_step_states(seed=0, batch=2, dec_len=4, enc_len=6, units=5):
@@ -38,16 +35,10 @@ def test_matches_the_book_time_attention_forward():
 def test_gradients_match_the_book_backward_pass():
     decoder_states, encoder_states = all_step_states(seed=9)
     upstream = np.random.default_rng(10).normal(size=(2, 4, 5)).astype("float32")
-    layer = TimeAttention()
-    grad_dec, grad_enc = gradients(
-        lambda dec, enc: keras.ops.sum(keras.ops.multiply(layer(dec, enc), upstream)),
-        decoder_states, encoder_states,
+    assert_gradients_match(
+        TimeAttention(), [decoder_states, encoder_states], upstream,
+        numpy_reference.time_attention_backward(upstream, decoder_states, encoder_states),
     )
-    expected_dec, expected_enc = numpy_reference.time_attention_backward(
-        upstream, decoder_states, encoder_states
-    )
-    np.testing.assert_allclose(grad_dec, expected_dec, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(grad_enc, expected_enc, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("score", SCORES)

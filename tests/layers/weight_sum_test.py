@@ -4,7 +4,8 @@ import pytest
 
 from keras_attention import WeightSum
 from tests import numpy_reference
-from tests.gradients import gradients
+from tests.gradients import assert_gradients_match
+from tests.layer_checks import numpy_of
 from tests.layer_checks import run_layer_test
 
 # The worked example of ../shared/DESIGN.md and the book.
@@ -13,10 +14,6 @@ WORKED_STATES = np.array(
 )
 WORKED_WEIGHTS = np.array([[0.1, 0.055, 0.8, 0.045]], "float32")
 WORKED_CONTEXT = [1.0, 0.845, 1.6, 0.21]
-
-
-def numpy_of(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 def test_worked_example_gives_the_book_context():
@@ -57,15 +54,11 @@ def test_gradients_match_the_book_backward_pass():
     encoder_states = rng.normal(size=(3, 6, 4)).astype("float32")
     weights = rng.dirichlet(np.ones(6), size=3).astype("float32")
     upstream = rng.normal(size=(3, 4)).astype("float32")
-    layer = WeightSum()
-    grad_weights, grad_states = gradients(
-        lambda a, hs: keras.ops.sum(keras.ops.multiply(layer(a, hs), upstream)), weights, encoder_states
+    assert_gradients_match(
+        WeightSum(), [weights, encoder_states], upstream,
+        numpy_reference.weight_sum_backward(upstream, weights, encoder_states),
+        rtol=1e-5, atol=1e-6,
     )
-    expected_da, expected_dhs = numpy_reference.weight_sum_backward(
-        upstream, weights, encoder_states
-    )
-    np.testing.assert_allclose(grad_weights, expected_da, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(grad_states, expected_dhs, rtol=1e-5, atol=1e-6)
 
 
 def test_masked_encoder_positions_contribute_nothing():

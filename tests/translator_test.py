@@ -1,0 +1,62 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_attention import training
+from keras_attention.translator import Translator
+
+pytestmark = pytest.mark.tensorflow_only
+
+KOREAN_ENGLISH = [
+    ("나는 학생이다", "I am a student"),
+    ("나는 선생님이다", "I am a teacher"),
+    ("너는 학생이다", "you are a student"),
+    ("너는 선생님이다", "you are a teacher"),
+]
+
+
+@pytest.fixture(scope="module")
+def korean_translator():
+    keras.utils.set_random_seed(0)
+    translator = training.build_translator(
+        KOREAN_ENGLISH, split="words", units=32, embedding_dim=16
+    )
+    training.fit(translator, KOREAN_ENGLISH * 16, epochs=30, batch_size=8, verbose=0,
+                 learning_rate=0.01)
+    return translator
+
+
+def test_a_tiny_word_level_model_learns_korean_to_english(korean_translator):
+    result = korean_translator.translate([source for source, _ in KOREAN_ENGLISH])
+    assert result["translation"] == [target for _, target in KOREAN_ENGLISH]
+    assert training.evaluate(korean_translator, KOREAN_ENGLISH)["exact_match"] == 1.0
+
+
+def test_attention_weights_cover_the_source_tokens(korean_translator):
+    result = korean_translator.translate(["나는 학생이다"])
+    weights = result["attention_weights"][0]
+    assert weights.shape[1] == 2  # two source words
+    output_steps = len(korean_translator.target_tokens(result["token_ids"][0]))
+    np.testing.assert_allclose(weights[:output_steps].sum(-1), 1.0, rtol=1e-5)
+    assert korean_translator.source_tokens("나는 학생이다") == ["나는", "학생이다"]
+
+
+def test_save_load_and_continue_training(korean_translator, tmp_path):
+    korean_translator.save(tmp_path / "model")
+    loaded = Translator.load(tmp_path / "model")
+    sources = [source for source, _ in KOREAN_ENGLISH]
+    expected = korean_translator.translate(sources)
+    result = loaded.translate(sources)
+    assert result["translation"] == expected["translation"]
+    np.testing.assert_allclose(result["attention_weights"], expected["attention_weights"], atol=1e-6)
+    # Training goes on from the loaded weights: the loss starts where it was.
+    history = training.fit(loaded, KOREAN_ENGLISH * 4, epochs=1, batch_size=8, verbose=0,
+                           learning_rate=1e-4)
+    assert history.history["loss"][0] < 0.1
+    assert loaded.translate(sources)["translation"] == expected["translation"]
+    assert not list((tmp_path / "model").glob(".*"))  # no temporary files left behind
+
+
+def test_loading_a_folder_without_a_model_names_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing model.keras"):
+        Translator.load(tmp_path)
