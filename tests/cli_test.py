@@ -96,3 +96,16 @@ def test_train_evaluate_translate_plot_and_resume(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resuming the model in" in result.stdout
     assert (out / "model.keras").stat().st_mtime_ns > before
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_on_a_small_date_task(tmp_path):
+    out = tmp_path / "demo"
+    result = run_cli("demo", "--out", str(out), "--epochs", "1", "--train-size", "3000",
+                     "--test-size", "200")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "epoch 1: loss" in result.stdout and "test exact match (greedy decoding)" in result.stdout
+    assert "tuesday, september 27, 1994" in result.stdout
+    assert (out / "dates_train.tsv").read_text(encoding="utf-8").count("\n") == 3000
+    assert (out / "model" / "model.keras").is_file()
+    assert (out / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

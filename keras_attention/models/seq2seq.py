@@ -94,7 +94,8 @@ class Seq2Seq(keras.Model):
             TimeAttention(score=score, return_attention_weights=True, name="attention")
             if kind == "attention" else None
         )
-        self.concatenate = keras.layers.Concatenate(name="merge")
+        # Plain models join nothing (and an unused layer would stay unbuilt).
+        self.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge")
         self.logits = keras.layers.Dense(target_vocabulary_size, name="logits")
         self.kind, self.cell, self.bidirectional = kind, cell, bidirectional
         self.unroll = unroll
@@ -104,6 +105,7 @@ class Seq2Seq(keras.Model):
         decoder_ids = keras.Input((None,), dtype="int32", name="decoder_ids")
         encoded = self.encode(source_ids)
         logits, _, _ = self.decode(decoder_ids, encoded)
+        kwargs.setdefault("name", f"{kind}_seq2seq")
         super().__init__(inputs=[source_ids, decoder_ids], outputs=logits, **kwargs)
 
         # === Config ===
