@@ -21,6 +21,15 @@ def numpy_of(tensor):
     return keras.ops.convert_to_numpy(tensor)
 
 
+def random_states(decoder_shape, encoder_shape, seed=0):
+    """Normal random decoder and encoder states, float32, drawn in that order."""
+    rng = np.random.default_rng(seed)
+    return (
+        rng.normal(size=decoder_shape).astype("float32"),
+        rng.normal(size=encoder_shape).astype("float32"),
+    )
+
+
 def random_inputs(input_shapes, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.normal(size=shape).astype("float32") for shape in input_shapes]

@@ -8,15 +8,12 @@ from keras_attention import WeightSum
 from tests import numpy_reference
 from tests.gradients import assert_gradients_match
 from tests.layer_checks import numpy_of
+from tests.layer_checks import random_states
 from tests.layer_checks import run_layer_test
 
 
 def one_step_states(seed=0, batch=3, enc_len=6, units=4):
-    rng = np.random.default_rng(seed)
-    return (
-        rng.normal(size=(batch, units)).astype("float32"),
-        rng.normal(size=(batch, enc_len, units)).astype("float32"),
-    )
+    return random_states((batch, units), (batch, enc_len, units), seed)
 
 
 def test_matches_the_book_forward():

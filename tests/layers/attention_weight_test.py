@@ -10,17 +10,14 @@ from tests import numpy_reference
 from tests.gradients import assert_gradients_match
 from tests.gradients import gradients
 from tests.layer_checks import numpy_of
+from tests.layer_checks import random_states
 from tests.layer_checks import run_layer_test
 
 SCORES = ["dot", "scaled_dot", "general", "cosine", "additive"]
 
 
-def random_states(batch=2, dec_len=3, enc_len=5, dec_units=4, enc_units=4, seed=0):
-    rng = np.random.default_rng(seed)
-    return (
-        rng.normal(size=(batch, dec_len, dec_units)).astype("float32"),
-        rng.normal(size=(batch, enc_len, enc_units)).astype("float32"),
-    )
+def decoder_encoder_states(batch=2, dec_len=3, enc_len=5, dec_units=4, enc_units=4, seed=0):
+    return random_states((batch, dec_len, dec_units), (batch, enc_len, enc_units), seed)
 
 
 def reference_weights(layer, decoder_states, encoder_states, encoder_mask=None):
@@ -61,7 +58,7 @@ def test_hand_worked_dot_weights():
 
 @pytest.mark.parametrize("score", SCORES)
 def test_every_score_matches_numpy_reference(score):
-    decoder_states, encoder_states = random_states(
+    decoder_states, encoder_states = decoder_encoder_states(
         dec_units=4, enc_units=4 if score in ("dot", "scaled_dot", "cosine") else 6
     )
     layer = AttentionWeight(score=score)
@@ -76,7 +73,7 @@ def test_every_score_matches_numpy_reference(score):
 
 
 def test_cosine_with_fixed_temperature():
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     layer = AttentionWeight(score="cosine", temperature=0.25)
     weights = numpy_of(layer(decoder_states, encoder_states))
     assert layer.trainable_weights == []
@@ -88,7 +85,7 @@ def test_cosine_with_fixed_temperature():
 
 def test_cosine_learned_temperature_starts_sharp():
     layer = AttentionWeight(score="cosine")
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     layer(decoder_states, encoder_states)
     assert len(layer.trainable_weights) == 1
     np.testing.assert_allclose(
@@ -97,7 +94,7 @@ def test_cosine_learned_temperature_starts_sharp():
 
 
 def test_one_step_matches_the_book_and_all_steps():
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     layer = AttentionWeight()
     one_step = numpy_of(layer(decoder_states[:, 1], encoder_states))
     assert one_step.shape == (2, 5)
@@ -112,7 +109,7 @@ def test_one_step_matches_the_book_and_all_steps():
 
 
 def test_gradients_match_the_book_backward_pass():
-    decoder_states, encoder_states = random_states(seed=3)
+    decoder_states, encoder_states = decoder_encoder_states(seed=3)
     h = decoder_states[:, 0]
     upstream = np.random.default_rng(4).normal(size=(2, 5)).astype("float32")
     assert_gradients_match(
@@ -124,7 +121,7 @@ def test_gradients_match_the_book_backward_pass():
 
 @pytest.mark.parametrize("score", SCORES)
 def test_padded_positions_get_exactly_zero_weight(score):
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     mask = np.array([[True, True, True, False, False], [True] * 5])
     layer = AttentionWeight(score=score)
     weights = numpy_of(layer(decoder_states, encoder_states, encoder_states_mask=mask))
@@ -137,7 +134,7 @@ def test_padded_positions_get_exactly_zero_weight(score):
 
 
 def test_more_trailing_padding_changes_nothing():
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     layer = AttentionWeight()
     mask = np.ones((2, 5), bool)
     mask[0, 4:] = False
@@ -155,7 +152,7 @@ def test_more_trailing_padding_changes_nothing():
 
 
 def test_fully_padded_row_gives_zero_weights_and_finite_gradients():
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     mask = np.array([[False] * 5, [True, True, False, False, False]])
     layer = AttentionWeight()
     weights = numpy_of(layer(decoder_states, encoder_states, encoder_states_mask=mask))
@@ -188,7 +185,7 @@ def test_huge_scores_stay_finite_with_a_padded_position():
 
 
 def test_masked_decoder_steps_get_zero_weights():
-    decoder_states, encoder_states = random_states()
+    decoder_states, encoder_states = decoder_encoder_states()
     decoder_mask = np.array([[True, True, False], [True, False, False]])
     weights = numpy_of(
         AttentionWeight()(decoder_states, encoder_states, decoder_states_mask=decoder_mask)

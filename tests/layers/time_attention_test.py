@@ -7,17 +7,14 @@ from keras_attention import TimeAttention
 from tests import numpy_reference
 from tests.gradients import assert_gradients_match
 from tests.layer_checks import numpy_of
+from tests.layer_checks import random_states
 from tests.layer_checks import run_layer_test
 
 SCORES = ["dot", "scaled_dot", "general", "cosine", "additive"]
 
 
 def all_step_states(seed=0, batch=2, dec_len=4, enc_len=6, units=5):
-    rng = np.random.default_rng(seed)
-    return (
-        rng.normal(size=(batch, dec_len, units)).astype("float32"),
-        rng.normal(size=(batch, enc_len, units)).astype("float32"),
-    )
+    return random_states((batch, dec_len, units), (batch, enc_len, units), seed)
 
 
 def test_matches_the_book_time_attention_forward():
