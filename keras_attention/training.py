@@ -85,6 +85,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     return translator.model.fit(
         dataset, epochs=epochs, validation_data=validation, callbacks=list(callbacks),
         verbose=verbose, initial_epoch=initial_epoch,
+        shuffle=False,  # the pipeline shuffles, every epoch
     )
 
 

@@ -1,5 +1,7 @@
 """Seq2Seq: the functional encoder–decoder, with or without attention."""
 
+import types
+
 import keras
 from keras import ops
 
@@ -72,48 +74,54 @@ class Seq2Seq(keras.Model):
         rnn = CELLS[cell]
 
         # === Layers ===
-        self.source_embedding = keras.layers.Embedding(
+        # Kept in a namespace until the model exists: on the torch backend
+        # a layer is a torch Module, which cannot own sub-modules before
+        # its own __init__. `_encode` and `_decode` read the same names from
+        # the namespace now and from the model later.
+        parts = types.SimpleNamespace(kind=kind, bidirectional=bidirectional)
+        parts.source_embedding = keras.layers.Embedding(
             source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding"
         )
         if bidirectional:
-            self.encoder = keras.layers.Bidirectional(
+            parts.encoder = keras.layers.Bidirectional(
                 rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll),
                 name="encoder",
             )
         else:
-            self.encoder = rnn(
+            parts.encoder = rnn(
                 units, return_sequences=True, return_state=True, unroll=unroll, name="encoder"
             )
-        self.target_embedding = keras.layers.Embedding(
+        parts.target_embedding = keras.layers.Embedding(
             target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding"
         )
-        self.decoder = rnn(
+        parts.decoder = rnn(
             units, return_sequences=True, return_state=True, unroll=unroll, name="decoder"
         )
-        self.attention = (
+        parts.attention = (
             TimeAttention(score=score, return_attention_weights=True, name="attention")
             if kind == "attention" else None
         )
         # Plain models join nothing (and an unused layer would stay unbuilt).
-        self.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge")
-        self.logits = keras.layers.Dense(target_vocabulary_size, name="logits")
-        self.kind, self.cell, self.bidirectional = kind, cell, bidirectional
-        self.unroll = unroll
+        parts.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge")
+        parts.logits = keras.layers.Dense(target_vocabulary_size, name="logits")
 
         # === Functional Model ===
         source_ids = keras.Input((None,), dtype="int32", name="source_ids")
         decoder_ids = keras.Input((None,), dtype="int32", name="decoder_ids")
-        encoded = self.encode(source_ids)
-        logits, _, _ = self.decode(decoder_ids, encoded)
+        logits, _, _ = _decode(parts, decoder_ids, _encode(parts, source_ids))
         kwargs.setdefault("name", f"{kind}_seq2seq")
         super().__init__(inputs=[source_ids, decoder_ids], outputs=logits, **kwargs)
+        for name, value in vars(parts).items():
+            setattr(self, name, value)
 
         # === Config ===
         self.source_vocabulary_size = source_vocabulary_size
         self.target_vocabulary_size = target_vocabulary_size
         self.embedding_dim = embedding_dim
         self.units = units
+        self.cell = cell
         self.score = score
+        self.unroll = unroll
 
     def encode(self, source_ids):
         """Runs the encoder.
@@ -124,20 +132,7 @@ class Seq2Seq(keras.Model):
             initial state list) and `summary` (the final hidden state, which
             the peeky decoder sees at every step).
         """
-        outputs = self.encoder(self.source_embedding(source_ids))
-        encoder_states, final = outputs[0], list(outputs[1:])
-        if self.bidirectional:
-            half = len(final) // 2
-            final = [
-                ops.concatenate([forward, backward], axis=-1)
-                for forward, backward in zip(final[:half], final[half:])
-            ]
-        return {
-            "encoder_states": encoder_states,
-            "encoder_mask": ops.not_equal(source_ids, 0),
-            "states": final,
-            "summary": final[0],
-        }
+        return _encode(self, source_ids)
 
     def decode(self, decoder_ids, encoded):
         """Runs the decoder over `decoder_ids` `(batch, dec_len)`.
@@ -150,31 +145,7 @@ class Seq2Seq(keras.Model):
             `(logits, states, attention_weights)`; the weights are `None`
             unless `kind="attention"`.
         """
-        embedded = self.target_embedding(decoder_ids)
-        if self.kind == "peeky":
-            summary = self._repeat_over_time(encoded["summary"], embedded)
-            embedded = self.concatenate([embedded, summary])
-        outputs = self.decoder(embedded, initial_state=encoded["states"])
-        decoder_states, states = outputs[0], list(outputs[1:])
-        attention_weights = None
-        if self.kind == "attention":
-            context, attention_weights = self.attention(
-                decoder_states, encoded["encoder_states"],
-                encoder_states_mask=encoded["encoder_mask"],
-            )
-            features = self.concatenate([context, decoder_states])
-        elif self.kind == "peeky":
-            features = self.concatenate(
-                [decoder_states, self._repeat_over_time(encoded["summary"], decoder_states)]
-            )
-        else:
-            features = decoder_states
-        return self.logits(features), states, attention_weights
-
-    @staticmethod
-    def _repeat_over_time(vector, sequence):
-        """`vector` `(batch, units)` repeated along the time axis of `sequence`."""
-        return ops.expand_dims(vector, 1) + ops.zeros_like(sequence[..., :1])
+        return _decode(self, decoder_ids, encoded)
 
     def get_config(self):
         return {
@@ -214,3 +185,49 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
             f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
             f"`units` must be even. Received: units={units}"
         )
+
+
+def _encode(parts, source_ids):
+    """The encoder, on the layers of `parts` (a `Seq2Seq` or its namespace)."""
+    outputs = parts.encoder(parts.source_embedding(source_ids))
+    encoder_states, final = outputs[0], list(outputs[1:])
+    if parts.bidirectional:
+        half = len(final) // 2
+        final = [
+            ops.concatenate([forward, backward], axis=-1)
+            for forward, backward in zip(final[:half], final[half:])
+        ]
+    return {
+        "encoder_states": encoder_states,
+        "encoder_mask": ops.not_equal(source_ids, 0),
+        "states": final,
+        "summary": final[0],
+    }
+
+
+def _decode(parts, decoder_ids, encoded):
+    """The decoder, on the layers of `parts` (a `Seq2Seq` or its namespace)."""
+    embedded = parts.target_embedding(decoder_ids)
+    if parts.kind == "peeky":
+        embedded = parts.concatenate([embedded, _repeat_over_time(encoded["summary"], embedded)])
+    outputs = parts.decoder(embedded, initial_state=encoded["states"])
+    decoder_states, states = outputs[0], list(outputs[1:])
+    attention_weights = None
+    if parts.kind == "attention":
+        context, attention_weights = parts.attention(
+            decoder_states, encoded["encoder_states"],
+            encoder_states_mask=encoded["encoder_mask"],
+        )
+        features = parts.concatenate([context, decoder_states])
+    elif parts.kind == "peeky":
+        features = parts.concatenate(
+            [decoder_states, _repeat_over_time(encoded["summary"], decoder_states)]
+        )
+    else:
+        features = decoder_states
+    return parts.logits(features), states, attention_weights
+
+
+def _repeat_over_time(vector, sequence):
+    """`vector` `(batch, units)` repeated along the time axis of `sequence`."""
+    return ops.expand_dims(vector, 1) + ops.zeros_like(sequence[..., :1])
