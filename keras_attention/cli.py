@@ -84,6 +84,11 @@ def build_parser():
     plot.add_argument("--png", required=True)
     plot.add_argument("text")
 
+    export = commands.add_parser("export", help="write a trained model as a SavedModel: strings in, strings out")
+    export.add_argument("--model", required=True, help="folder written by train")
+    export.add_argument("--out", required=True, help="SavedModel folder to write")
+    export.add_argument("--beam", type=_positive_int, default=5, help="beam width of the beam_search signature (default 5)")
+
     demo = commands.add_parser("demo", help="the date-format task end to end: data, training, evaluation, translation, heatmap")
     demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
     demo.add_argument("--epochs", type=_positive_int, default=2)
@@ -199,6 +204,17 @@ def command_plot(args):
     print(f"{args.text} -> {translation}; heatmap written to {args.png}")
 
 
+def command_export(args):
+    from keras_attention.export import export_saved_model
+
+    translator = _load_translator(args.model)
+    export_saved_model(translator, args.out, beam_width=args.beam)
+    print(
+        f"SavedModel written to {args.out}: signatures serving_default (greedy) and "
+        f"beam_search (width {args.beam}); load it with `import tensorflow_text` first"
+    )
+
+
 def command_demo(args):
     import time
 
@@ -225,6 +241,10 @@ def command_demo(args):
     training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks)
     translator.save(out / "model")
     print(f"model written to {out / 'model'}")
+    from keras_attention.export import export_saved_model
+
+    export_saved_model(translator, out / "model" / "saved_model")
+    print(f"SavedModel (strings in, strings out) written to {out / 'model' / 'saved_model'}")
     examples = [source for source, _ in test[:6]] + ["tuesday, september 27, 1994"]
     for source, translation in zip(examples, translator.translate(examples)["translation"]):
         print(f"  {source:<30} -> {translation}")
@@ -239,6 +259,7 @@ COMMANDS = {
     "evaluate": command_evaluate,
     "translate": command_translate,
     "plot": command_plot,
+    "export": command_export,
     "demo": command_demo,
 }
 

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from keras_attention import decoding
+from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.text import TextVectorizer
 
 MODEL_FILE = "model.keras"

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,6 +91,18 @@ def test_train_evaluate_translate_plot_and_resume(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    saved_model = tmp_path / "saved_model"
+    result = run_cli("export", "--model", str(out), "--out", str(saved_model), "--beam", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (saved_model / "saved_model.pb").is_file()
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "saved_model_cli"), "show", "--all", "--dir", str(saved_model)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert "signature_def['serving_default']" in shown.stdout
+    assert "signature_def['beam_search']" in shown.stdout
+
     before = (out / "model.keras").stat().st_mtime_ns
     result = run_cli("train", "--data", str(tmp_path / "train.tsv"), "--out", str(out),
                      "--epochs", "1", "--resume", *common)
@@ -108,4 +121,5 @@ def test_demo_runs_end_to_end_on_a_small_date_task(tmp_path):
     assert "tuesday, september 27, 1994" in result.stdout
     assert (out / "dates_train.tsv").read_text(encoding="utf-8").count("\n") == 3000
     assert (out / "model" / "model.keras").is_file()
+    assert (out / "model" / "saved_model" / "saved_model.pb").is_file()
     assert (out / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -55,6 +58,21 @@ def test_save_load_and_continue_training(korean_translator, tmp_path):
     assert history.history["loss"][0] < 0.1
     assert loaded.translate(sources)["translation"] == expected["translation"]
     assert not list((tmp_path / "model").glob(".*"))  # no temporary files left behind
+
+
+def test_a_fresh_process_loads_a_saved_translator_by_itself(korean_translator, tmp_path):
+    korean_translator.save(tmp_path / "model")
+    script = (
+        "import sys\n"
+        "from keras_attention.translator import Translator\n"
+        "print(Translator.load(sys.argv[1]).translate(['나는 학생이다'])['translation'][0])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "model")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "I am a student"
 
 
 def test_loading_a_folder_without_a_model_names_what_is_missing(tmp_path):

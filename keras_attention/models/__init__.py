@@ -1,3 +1,9 @@
-"""Encoder–decoder models built from the attention layers."""
+"""Encoder–decoder models built from the attention layers.
 
+Importing this package registers `Seq2Seq` and its metrics with Keras, so
+saved models load by name.
+"""
+
+from keras_attention.models.metrics import MaskedTokenAccuracy
+from keras_attention.models.metrics import SequenceExactMatch
 from keras_attention.models.seq2seq import Seq2Seq
