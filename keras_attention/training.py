@@ -82,8 +82,12 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
             validation_pairs, translator.source_vectorizer, translator.target_vectorizer,
             batch_size=max(batch_size, 256), shuffle=False,
         )
+    callbacks = list(callbacks)
+    if verbose == 1:
+        # The bar first, so that it ends its line before a callback prints.
+        callbacks.insert(0, keras.callbacks.ProgbarLogger())
     return translator.model.fit(
-        dataset, epochs=epochs, validation_data=validation, callbacks=list(callbacks),
+        dataset, epochs=epochs, validation_data=validation, callbacks=callbacks,
         verbose=verbose, initial_epoch=initial_epoch,
         shuffle=False,  # the pipeline shuffles, every epoch
     )
