@@ -8,6 +8,7 @@ from keras_attention.layers import attention
 from keras_attention.layers import attention_weight
 from keras_attention.layers import time_attention
 from keras_attention.layers import weight_sum
+from keras_attention.models import seq2seq
 
 
 def test_every_public_name_imports_and_is_registered():
@@ -21,7 +22,7 @@ def test_every_public_name_imports_and_is_registered():
 
 
 @pytest.mark.parametrize(
-    "module", [attention, attention_weight, time_attention, weight_sum],
+    "module", [attention, attention_weight, time_attention, weight_sum, seq2seq],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module):
@@ -32,3 +33,11 @@ def test_docstring_examples_run(module):
     )
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.tensorflow_only
+def test_vectorizer_docstring_example_runs():
+    from keras_attention.text import vectorizer
+
+    result = doctest.testmod(vectorizer, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

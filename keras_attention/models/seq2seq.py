@@ -46,10 +46,13 @@ class Seq2Seq(keras.Model):
         bidirectional: bool, whether the encoder reads both ways (each
             direction gets `units // 2`, so `units` must be even). Defaults
             to `False`.
+        unroll: bool, whether the recurrent layers unroll their loops
+            (needs inputs of a fixed length). Defaults to `False`.
         **kwargs: standard model arguments (`name`, ...).
 
     Example:
 
+    >>> import numpy as np
     >>> model = Seq2Seq(20, 15, units=32)
     >>> logits = model.predict([np.array([[5, 6, 7, 0]]), np.array([[2, 8, 9]])], verbose=0)
     >>> logits.shape
