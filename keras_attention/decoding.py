@@ -10,6 +10,7 @@ that the graph decoders are checked and timed against.
 import numpy as np
 import tensorflow as tf
 
+from keras_attention.layers.checks import check_positive_int
 from keras_attention.text.vectorizer import END_ID
 from keras_attention.text.vectorizer import PAD_ID
 from keras_attention.text.vectorizer import START_ID
@@ -92,8 +93,7 @@ def beam_search_decode(model, source_ids, max_length, beam_width=5, length_penal
         `(token_ids, attention_weights)` of the best hypothesis, as in
         `greedy_decode`.
     """
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"`beam_width` must be a positive integer. Received: beam_width={beam_width!r}")
+    check_positive_int("beam_width", beam_width)
     source_ids = tf.cast(source_ids, tf.int32)
     batch, k = tf.shape(source_ids)[0], beam_width
     src_len = tf.shape(source_ids)[1]
@@ -152,7 +152,7 @@ def beam_search_decode(model, source_ids, max_length, beam_width=5, length_penal
         tf.TensorShape([None, None]), tf.TensorShape([None, None]), tf.TensorShape([None, None]),
         tf.TensorShape([None, None, None]), tf.TensorShape([None, None, None, None]),
     )
-    _, _, _, scores, lengths, _, sequences, weights = tf.while_loop(
+    *_, sequences, weights = tf.while_loop(
         not_finished, body, loop_vars, shape_invariants=invariants
     )
     # Beams are kept sorted by normalised score: the first is the best.

@@ -8,6 +8,8 @@ registered; TensorFlow Serving's standard model server bundles them.
 
 import tensorflow as tf
 
+from keras_attention.layers.checks import check_positive_int
+
 TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
 
 
@@ -39,8 +41,7 @@ def export_saved_model(translator, path, beam_width=5):
     - `serving_default`: greedy decoding;
     - `beam_search`: beam search of width `beam_width` (fixed at export).
     """
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"`beam_width` must be a positive integer. Received: beam_width={beam_width!r}")
+    check_positive_int("beam_width", beam_width)  # before tracing anything
     module = _ServingModule(translator, beam_width)
     tf.saved_model.save(
         module, str(path),

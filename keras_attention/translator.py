@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_attention import decoding
@@ -39,7 +40,7 @@ class Translator(tf.Module):
         self.source_vectorizer = source_vectorizer
         self.target_vectorizer = target_vectorizer
         self.max_output_length = int(max_output_length or target_vectorizer.max_length + 1)
-        self._greedy = tf.function(self._translate_ids, reduce_retracing=True)
+        self._translate_graph = tf.function(self._translate_ids, reduce_retracing=True)
 
     def source_ids(self, texts):
         """Padded source ids `(batch, src_len)`, with at least one position
@@ -72,7 +73,7 @@ class Translator(tf.Module):
         results = []
         for start in range(0, max(len(texts), 1), batch_size):
             batch = tf.constant(texts[start : start + batch_size], tf.string)
-            results.append(self._greedy(batch, beam_width=beam_width))
+            results.append(self._translate_graph(batch, beam_width=beam_width))
         translations = [
             t.decode("utf-8") for result in results for t in result["translation"].numpy()
         ]
@@ -155,8 +156,6 @@ def _atomic_write(path, write):
 
 def _concatenate_padded(arrays):
     """Concatenates arrays along axis 0, zero-padding the other axes."""
-    import numpy as np
-
     shape = [sum(a.shape[0] for a in arrays)] + [
         max(a.shape[axis] for a in arrays) for axis in range(1, arrays[0].ndim)
     ]

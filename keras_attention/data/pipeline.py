@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_attention.layers.checks import check_positive_int
+
 # Sources are grouped by length into this many buckets (at most), so a batch
 # is padded to about its own length rather than the longest in the data.
 LENGTH_BUCKETS = 8
@@ -37,8 +39,7 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     `bucket_by_length`; padding a batch to its own longest source saves the
     recurrent steps that padding would cost), pads with 0 and prefetches.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
+    check_positive_int("batch_size", batch_size)
     if not pairs:
         raise ValueError("`pairs` must hold at least one (source, target) pair.")
     source_ids, target_ids = vectorize_pairs(pairs, source_vectorizer, target_vectorizer)

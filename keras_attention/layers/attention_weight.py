@@ -45,14 +45,10 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"score='additive'. Received: additive_units={additive_units!r} "
                 f"with score={score!r}"
             )
-        if isinstance(additive_units, bool) or not isinstance(
-            additive_units, int
-        ) or additive_units < 1:
-            raise ValueError(
-                f"{layer_name}: `additive_units` must be a positive integer, "
-                f"or None to use the encoder's units. "
-                f"Received: additive_units={additive_units!r}"
-            )
+        checks.check_positive_int(
+            "additive_units", additive_units, owner=f"{layer_name}: ",
+            alternative=", or None to use the encoder's units",
+        )
 
 
 def check_state_shapes(layer_name, score, decoder_states_shape, encoder_states_shape):

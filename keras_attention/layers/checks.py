@@ -51,3 +51,16 @@ def check_not_empty(layer_name, arg_name, shape, axis, axis_name):
             f"{layer_name}: `{arg_name}` must have at least one {axis_name}. "
             f"Received: {arg_name}.shape={tuple(shape)}"
         )
+
+
+def check_positive_int(name, value, owner="", alternative=""):
+    """Raise `ValueError` unless `value` is an int >= 1 (bools are refused).
+
+    `owner` prefixes the message (`"Seq2Seq: "`); `alternative` names what
+    else is accepted (`", or None to ..."`).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"{owner}`{name}` must be a positive integer{alternative}. "
+            f"Received: {name}={value!r}"
+        )

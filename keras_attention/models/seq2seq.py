@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_attention.layers import TimeAttention
+from keras_attention.layers.checks import check_positive_int
 from keras_attention.layers.attention_weight import validate_score_options
 
 KINDS = ("attention", "peeky", "plain")
@@ -181,8 +182,7 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
         ("source_vocabulary_size", source_vocabulary_size),
         ("target_vocabulary_size", target_vocabulary_size),
     ]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"Seq2Seq: `{name}` must be a positive integer. Received: {name}={value!r}")
+        check_positive_int(name, value, owner="Seq2Seq: ")
     if bidirectional and units % 2:
         raise ValueError(
             f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "

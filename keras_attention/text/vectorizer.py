@@ -10,6 +10,8 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_attention.layers.checks import check_positive_int
+
 PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
 RESERVED_TOKENS = (PAD, UNK, START, END)
 PAD_ID, UNK_ID, START_ID, END_ID = range(4)
@@ -63,12 +65,8 @@ class TextVectorizer(tf.Module):
             )
         if split not in SPLITS:
             raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
-        if max_length is not None and (
-            isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
-        ):
-            raise ValueError(
-                f"`max_length` must be a positive integer or None. Received: max_length={max_length!r}"
-            )
+        if max_length is not None:
+            check_positive_int("max_length", max_length, alternative=" or None")
         self.vocabulary = vocabulary
         self.split = split
         self.lowercase = bool(lowercase)
