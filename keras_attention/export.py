@@ -1,9 +1,11 @@
 """SavedModel export: strings in, strings out, with no Python code of ours.
 
 TensorFlow-only. The SavedModel holds the tensorflow-text vectorizers, the
-trained weights and the graph decoding loops. Python loaders must
-`import tensorflow_text` before `tf.saved_model.load`, so that its ops are
-registered; TensorFlow Serving's standard model server bundles them.
+trained weights and the graph decoding loops. Its graph uses core TensorFlow
+ops except tensorflow-text's `NormalizeUTF8` (and `CaseFoldUTF8`,
+`RegexSplitWithOffsets` for lowercased or word-level vectorizers), which
+TensorFlow Serving's model server links; anything else that loads it must
+load tensorflow-text's op library first (`import tensorflow_text`).
 """
 
 import tensorflow as tf
@@ -20,14 +22,39 @@ class _ServingModule(tf.Module):
         super().__init__(name="keras_attention_serving")
         self.translator = translator
         self.beam_width = beam_width
+        # Keras 3 variables are not TensorFlow trackables: without listing
+        # their tf.Variables here, the SavedModel's checkpoint lacks the
+        # weights and TensorFlow Serving's (TF1-style) loader fails with
+        # "Could not find variable" (keras-team/keras#20095). Python's
+        # `tf.saved_model.load` would still work, hiding the problem.
+        self.model_variables = [variable.value for variable in translator.model.variables]
 
     @tf.function(input_signature=[TEXT_SPEC])
     def serving_default(self, text):
-        return self.translator._translate_ids(text, beam_width=1)
+        return self.translator._translate_ids(_checked_batch(text), beam_width=1)
 
     @tf.function(input_signature=[TEXT_SPEC])
     def beam_search(self, text):
-        return self.translator._translate_ids(text, beam_width=self.beam_width)
+        return self.translator._translate_ids(_checked_batch(text), beam_width=self.beam_width)
+
+
+def _checked_batch(text):
+    """`text` after a run-time check that it is a 1-D batch.
+
+    A signature's callers can feed any shape (TensorFlow Serving does not
+    check it), and the static shape `[None]` lets Grappler fold `tf.rank` to
+    1, so the rank is read from a round trip through serialisation, whose
+    result has no static shape.
+    """
+    shape = tf.io.parse_tensor(tf.io.serialize_tensor(tf.shape(text)), tf.int32)
+    check = tf.debugging.Assert(
+        tf.equal(tf.size(shape), 1),
+        ["keras_attention serving: `text` must be a 1-D batch of strings, shape [batch]; "
+         "received a tensor of shape", shape],
+        summarize=10,
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(text)
 
 
 def export_saved_model(translator, path, beam_width=5):
