@@ -9,6 +9,8 @@ import time
 import keras
 import numpy as np
 
+from keras_attention.backup import EpochBackup
+from keras_attention.backup import read_backup_metadata
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
@@ -64,17 +66,26 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
 
 
 def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed=0,
-        validation_pairs=None, callbacks=(), verbose=1, initial_epoch=0, bucket_by_length=True,
+        validation_pairs=None, callbacks=(), verbose=1, bucket_by_length=True, backup_dir=None,
         **compile_kwargs):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
     `compile_kwargs` (`learning_rate`, `clip_norm`) go to `compile_for_training`.
+    With `backup_dir`, an `EpochBackup` backs the training state up there
+    after every epoch; if a backup is already there (training was
+    interrupted), training continues from it and ends where an
+    uninterrupted run would have. Under a `tf.distribute` strategy, call it
+    inside `strategy.scope()`, where the model was built; `batch_size` is
+    then the global batch, split across the replicas.
     """
+    backed_up = read_backup_metadata(backup_dir)
+    initial_epoch = backed_up["epoch"] if backed_up else 0
     dataset = make_dataset(
         train_pairs, translator.source_vectorizer, translator.target_vectorizer,
         batch_size=batch_size, seed=seed, bucket_by_length=bucket_by_length,
+        epochs=epochs, initial_epoch=min(initial_epoch, epochs - 1),
     )
-    steps_per_epoch = int(dataset.cardinality())
+    steps_per_epoch = int(dataset.cardinality()) // (epochs - min(initial_epoch, epochs - 1))
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)
     validation = None
     if validation_pairs:
@@ -83,12 +94,14 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
             batch_size=max(batch_size, 256), shuffle=False,
         )
     callbacks = list(callbacks)
+    if backup_dir:
+        callbacks.insert(0, EpochBackup(backup_dir))
     if verbose == 1:
         # The bar first, so that it ends its line before a callback prints.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())
     return translator.model.fit(
-        dataset, epochs=epochs, validation_data=validation, callbacks=callbacks,
-        verbose=verbose, initial_epoch=initial_epoch,
+        dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
+        validation_data=validation, callbacks=callbacks, verbose=verbose,
         shuffle=False,  # the pipeline shuffles, every epoch
     )
 

@@ -31,48 +31,64 @@ def teacher_forcing(source_ids, target_ids):
 
 
 def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
-                 shuffle=True, seed=None, bucket_by_length=True):
+                 shuffle=True, seed=0, bucket_by_length=True, epochs=1, initial_epoch=0):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
-    Vectorises every pair once, then each epoch: shuffles (when `shuffle`),
-    groups sources of similar length into batches of `batch_size` (when
-    `bucket_by_length`; padding a batch to its own longest source saves the
-    recurrent steps that padding would cost), pads with 0 and prefetches.
+    Vectorises every pair once; then, for each of the epochs
+    `initial_epoch .. epochs - 1` in turn: shuffles (when `shuffle`, in an
+    order that depends only on `seed` and the epoch's number, so that
+    training resumed at an epoch sees the batches an uninterrupted run
+    would), groups sources of similar length into batches of `batch_size`
+    (when `bucket_by_length`; padding a batch to its own longest source
+    saves the recurrent steps that padding would cost), pads with 0 and
+    prefetches. Its cardinality is known: `(epochs - initial_epoch)` times
+    the batches of one epoch (`batches_per_epoch`).
     """
     check_positive_int("batch_size", batch_size)
+    check_positive_int("epochs", epochs)
+    if not 0 <= initial_epoch < epochs:
+        raise ValueError(
+            f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: initial_epoch={initial_epoch}"
+        )
     if not pairs:
         raise ValueError("`pairs` must hold at least one (source, target) pair.")
     source_ids, target_ids = vectorize_pairs(pairs, source_vectorizer, target_vectorizer)
-    dataset = tf.data.Dataset.from_tensor_slices(
-        (source_ids.to_tensor(), source_ids.row_lengths(),
-         target_ids.to_tensor(), target_ids.row_lengths())
-    )
-    if shuffle:
-        dataset = dataset.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(
-        lambda source, source_length, target, target_length: (
-            source[:source_length], target[:target_length]
-        )
-    )
-    longest = int(tf.reduce_max(source_ids.row_lengths()))
+    sources, source_lengths = source_ids.to_tensor(), source_ids.row_lengths()
+    targets, target_lengths = target_ids.to_tensor(), target_ids.row_lengths()
+    longest = int(tf.reduce_max(source_lengths))
     step = max(1, -(-longest // LENGTH_BUCKETS))
-    boundaries = list(range(step + 1, longest + 1, step))
-    if bucket_by_length and boundaries:
-        dataset = dataset.bucket_by_sequence_length(
+    boundaries = list(range(step + 1, longest + 1, step)) if bucket_by_length else []
+
+    def pair(index):
+        return sources[index][: source_lengths[index]], targets[index][: target_lengths[index]]
+
+    def one_epoch(epoch):
+        order = tf.range(len(pairs), dtype=tf.int64)
+        if shuffle:
+            keys = tf.random.stateless_uniform([len(pairs)], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+            order = tf.argsort(keys)
+        dataset = tf.data.Dataset.from_tensor_slices(order).map(pair)
+        if not boundaries:
+            return dataset.padded_batch(batch_size)
+        return dataset.bucket_by_sequence_length(
             lambda source, target: tf.shape(source)[0],
             bucket_boundaries=boundaries,
             bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         )
-        # Each bucket ends an epoch with one partial batch at most, so the
-        # number of batches is known; telling tf.data gives Keras' progress
-        # bar its total.
-        bucket_sizes = np.bincount(
-            np.searchsorted(boundaries, source_ids.row_lengths().numpy(), side="right")
-        )
-        batches = int(sum(-(-size // batch_size) for size in bucket_sizes))
-        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
-    else:
-        dataset = dataset.padded_batch(batch_size)
+
+    dataset = tf.data.Dataset.range(initial_epoch, epochs).flat_map(one_epoch)
+    # Telling tf.data the number of batches gives Keras' progress bar its
+    # total and lets `fit` keep one iterator across epochs.
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(
+        (epochs - initial_epoch) * batches_per_epoch(source_lengths.numpy(), batch_size, boundaries)
+    ))
     return dataset.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
         tf.data.AUTOTUNE
     )
+
+
+def batches_per_epoch(source_lengths, batch_size, boundaries=()):
+    """Batches in one epoch: each length bucket ends it with one partial
+    batch at most."""
+    bucket_sizes = np.bincount(np.searchsorted(boundaries, source_lengths, side="right"))
+    return int(sum(-(-size // batch_size) for size in bucket_sizes))

@@ -1,0 +1,67 @@
+"""Resumable training: Keras' BackupAndRestore, with no half-written files.
+
+Works on every backend (it writes `.weights.h5` files and JSON only).
+"""
+
+import json
+import os
+from pathlib import Path
+
+import keras
+
+METADATA_FILE = "training_metadata.json"
+
+
+class EpochBackup(keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` that backs up at the end of every
+    epoch and can never leave a torn backup.
+
+    Each backup is written as `epoch-N.weights.h5` (the model's and the
+    optimizer's variables) under a temporary name and renamed; then
+    `training_metadata.json`, naming that file, is written the same way. The
+    metadata's rename is the commit: a process killed at any moment leaves
+    either the previous backup or the new one, whole. `fit` run again with
+    the same `backup_dir` restores the weights and continues at the epoch
+    after the backup; with a data order that depends only on the epoch (see
+    `keras_attention.data.pipeline.make_dataset`), it ends with the weights
+    an uninterrupted run would have. The folder is deleted when training
+    ends.
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=True)
+
+    def _load_model(self):
+        metadata = read_backup_metadata(self.backup_dir)
+        if metadata is None:
+            return
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(Path(self.backup_dir) / metadata["weights"])
+        self.model._initial_epoch = metadata["epoch"]
+
+    def _save_model(self):
+        directory = Path(self.backup_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        weights = f"epoch-{self._current_epoch}.weights.h5"
+        temporary = directory / f".{weights}"  # still ends in .weights.h5, as Keras requires
+        self.model.save_weights(temporary, overwrite=True)
+        os.replace(temporary, directory / weights)
+        _write_json(directory / METADATA_FILE, {"epoch": self._current_epoch, "weights": weights})
+        for old in directory.glob("epoch-*.weights.h5"):
+            if old.name != weights:
+                old.unlink()
+
+
+def read_backup_metadata(backup_dir):
+    """`{"epoch": N, "weights": file}` of the backup in `backup_dir`, or None."""
+    path = Path(backup_dir) / METADATA_FILE if backup_dir else None
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_json(path, value):
+    temporary = path.with_name(f".{path.name}")
+    temporary.write_text(json.dumps(value), encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_attention.data.generators import date_pairs
+from keras_attention.data.pipeline import LENGTH_BUCKETS
+from keras_attention.data.pipeline import make_dataset
+from keras_attention.text import TextVectorizer
+
+pytestmark = pytest.mark.tensorflow_only
+
+PAIRS = date_pairs(300, seed=3)
+SOURCE = TextVectorizer.from_texts([s for s, _ in PAIRS])
+TARGET = TextVectorizer.from_texts([t for _, t in PAIRS])
+
+
+def batches(**kwargs):
+    dataset = make_dataset(PAIRS, SOURCE, TARGET, batch_size=32, **kwargs)
+    return dataset, [(s.numpy(), d.numpy(), y.numpy()) for (s, d), y in dataset]
+
+
+def decoded_sources(epoch_batches):
+    return sorted(
+        t.decode() for source_ids, _, _ in epoch_batches for t in SOURCE.decode(source_ids).numpy()
+    )
+
+
+def test_teacher_forcing_and_padding():
+    _, got = batches(shuffle=False, bucket_by_length=False)
+    source_ids, decoder_ids, target_ids = got[0]
+    assert (decoder_ids[:, 0] == 2).all()  # [START]
+    np.testing.assert_array_equal(decoder_ids[:, 1:], target_ids[:, :-1])
+    assert ((target_ids == 3).sum(axis=1) == 1).all()  # one [END] per row
+    expected = SOURCE.encode(tf.constant([s for s, _ in PAIRS[:32]])).to_tensor().numpy()
+    np.testing.assert_array_equal(source_ids, expected)
+
+
+def test_cardinality_is_the_real_number_of_batches_and_each_pair_comes_once_per_epoch():
+    dataset, got = batches(epochs=3, seed=5)
+    assert int(dataset.cardinality()) == len(got)
+    per_epoch = len(got) // 3
+    epochs = [got[i * per_epoch : (i + 1) * per_epoch] for i in range(3)]
+    for epoch in epochs:
+        assert decoded_sources(epoch) == sorted(s for s, _ in PAIRS)
+    first_batches = [e[0][0].tobytes() for e in epochs]
+    assert len(set(first_batches)) == 3  # a new order every epoch
+
+
+def test_bucketing_pads_batches_to_about_their_own_length():
+    _, bucketed = batches(seed=0)
+    _, plain = batches(seed=0, bucket_by_length=False)
+    padding = lambda got: sum((s == 0).sum() for s, _, _ in got)  # noqa: E731
+    assert padding(bucketed) < padding(plain) / 3
+    longest = max(len(s) for s, _ in PAIRS)
+    for source_ids, _, _ in bucketed:
+        lengths = (source_ids != 0).sum(axis=1)
+        assert lengths.max() - lengths.min() <= -(-longest // LENGTH_BUCKETS)
+
+
+def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
+    _, full = batches(epochs=3, seed=7)
+    _, resumed = batches(epochs=3, seed=7, initial_epoch=2)
+    _, other_seed = batches(epochs=3, seed=8, initial_epoch=2)
+    tail = full[len(full) - len(resumed):]
+    for a, b in zip(tail, resumed):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    assert any(a[0].shape != b[0].shape or (a[0] != b[0]).any() for a, b in zip(resumed, other_seed))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"batch_size": 0}, "Received: batch_size=0"),
+        ({"epochs": 0}, "Received: epochs=0"),
+        ({"epochs": 2, "initial_epoch": 2}, "`initial_epoch` must be in [0, epochs) = [0, 2). Received: initial_epoch=2"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError) as raised:
+        make_dataset(PAIRS, SOURCE, TARGET, **kwargs)
+    assert message in str(raised.value)
+
+
+def test_no_pairs():
+    with pytest.raises(ValueError, match="at least one"):
+        make_dataset([], SOURCE, TARGET)
