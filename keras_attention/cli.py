@@ -12,6 +12,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 EXIT_USAGE = 2
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 class CommandError(Exception):
@@ -44,6 +45,7 @@ _fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
 def build_parser():
+    from keras_attention.distribute import STRATEGIES
     from keras_attention.layers.attention_weight import SCORES
     from keras_attention.models.seq2seq import CELLS, KINDS
     from keras_attention.training import DEFAULTS
@@ -68,6 +70,8 @@ def build_parser():
     train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on (default 0.02)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", action="store_true", help="continue training the model already in --out")
+    train.add_argument("--distribute", choices=STRATEGIES, default="none", help="none (default); mirrored: every local device; multi-worker: the cluster in TF_CONFIG")
+    train.add_argument("--precision", choices=PRECISIONS, default="float32", help="float32 (default); mixed_bfloat16 (CPU, recent GPUs) or mixed_float16 (GPU)")
 
     evaluate = commands.add_parser("evaluate", help="exact match and token accuracy on a TSV file")
     evaluate.add_argument("--model", required=True, help="folder written by train")
@@ -120,42 +124,62 @@ def _load_translator(directory):
 
 
 def command_train(args):
+    import random
+
     import keras
 
+    from keras_attention import distribute
     from keras_attention import training
-    from keras_attention.translator import Translator
+    from keras_attention.export import export_saved_model
 
     pairs = _read_pairs(args.data)
+    try:
+        strategy = distribute.make_strategy(args.distribute)
+    except ValueError as error:
+        raise CommandError(f"--distribute {args.distribute}: {error}") from None
     keras.utils.set_random_seed(args.seed)
+    keras.mixed_precision.set_global_policy(args.precision)
     held_out = int(round(len(pairs) * args.validation_split))
     if held_out and len(pairs) - held_out < 1:
         raise CommandError(f"--validation-split {args.validation_split} leaves no pairs to train on")
-    import random
-
     shuffled = list(pairs)
     random.Random(args.seed).shuffle(shuffled)
     validation, train = shuffled[:held_out], shuffled[held_out:]
-    if args.resume:
-        translator = _load_translator(args.out)
-        print(f"resuming the model in {args.out}")
-    else:
-        translator = training.build_translator(
-            train, kind=args.kind, cell=args.cell, score=args.score, units=args.units,
-            embedding_dim=args.embedding_dim, bidirectional=args.bidirectional,
-            split=args.split, lowercase=args.lowercase,
+    out, chief = Path(args.out), distribute.is_chief(strategy)
+    backup = distribute.backup_folder(out, strategy)
+    with strategy.scope():
+        if args.resume:
+            translator = _load_translator(out)
+            print(f"resuming the model in {out}")
+        else:
+            translator = training.build_translator(
+                train, kind=args.kind, cell=args.cell, score=args.score, units=args.units,
+                embedding_dim=args.embedding_dim, bidirectional=args.bidirectional,
+                split=args.split, lowercase=args.lowercase,
+            )
+        print(
+            f"training a {translator.model.kind} seq2seq ({translator.model.cell}, "
+            f"{translator.model.count_params():,} parameters, {args.precision}) on {len(train)} pairs, "
+            f"{len(validation)} held out, {strategy.num_replicas_in_sync} replica(s)"
         )
-    print(
-        f"training a {translator.model.kind} seq2seq ({translator.model.cell}, "
-        f"{translator.model.count_params():,} parameters) on {len(train)} pairs, "
-        f"{len(validation)} held out"
-    )
-    callbacks = [training.DecodedExactMatch(translator, validation)] if validation else []
-    training.fit(
-        translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-        callbacks=callbacks, learning_rate=args.learning_rate,
-    )
-    translator.save(args.out)
-    print(f"model and vocabularies written to {args.out}")
+        if (backup / "training_metadata.json").is_file():
+            print(f"resuming interrupted training from the backup in {backup}")
+        callbacks = [training.DecodedExactMatch(translator, validation)] if validation else []
+        if chief:
+            out.mkdir(parents=True, exist_ok=True)
+            callbacks.append(keras.callbacks.CSVLogger(
+                str(out / "training_log.csv"), append=args.resume or backup.exists()
+            ))
+        training.fit(
+            translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+            callbacks=callbacks, learning_rate=args.learning_rate, backup_dir=backup,
+        )
+    if not chief:
+        print("training done; the chief writes the model")
+        return translator
+    translator.save(out)
+    export_saved_model(translator, out / "saved_model")
+    print(f"model and vocabularies written to {out}, SavedModel to {out / 'saved_model'}")
     return translator
 
 

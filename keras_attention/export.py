@@ -8,6 +8,11 @@ TensorFlow Serving's model server links; anything else that loads it must
 load tensorflow-text's op library first (`import tensorflow_text`).
 """
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import tensorflow as tf
 
 from keras_attention.layers.checks import check_positive_int
@@ -70,8 +75,23 @@ def export_saved_model(translator, path, beam_width=5):
     """
     check_positive_int("beam_width", beam_width)  # before tracing anything
     module = _ServingModule(translator, beam_width)
-    tf.saved_model.save(
-        module, str(path),
-        signatures={"serving_default": module.serving_default, "beam_search": module.beam_search},
-    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside `path` and renamed into place: never half-written.
+    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        tf.saved_model.save(
+            module, str(temporary),
+            signatures={"serving_default": module.serving_default, "beam_search": module.beam_search},
+        )
+        if path.exists():
+            previous = temporary.with_name(f"{temporary.name}.previous")
+            os.replace(path, previous)
+            os.replace(temporary, path)
+            shutil.rmtree(previous)
+        else:
+            os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary)
     return path

@@ -12,6 +12,7 @@ import numpy as np
 from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
 from keras_attention.data.pipeline import make_dataset
+from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
@@ -93,6 +94,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
             validation_pairs, translator.source_vectorizer, translator.target_vectorizer,
             batch_size=max(batch_size, 256), shuffle=False,
         )
+    fit_under_multi_worker(translator.model)
     callbacks = list(callbacks)
     if backup_dir:
         callbacks.insert(0, EpochBackup(backup_dir))
