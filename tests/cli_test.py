@@ -1,10 +1,15 @@
+import json
+import signal
 import subprocess
 import sys
-from pathlib import Path
+import time
 
+import keras
+import numpy as np
 import pytest
 
 from keras_attention import cli
+from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 
@@ -70,7 +75,11 @@ def test_train_evaluate_translate_plot_and_resume(tmp_path):
                      "--epochs", "1", *common)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "epoch 1: loss" in result.stdout and "exact match (greedy decoding)" in result.stdout
-    assert (out / "model.keras").is_file() and (out / "source_vocabulary.json").is_file()
+    assert sorted(p.name for p in out.iterdir()) == [  # no backup left, nothing half-written
+        "model.keras", "saved_model", "source_vocabulary.json", "target_vocabulary.json",
+        "training_log.csv", "translator.json",
+    ]
+    assert (out / "saved_model" / "saved_model.pb").is_file()
 
     result = run_cli("evaluate", "--model", str(out), "--data", str(tmp_path / "test.tsv"))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -95,13 +104,7 @@ def test_train_evaluate_translate_plot_and_resume(tmp_path):
     result = run_cli("export", "--model", str(out), "--out", str(saved_model), "--beam", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (saved_model / "saved_model.pb").is_file()
-    shown = subprocess.run(
-        [str(Path(sys.executable).parent / "saved_model_cli"), "show", "--all", "--dir", str(saved_model)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert shown.returncode == 0, shown.stderr[-3000:]
-    assert "signature_def['serving_default']" in shown.stdout
-    assert "signature_def['beam_search']" in shown.stdout
+    assert "beam_search (width 2)" in result.stdout
 
     before = (out / "model.keras").stat().st_mtime_ns
     result = run_cli("train", "--data", str(tmp_path / "train.tsv"), "--out", str(out),
@@ -109,6 +112,40 @@ def test_train_evaluate_translate_plot_and_resume(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "resuming the model in" in result.stdout
     assert (out / "model.keras").stat().st_mtime_ns > before
+    assert (out / "training_log.csv").read_text().count("\n") == 3  # header and two epochs
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
+    write_pairs(tmp_path / "train.tsv", date_pairs(1500, seed=1))
+    command = ["train", "--data", str(tmp_path / "train.tsv"), "--epochs", "3", "--units", "16",
+               "--embedding-dim", "8", "--batch-size", "32", "--seed", "2", "--validation-split", "0"]
+    reference = tmp_path / "reference"
+    assert run_cli(*command, "--out", str(reference)).returncode == 0
+
+    out = tmp_path / "model"
+    process = subprocess.Popen([sys.executable, "-m", "keras_attention.cli", *command, "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metadata = out / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 600
+    while not (metadata.is_file() and json.loads(metadata.read_text())["epoch"] >= 1):
+        assert process.poll() is None and time.monotonic() < deadline, "training ended before a backup"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)  # mid-epoch 2 (or 3): no chance to clean up
+    assert process.wait() == -signal.SIGKILL
+    assert not (out / "model.keras").exists()
+    epoch = json.loads(metadata.read_text())["epoch"]
+
+    result = run_cli(*command, "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming interrupted training from the backup" in result.stdout
+    assert f"Epoch {epoch + 1}/3" in result.stdout and f"Epoch {epoch}/3" not in result.stdout
+    assert not (out / "backup").exists()
+    resumed = keras.saving.load_model(out / "model.keras")
+    expected = keras.saving.load_model(reference / "model.keras")
+    for a, b in zip(resumed.weights, expected.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b),
+                                   rtol=0, atol=1e-5, err_msg=a.path)
 
 
 @pytest.mark.slow
