@@ -10,11 +10,20 @@ test questions batched in the graph (greedy, beam 5) and one question at a
 time with a Python loop over steps (the book's way; timed on a sample and
 scaled to 5,000, as the table says).
 
-Usage: python benchmarks/seq2seq.py [--epochs 3] [--step-by-step-sample 200]
+Then (`--part backends`) the default attention model on each Keras backend
+and in mixed precision, each configuration in a process of its own (a
+backend is chosen per process), one after another in the same run: seconds
+per training epoch and exact match after each epoch.
+
+Usage: python benchmarks/seq2seq.py [--part all|comparison|backends] [--epochs 3]
+       [--step-by-step-sample 200]
 """
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -43,11 +52,60 @@ def train_and_track(train, test, epochs, model_kwargs, seed=0):
     return translator, tracker.history
 
 
+# backend, precision, epochs: float32 for 2 epochs (the target), mixed
+# precision for one more (it may take at most one more to match).
+CONFIGURATIONS = [
+    ("tensorflow", "float32", 2),
+    ("tensorflow", "mixed_bfloat16", 3),
+    ("jax", "float32", 2),
+    ("torch", "float32", 2),
+]
+
+
+def one_configuration(precision, epochs):
+    """Runs in a child process whose KERAS_BACKEND is set; prints JSON."""
+    keras.mixed_precision.set_global_policy(precision)
+    train, test = date_splits()
+    _, history = train_and_track(train, test, epochs, {"kind": "attention", "cell": "gru"})
+    print(json.dumps(history))
+
+
+def compare_backends():
+    print("\nThe default attention model (GRU 256, batch 128) on each backend and precision, "
+          "one process each, one after another")
+    header = f"{'backend':<12}{'precision':<16}" + "".join(f"{'epoch ' + str(e + 1):>10}" for e in range(3)) + f"{'s/epoch':>10}"
+    print(header)
+    print("-" * len(header))
+    for backend, precision, epochs in CONFIGURATIONS:
+        result = subprocess.run(
+            [sys.executable, __file__, "--one-configuration", precision, "--epochs", str(epochs)],
+            env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            print(f"{backend:<12}{precision:<16}failed: {result.stderr.strip().splitlines()[-1]}")
+            continue
+        history = json.loads(result.stdout.strip().splitlines()[-1])
+        cells = "".join(f"{100 * h['exact_match']:>9.2f}%" for h in history) + " " * 10 * (3 - len(history))
+        seconds = sorted(h["train_seconds"] for h in history)[len(history) // 2]
+        print(f"{backend:<12}{precision:<16}{cells}{seconds:>10.1f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "comparison", "backends"), default="all")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--step-by-step-sample", type=int, default=200)
+    parser.add_argument("--one-configuration", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_configuration:
+        return one_configuration(args.one_configuration, args.epochs)
+    if args.part in ("all", "comparison"):
+        compare_models(args)
+    if args.part in ("all", "backends"):
+        compare_backends()
+
+
+def compare_models(args):
     train, test = date_splits()
     print(f"date task: {len(train)} train / {len(test)} test pairs; keras {keras.__version__}, "
           f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores")

@@ -71,6 +71,7 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", action="store_true", help="continue training the model already in --out")
     train.add_argument("--distribute", choices=STRATEGIES, default="none", help="none (default); mirrored: every local device; multi-worker: the cluster in TF_CONFIG")
+    train.add_argument("--export", action=argparse.BooleanOptionalAction, default=True, help="also write the SavedModel into --out/saved_model (default; needs the TensorFlow backend)")
     train.add_argument("--precision", choices=PRECISIONS, default="float32", help="float32 (default); mixed_bfloat16 (CPU, recent GPUs) or mixed_float16 (GPU)")
 
     evaluate = commands.add_parser("evaluate", help="exact match and token accuracy on a TSV file")
@@ -130,7 +131,6 @@ def command_train(args):
 
     from keras_attention import distribute
     from keras_attention import training
-    from keras_attention.export import export_saved_model
 
     pairs = _read_pairs(args.data)
     try:
@@ -178,9 +178,23 @@ def command_train(args):
         print("training done; the chief writes the model")
         return translator
     translator.save(out)
-    export_saved_model(translator, out / "saved_model")
-    print(f"model and vocabularies written to {out}, SavedModel to {out / 'saved_model'}")
+    print(f"model and vocabularies written to {out}")
+    if args.export:
+        _export_if_tensorflow(translator, out / "saved_model")
     return translator
+
+
+def _export_if_tensorflow(translator, path):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        print(f"no SavedModel: it is exported on the TensorFlow backend "
+              f"(keras-attention export --model {path.parent} --out {path})")
+        return
+    from keras_attention.export import export_saved_model
+
+    export_saved_model(translator, path)
+    print(f"SavedModel (strings in, strings out) written to {path}")
 
 
 def command_evaluate(args):
@@ -265,10 +279,7 @@ def command_demo(args):
     training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks)
     translator.save(out / "model")
     print(f"model written to {out / 'model'}")
-    from keras_attention.export import export_saved_model
-
-    export_saved_model(translator, out / "model" / "saved_model")
-    print(f"SavedModel (strings in, strings out) written to {out / 'model' / 'saved_model'}")
+    _export_if_tensorflow(translator, out / "model" / "saved_model")
     examples = [source for source, _ in test[:6]] + ["tuesday, september 27, 1994"]
     for source, translation in zip(examples, translator.translate(examples)["translation"]):
         print(f"  {source:<30} -> {translation}")

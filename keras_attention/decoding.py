@@ -1,14 +1,19 @@
-"""Greedy and beam-search decoding as loops inside the TensorFlow graph.
+"""Greedy and beam-search decoding as loops inside the graph.
 
-TensorFlow-only: the loops are `tf.while_loop`s, so the whole translation
-(encoder, every decoder step, the stopping test) runs as one graph under
-`tf.function` and in the exported SavedModel. `step_by_step_greedy` is the
-book's way (a Python loop, one question at a time), kept as the reference
-that the graph decoders are checked and timed against.
+Greedy decoding (`greedy_decode`) is written with `keras.ops` and runs on
+every backend: a `keras.ops.while_loop`, which is a `tf.while_loop` on
+TensorFlow (so the whole translation runs as one graph under `tf.function`
+and in the exported SavedModel), a `lax.while_loop` on JAX and a Python loop
+on PyTorch. Beam search (`beam_search_decode`) is TensorFlow's. 
+`step_by_step_greedy` is the book's way (a Python loop, one question at a
+time), kept as the reference that the graph decoders are checked and timed
+against.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from keras_attention.layers.checks import check_positive_int
 from keras_attention.text.vectorizer import END_ID
@@ -21,17 +26,16 @@ _IMPOSSIBLE = -1e9
 
 def _step(model, tokens, encoded, states):
     """One decoder step: `tokens` `(batch,)` → log-probs, states, weights."""
-    logits, states, weights = model.decode(tokens[:, tf.newaxis], {**encoded, "states": states})
-    logits = tf.cast(logits[:, -1], tf.float32)
+    logits, states, weights = model.decode(ops.expand_dims(tokens, 1), {**encoded, "states": states})
+    logits = ops.cast(logits[:, -1], "float32")
     # Padding and [START] are never outputs: a padding token fed back would
     # be masked out of the decoder, and [START] only ever begins a sequence.
-    never_output = tf.reduce_any(
-        tf.range(tf.shape(logits)[-1])[:, tf.newaxis] == [PAD_ID, START_ID], axis=-1
-    )
-    log_probs = tf.nn.log_softmax(tf.where(never_output, _IMPOSSIBLE, logits), axis=-1)
+    vocabulary = ops.arange(ops.shape(logits)[-1])
+    never_output = ops.logical_or(vocabulary == PAD_ID, vocabulary == START_ID)
+    log_probs = ops.log_softmax(ops.where(never_output[None, :], _IMPOSSIBLE, logits), axis=-1)
     if weights is None:  # plain and peeky models attend to nothing
-        weights = tf.zeros_like(tf.cast(encoded["encoder_mask"], tf.float32))[:, tf.newaxis]
-    return log_probs, states, tf.cast(weights[:, -1], tf.float32)
+        weights = ops.zeros_like(ops.cast(encoded["encoder_mask"], "float32"))[:, None]
+    return log_probs, states, ops.cast(weights[:, -1], "float32")
 
 
 def greedy_decode(model, source_ids, max_length):
@@ -44,40 +48,37 @@ def greedy_decode(model, source_ids, max_length):
 
     Returns:
         `(token_ids, attention_weights)`: int32 `(batch, out_len)` (0 after
-        `[END]`) and float32 `(batch, out_len, src_len)`.
+        `[END]`) and float32 `(batch, out_len, src_len)`, where `out_len` is
+        the number of steps run (at least 1).
     """
-    source_ids = tf.cast(source_ids, tf.int32)
+    source_ids = ops.cast(source_ids, "int32")
     encoded = model.encode(source_ids)
-    batch = tf.shape(source_ids)[0]
+    batch, src_len = ops.shape(source_ids)[0], ops.shape(source_ids)[1]
+    positions = ops.arange(max_length, dtype="int32")
 
     def body(step, tokens, states, done, token_ids, weights):
         log_probs, states, step_weights = _step(model, tokens, encoded, states)
-        next_tokens = tf.where(done, PAD_ID, tf.argmax(log_probs, axis=-1, output_type=tf.int32))
-        return (
-            step + 1, next_tokens, states, done | (next_tokens == END_ID),
-            token_ids.write(step, next_tokens), weights.write(step, step_weights),
-        )
+        next_tokens = ops.where(done, PAD_ID, ops.cast(ops.argmax(log_probs, axis=-1), "int32"))
+        # Written into fixed-size buffers with a one-hot of the step: shapes
+        # stay fixed (as JAX's loop requires) and only plain ops are used.
+        at_step = ops.cast(positions == step, "int32")
+        token_ids = token_ids + at_step[None, :] * next_tokens[:, None]
+        weights = weights + ops.cast(at_step, "float32")[None, :, None] * step_weights[:, None, :]
+        return step + 1, next_tokens, states, ops.logical_or(done, next_tokens == END_ID), token_ids, weights
 
     def not_finished(step, tokens, states, done, token_ids, weights):
-        # Always one step, so that even an empty batch stacks to a shape.
-        return (step < max_length) & ((step == 0) | ~tf.reduce_all(done))
+        # Always one step, so that even an empty batch has an output shape.
+        return ops.logical_and(step < max_length, ops.logical_or(step == 0, ops.logical_not(ops.all(done))))
 
-    _, _, _, _, token_ids, weights = tf.while_loop(
+    steps, _, _, _, token_ids, weights = ops.while_loop(
         not_finished, body,
         (
-            tf.constant(0), tf.fill([batch], START_ID), encoded["states"],
-            tf.zeros([batch], tf.bool),
-            tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=[None]),
-            tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[None, None]),
+            ops.convert_to_tensor(0, "int32"), ops.full((batch,), START_ID, "int32"),
+            encoded["states"], ops.zeros((batch,), "bool"),
+            ops.zeros((batch, max_length), "int32"), ops.zeros((batch, max_length, src_len), "float32"),
         ),
     )
-    return _batch_major(token_ids.stack(), batch), _batch_major(weights.stack(), batch)
-
-
-def _batch_major(time_major, batch):
-    """`(steps, batch, ...)` → `(batch, steps, ...)`; right shape with 0 steps."""
-    rank = len(time_major.shape)
-    return tf.transpose(time_major, [1, 0] + list(range(2, rank)))
+    return token_ids[:, :steps], weights[:, :steps]
 
 
 def beam_search_decode(model, source_ids, max_length, beam_width=5, length_penalty=1.0):
@@ -94,6 +95,11 @@ def beam_search_decode(model, source_ids, max_length, beam_width=5, length_penal
         `greedy_decode`.
     """
     check_positive_int("beam_width", beam_width)
+    if keras.backend.backend() != "tensorflow":
+        raise NotImplementedError(
+            "beam_search_decode runs on the TensorFlow backend (it is what the SavedModel "
+            f"serves); the backend is {keras.backend.backend()!r}. greedy_decode runs on every backend."
+        )
     source_ids = tf.cast(source_ids, tf.int32)
     batch, k = tf.shape(source_ids)[0], beam_width
     src_len = tf.shape(source_ids)[1]
@@ -162,18 +168,19 @@ def beam_search_decode(model, source_ids, max_length, beam_width=5, length_penal
 def step_by_step_greedy(model, source_ids, max_length):
     """The book's decoding: one question at a time, a Python loop over steps.
 
-    Eager and slow by design; the reference for `greedy_decode`.
+    Eager and slow by design; the reference for `greedy_decode`. Runs on
+    every backend.
 
     Returns:
         A list of int32 numpy arrays, one per question, ending at `[END]`.
     """
     outputs = []
     for row in np.asarray(source_ids):
-        encoded = model.encode(tf.constant(row[np.newaxis], tf.int32))
+        encoded = model.encode(ops.convert_to_tensor(row[np.newaxis], "int32"))
         states, token, output = encoded["states"], START_ID, []
         for _ in range(max_length):
-            log_probs, states, _ = _step(model, tf.constant([token], tf.int32), encoded, states)
-            token = int(np.argmax(log_probs.numpy()[0]))
+            log_probs, states, _ = _step(model, ops.convert_to_tensor([token], "int32"), encoded, states)
+            token = int(np.argmax(ops.convert_to_numpy(log_probs)[0]))
             output.append(token)
             if token == END_ID:
                 break

@@ -85,6 +85,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         train_pairs, translator.source_vectorizer, translator.target_vectorizer,
         batch_size=batch_size, seed=seed, bucket_by_length=bucket_by_length,
         epochs=epochs, initial_epoch=min(initial_epoch, epochs - 1),
+        fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
     )
     steps_per_epoch = int(dataset.cardinality()) // (epochs - min(initial_epoch, epochs - 1))
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)

@@ -1,7 +1,10 @@
 """Translator: a trained Seq2Seq with its vocabularies, strings in and out.
 
-TensorFlow-only: it runs the tensorflow-text vectorizers and the graph
-decoding loops under `tf.function`, and is what gets exported for serving.
+It runs the tensorflow-text vectorizers (TensorFlow) around the model. On
+the TensorFlow backend, a whole translation (vectorizing, the decoding loop,
+detokenizing) is one `tf.function`, which is what gets exported for
+serving; on JAX and PyTorch, greedy translation runs the model and its loop
+on the backend between the vectorizers.
 """
 
 import json
@@ -73,7 +76,7 @@ class Translator(tf.Module):
         results = []
         for start in range(0, max(len(texts), 1), batch_size):
             batch = tf.constant(texts[start : start + batch_size], tf.string)
-            results.append(self._translate_graph(batch, beam_width=beam_width))
+            results.append(self._translate_batch(batch, beam_width))
         translations = [
             t.decode("utf-8") for result in results for t in result["translation"].numpy()
         ]
@@ -83,6 +86,26 @@ class Translator(tf.Module):
             "attention_weights": _concatenate_padded(
                 [r["attention_weights"].numpy() for r in results]
             ),
+        }
+
+    def _translate_batch(self, texts, beam_width):
+        if keras.backend.backend() == "tensorflow":
+            return self._translate_graph(texts, beam_width=beam_width)
+        # JAX, PyTorch: the vectorizers run on TensorFlow, the model and its
+        # greedy loop on the backend.
+        if beam_width != 1:
+            raise NotImplementedError(
+                f"beam search runs on the TensorFlow backend; the backend is {keras.backend.backend()!r}. "
+                f"Received: beam_width={beam_width}"
+            )
+        token_ids, weights = decoding.greedy_decode(
+            self.model, self.source_ids(texts).numpy(), self.max_output_length
+        )
+        token_ids = keras.ops.convert_to_numpy(token_ids)
+        return {
+            "translation": self.target_vectorizer.decode(token_ids),
+            "token_ids": tf.constant(token_ids),
+            "attention_weights": tf.constant(keras.ops.convert_to_numpy(weights)),
         }
 
     def source_tokens(self, text):

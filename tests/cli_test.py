@@ -1,3 +1,4 @@
+import io
 import json
 import signal
 import subprocess
@@ -62,8 +63,14 @@ def test_bad_arguments_from_the_console_script_do_not_print_a_traceback(tmp_path
     assert result.stderr.strip().splitlines()[-1].startswith("keras-attention: error: ")
 
 
+def run_here(capsys, *args):
+    """The CLI in this process (no interpreter start-up): exit code, stdout."""
+    code = cli.main([str(arg) for arg in args])
+    return code, capsys.readouterr().out
+
+
 @pytest.mark.slow
-def test_train_evaluate_translate_plot_and_resume(tmp_path):
+def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monkeypatch):
     train, test = date_pairs(2000, seed=1), date_pairs(100, seed=2)
     write_pairs(tmp_path / "train.tsv", train)
     (tmp_path / "test.tsv").write_text(
@@ -71,55 +78,52 @@ def test_train_evaluate_translate_plot_and_resume(tmp_path):
     )
     out = tmp_path / "model"
     common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1"]
-    result = run_cli("train", "--data", str(tmp_path / "train.tsv"), "--out", str(out),
-                     "--epochs", "1", *common)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "epoch 1: loss" in result.stdout and "exact match (greedy decoding)" in result.stdout
+    code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1", *common)
+    assert code == 0
+    assert "epoch 1: loss" in stdout and "exact match (greedy decoding)" in stdout
     assert sorted(p.name for p in out.iterdir()) == [  # no backup left, nothing half-written
         "model.keras", "saved_model", "source_vocabulary.json", "target_vocabulary.json",
         "training_log.csv", "translator.json",
     ]
     assert (out / "saved_model" / "saved_model.pb").is_file()
 
-    result = run_cli("evaluate", "--model", str(out), "--data", str(tmp_path / "test.tsv"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "skipped 1 blank line(s)" in result.stdout
-    assert "exact match:" in result.stdout and "token accuracy:" in result.stdout
+    code, stdout = run_here(capsys, "evaluate", "--model", out, "--data", tmp_path / "test.tsv")
+    assert code == 0
+    assert "skipped 1 blank line(s)" in stdout
+    assert "exact match:" in stdout and "token accuracy:" in stdout
 
     sources = [source for source, _ in test[:3]]
-    by_argument = run_cli("translate", "--model", str(out), *sources)
-    by_stdin = run_cli("translate", "--model", str(out), stdin="\n".join(sources) + "\n")
-    by_beam = run_cli("translate", "--model", str(out), "--beam", "3", *sources)
-    for result in (by_argument, by_stdin, by_beam):
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert len(result.stdout.splitlines()) == 3
-    assert by_argument.stdout == by_stdin.stdout
+    by_argument = run_here(capsys, "translate", "--model", out, *sources)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(sources) + "\n"))
+    by_stdin = run_here(capsys, "translate", "--model", out)
+    by_beam = run_here(capsys, "translate", "--model", out, "--beam", "3", *sources)
+    for code, stdout in (by_argument, by_stdin, by_beam):
+        assert code == 0 and len(stdout.splitlines()) == 3
+    assert by_argument == by_stdin
 
     png = tmp_path / "attention.png"
-    result = run_cli("plot", "--model", str(out), "--png", str(png), sources[0])
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert run_here(capsys, "plot", "--model", out, "--png", png, sources[0])[0] == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     saved_model = tmp_path / "saved_model"
-    result = run_cli("export", "--model", str(out), "--out", str(saved_model), "--beam", "2")
-    assert result.returncode == 0, result.stderr[-3000:]
+    code, stdout = run_here(capsys, "export", "--model", out, "--out", saved_model, "--beam", "2")
+    assert code == 0 and "beam_search (width 2)" in stdout
     assert (saved_model / "saved_model.pb").is_file()
-    assert "beam_search (width 2)" in result.stdout
 
     before = (out / "model.keras").stat().st_mtime_ns
-    result = run_cli("train", "--data", str(tmp_path / "train.tsv"), "--out", str(out),
-                     "--epochs", "1", "--resume", *common)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "resuming the model in" in result.stdout
+    code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1",
+                            "--resume", "--no-export", *common)
+    assert code == 0 and "resuming the model in" in stdout
     assert (out / "model.keras").stat().st_mtime_ns > before
     assert (out / "training_log.csv").read_text().count("\n") == 3  # header and two epochs
 
 
 @pytest.mark.slow
 def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
-    write_pairs(tmp_path / "train.tsv", date_pairs(1500, seed=1))
+    write_pairs(tmp_path / "train.tsv", date_pairs(1000, seed=1))
     command = ["train", "--data", str(tmp_path / "train.tsv"), "--epochs", "3", "--units", "16",
-               "--embedding-dim", "8", "--batch-size", "32", "--seed", "2", "--validation-split", "0"]
+               "--embedding-dim", "8", "--batch-size", "32", "--seed", "2", "--validation-split", "0",
+               "--no-export"]
     reference = tmp_path / "reference"
     assert run_cli(*command, "--out", str(reference)).returncode == 0
 

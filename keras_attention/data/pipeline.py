@@ -31,7 +31,8 @@ def teacher_forcing(source_ids, target_ids):
 
 
 def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
-                 shuffle=True, seed=0, bucket_by_length=True, epochs=1, initial_epoch=0):
+                 shuffle=True, seed=0, bucket_by_length=True, epochs=1, initial_epoch=0,
+                 fixed_shapes=False):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
     Vectorises every pair once; then, for each of the epochs
@@ -43,6 +44,10 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     saves the recurrent steps that padding would cost), pads with 0 and
     prefetches. Its cardinality is known: `(epochs - initial_epoch)` times
     the batches of one epoch (`batches_per_epoch`).
+
+    With `fixed_shapes`, every batch is padded to the longest source and
+    target of all pairs instead (no bucketing), so that a backend that
+    compiles a step per input shape (JAX) compiles it once, not per batch.
     """
     check_positive_int("batch_size", batch_size)
     check_positive_int("epochs", epochs)
@@ -57,7 +62,8 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     targets, target_lengths = target_ids.to_tensor(), target_ids.row_lengths()
     longest = int(tf.reduce_max(source_lengths))
     step = max(1, -(-longest // LENGTH_BUCKETS))
-    boundaries = list(range(step + 1, longest + 1, step)) if bucket_by_length else []
+    boundaries = list(range(step + 1, longest + 1, step)) if bucket_by_length and not fixed_shapes else []
+    padded_shapes = ([longest], [int(tf.reduce_max(target_lengths))]) if fixed_shapes else None
 
     def pair(index):
         return sources[index][: source_lengths[index]], targets[index][: target_lengths[index]]
@@ -69,7 +75,7 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
             order = tf.argsort(keys)
         dataset = tf.data.Dataset.from_tensor_slices(order).map(pair)
         if not boundaries:
-            return dataset.padded_batch(batch_size)
+            return dataset.padded_batch(batch_size, padded_shapes=padded_shapes)
         return dataset.bucket_by_sequence_length(
             lambda source, target: tf.shape(source)[0],
             bucket_boundaries=boundaries,

@@ -49,6 +49,9 @@ class Seq2Seq(keras.Model):
             to `False`.
         unroll: bool, whether the recurrent layers unroll their loops
             (needs inputs of a fixed length). Defaults to `False`.
+        dtype: the dtype policy of every layer (e.g. `"mixed_bfloat16"`),
+            saved in the config. Defaults to `None`: the global policy at
+            construction.
         **kwargs: standard model arguments (`name`, ...).
 
     Example:
@@ -71,11 +74,15 @@ class Seq2Seq(keras.Model):
         score="dot",
         bidirectional=False,
         unroll=False,
+        dtype=None,
         **kwargs,
     ):
         _validate(kind, cell, score, units, bidirectional, embedding_dim,
                   source_vocabulary_size, target_vocabulary_size)
         rnn = CELLS[cell]
+        # One dtype policy for every layer, kept in the config, so that a
+        # model trained in mixed precision reloads in mixed precision.
+        policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
 
         # === Layers ===
         # Kept in a namespace until the model exists: on the torch backend
@@ -84,30 +91,32 @@ class Seq2Seq(keras.Model):
         # the namespace now and from the model later.
         parts = types.SimpleNamespace(kind=kind, bidirectional=bidirectional)
         parts.source_embedding = keras.layers.Embedding(
-            source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding"
+            source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding", dtype=policy
         )
         if bidirectional:
             parts.encoder = keras.layers.Bidirectional(
-                rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll),
-                name="encoder",
+                rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll, dtype=policy),
+                name="encoder", dtype=policy,
             )
         else:
             parts.encoder = rnn(
-                units, return_sequences=True, return_state=True, unroll=unroll, name="encoder"
+                units, return_sequences=True, return_state=True, unroll=unroll, name="encoder",
+                dtype=policy,
             )
         parts.target_embedding = keras.layers.Embedding(
-            target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding"
+            target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding", dtype=policy
         )
         parts.decoder = rnn(
-            units, return_sequences=True, return_state=True, unroll=unroll, name="decoder"
+            units, return_sequences=True, return_state=True, unroll=unroll, name="decoder",
+            dtype=policy,
         )
         parts.attention = (
-            TimeAttention(score=score, return_attention_weights=True, name="attention")
+            TimeAttention(score=score, return_attention_weights=True, name="attention", dtype=policy)
             if kind == "attention" else None
         )
         # Plain models join nothing (and an unused layer would stay unbuilt).
-        parts.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge")
-        parts.logits = keras.layers.Dense(target_vocabulary_size, name="logits")
+        parts.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
+        parts.logits = keras.layers.Dense(target_vocabulary_size, name="logits", dtype=policy)
 
         # === Functional Model ===
         source_ids = keras.Input((None,), dtype="int32", name="source_ids")
@@ -126,6 +135,7 @@ class Seq2Seq(keras.Model):
         self.cell = cell
         self.score = score
         self.unroll = unroll
+        self.layers_dtype = policy.name
 
     def encode(self, source_ids):
         """Runs the encoder.
@@ -162,6 +172,7 @@ class Seq2Seq(keras.Model):
             "score": self.score,
             "bidirectional": self.bidirectional,
             "unroll": self.unroll,
+            "dtype": self.layers_dtype,
             "name": self.name,
         }
 

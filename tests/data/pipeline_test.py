@@ -57,6 +57,13 @@ def test_bucketing_pads_batches_to_about_their_own_length():
         assert lengths.max() - lengths.min() <= -(-longest // LENGTH_BUCKETS)
 
 
+def test_fixed_shapes_pad_every_batch_to_the_longest_pair():
+    _, got = batches(fixed_shapes=True)
+    longest_source = max(len(s) for s, _ in PAIRS)
+    assert {s.shape[1] for s, _, _ in got} == {longest_source}
+    assert len({(d.shape[1], y.shape[1]) for _, d, y in got}) == 1
+
+
 def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
     _, full = batches(epochs=3, seed=7)
     _, resumed = batches(epochs=3, seed=7, initial_epoch=2)

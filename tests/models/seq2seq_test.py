@@ -55,3 +55,15 @@ def test_bad_arguments_fail_clearly(kwargs, fragment):
     with pytest.raises(ValueError) as info:
         Seq2Seq(20, 15, **kwargs)
     assert fragment in str(info.value)
+
+
+def test_a_mixed_precision_model_reloads_in_mixed_precision(tmp_path):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    model = Seq2Seq(20, 15, units=16)
+    keras.config.set_dtype_policy("float32")  # loading must not depend on it
+    assert model.get_config()["dtype"] == "mixed_bfloat16"
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert {layer.dtype_policy.name for layer in restored.layers[2:]} == {"mixed_bfloat16"}
+    logits = restored.predict([SOURCE, DECODER], verbose=0)
+    np.testing.assert_array_equal(logits, model.predict([SOURCE, DECODER], verbose=0))
