@@ -45,9 +45,10 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     prefetches. Its cardinality is known: `(epochs - initial_epoch)` times
     the batches of one epoch (`batches_per_epoch`).
 
-    With `fixed_shapes`, every batch is padded to the longest source and
-    target of all pairs instead (no bucketing), so that a backend that
-    compiles a step per input shape (JAX) compiles it once, not per batch.
+    With `fixed_shapes`, a batch's sources are padded to the upper end of
+    their length bucket (to the longest source, without bucketing) and its
+    targets to the longest target, so that a backend that compiles a step
+    per input shape (JAX) compiles a few steps, not one per batch.
     """
     check_positive_int("batch_size", batch_size)
     check_positive_int("epochs", epochs)
@@ -62,8 +63,14 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     targets, target_lengths = target_ids.to_tensor(), target_ids.row_lengths()
     longest = int(tf.reduce_max(source_lengths))
     step = max(1, -(-longest // LENGTH_BUCKETS))
-    boundaries = list(range(step + 1, longest + 1, step)) if bucket_by_length and not fixed_shapes else []
-    padded_shapes = ([longest], [int(tf.reduce_max(target_lengths))]) if fixed_shapes else None
+    boundaries = list(range(step + 1, longest + 1, step)) if bucket_by_length else []
+    longest_target = int(tf.reduce_max(target_lengths))
+
+    def pad_to_bucket(source, target):
+        width = tf.shape(source)[1]
+        bucket_width = tf.minimum((width + step - 1) // step * step, longest) if boundaries else longest
+        return (tf.pad(source, [[0, 0], [0, bucket_width - width]]),
+                tf.pad(target, [[0, 0], [0, longest_target - tf.shape(target)[1]]]))
 
     def pair(index):
         return sources[index][: source_lengths[index]], targets[index][: target_lengths[index]]
@@ -74,13 +81,15 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
             keys = tf.random.stateless_uniform([len(pairs)], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
             order = tf.argsort(keys)
         dataset = tf.data.Dataset.from_tensor_slices(order).map(pair)
-        if not boundaries:
-            return dataset.padded_batch(batch_size, padded_shapes=padded_shapes)
-        return dataset.bucket_by_sequence_length(
-            lambda source, target: tf.shape(source)[0],
-            bucket_boundaries=boundaries,
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-        )
+        if boundaries:
+            dataset = dataset.bucket_by_sequence_length(
+                lambda source, target: tf.shape(source)[0],
+                bucket_boundaries=boundaries,
+                bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            )
+        else:
+            dataset = dataset.padded_batch(batch_size)
+        return dataset.map(pad_to_bucket) if fixed_shapes else dataset
 
     dataset = tf.data.Dataset.range(initial_epoch, epochs).flat_map(one_epoch)
     # Telling tf.data the number of batches gives Keras' progress bar its

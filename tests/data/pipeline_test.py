@@ -57,11 +57,18 @@ def test_bucketing_pads_batches_to_about_their_own_length():
         assert lengths.max() - lengths.min() <= -(-longest // LENGTH_BUCKETS)
 
 
-def test_fixed_shapes_pad_every_batch_to_the_longest_pair():
-    _, got = batches(fixed_shapes=True)
+def test_fixed_shapes_pad_batches_to_a_few_shapes():
     longest_source = max(len(s) for s, _ in PAIRS)
-    assert {s.shape[1] for s, _, _ in got} == {longest_source}
-    assert len({(d.shape[1], y.shape[1]) for _, d, y in got}) == 1
+    _, unbucketed = batches(fixed_shapes=True, bucket_by_length=False)
+    assert {s.shape[1] for s, _, _ in unbucketed} == {longest_source}
+    _, bucketed = batches(fixed_shapes=True)
+    widths = {s.shape[1] for s, _, _ in bucketed}
+    assert len(widths) <= LENGTH_BUCKETS and max(widths) == longest_source
+    step = -(-longest_source // LENGTH_BUCKETS)
+    for source_ids, _, _ in bucketed:  # each batch padded to its bucket's upper end
+        lengths = (source_ids != 0).sum(axis=1)
+        assert source_ids.shape[1] == min(-(-lengths.max() // step) * step, longest_source)
+    assert len({(d.shape[1], y.shape[1]) for _, d, y in unbucketed + bucketed}) == 1
 
 
 def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
