@@ -120,7 +120,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
 
 @pytest.mark.slow
 def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
-    write_pairs(tmp_path / "train.tsv", date_pairs(1000, seed=1))
+    write_pairs(tmp_path / "train.tsv", date_pairs(600, seed=1))
     command = ["train", "--data", str(tmp_path / "train.tsv"), "--epochs", "3", "--units", "16",
                "--embedding-dim", "8", "--batch-size", "32", "--seed", "2", "--validation-split", "0",
                "--no-export"]
