@@ -4,10 +4,11 @@ Works on every backend (it writes `.weights.h5` files and JSON only).
 """
 
 import json
-import os
 from pathlib import Path
 
 import keras
+
+from keras_attention.files import atomic_write
 
 METADATA_FILE = "training_metadata.json"
 
@@ -44,10 +45,9 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         directory = Path(self.backup_dir)
         directory.mkdir(parents=True, exist_ok=True)
         weights = f"epoch-{self._current_epoch}.weights.h5"
-        temporary = directory / f".{weights}"  # still ends in .weights.h5, as Keras requires
-        self.model.save_weights(temporary, overwrite=True)
-        os.replace(temporary, directory / weights)
-        _write_json(directory / METADATA_FILE, {"epoch": self._current_epoch, "weights": weights})
+        atomic_write(directory / weights, lambda path: self.model.save_weights(path, overwrite=True))
+        metadata = json.dumps({"epoch": self._current_epoch, "weights": weights})
+        atomic_write(directory / METADATA_FILE, lambda path: Path(path).write_text(metadata, encoding="utf-8"))
         for old in directory.glob("epoch-*.weights.h5"):
             if old.name != weights:
                 old.unlink()
@@ -59,9 +59,3 @@ def read_backup_metadata(backup_dir):
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _write_json(path, value):
-    temporary = path.with_name(f".{path.name}")
-    temporary.write_text(json.dumps(value), encoding="utf-8")
-    os.replace(temporary, path)

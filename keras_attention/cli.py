@@ -131,6 +131,7 @@ def command_train(args):
 
     from keras_attention import distribute
     from keras_attention import training
+    from keras_attention.backup import read_backup_metadata
 
     pairs = _read_pairs(args.data)
     try:
@@ -162,7 +163,7 @@ def command_train(args):
             f"{translator.model.count_params():,} parameters, {args.precision}) on {len(train)} pairs, "
             f"{len(validation)} held out, {strategy.num_replicas_in_sync} replica(s)"
         )
-        if (backup / "training_metadata.json").is_file():
+        if read_backup_metadata(backup) is not None:
             print(f"resuming interrupted training from the backup in {backup}")
         callbacks = [training.DecodedExactMatch(translator, validation)] if validation else []
         if chief:

@@ -81,13 +81,16 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     """
     backed_up = read_backup_metadata(backup_dir)
     initial_epoch = backed_up["epoch"] if backed_up else 0
+    # A backup taken after the last epoch leaves no epoch to run; the data
+    # still needs one, which `fit` then skips.
+    first_epoch = min(initial_epoch, epochs - 1)
     dataset = make_dataset(
         train_pairs, translator.source_vectorizer, translator.target_vectorizer,
         batch_size=batch_size, seed=seed, bucket_by_length=bucket_by_length,
-        epochs=epochs, initial_epoch=min(initial_epoch, epochs - 1),
+        epochs=epochs, initial_epoch=first_epoch,
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
     )
-    steps_per_epoch = int(dataset.cardinality()) // (epochs - min(initial_epoch, epochs - 1))
+    steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)
     validation = None
     if validation_pairs:

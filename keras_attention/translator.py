@@ -8,8 +8,6 @@ on the backend between the vectorizers.
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import keras
@@ -18,6 +16,7 @@ import tensorflow as tf
 
 from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
+from keras_attention.files import atomic_write
 from keras_attention.text import TextVectorizer
 
 MODEL_FILE = "model.keras"
@@ -134,10 +133,10 @@ class Translator(tf.Module):
         written under a temporary name and renamed, so none is half-written."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write(directory / MODEL_FILE, lambda path: self.model.save(path))
-        _atomic_write(directory / SOURCE_VOCABULARY_FILE, self.source_vectorizer.save)
-        _atomic_write(directory / TARGET_VOCABULARY_FILE, self.target_vectorizer.save)
-        _atomic_write(
+        atomic_write(directory / MODEL_FILE, lambda path: self.model.save(path))
+        atomic_write(directory / SOURCE_VOCABULARY_FILE, self.source_vectorizer.save)
+        atomic_write(directory / TARGET_VOCABULARY_FILE, self.target_vectorizer.save)
+        atomic_write(
             directory / SETTINGS_FILE,
             lambda path: Path(path).write_text(
                 json.dumps({"max_output_length": self.max_output_length}), encoding="utf-8"
@@ -163,18 +162,6 @@ class Translator(tf.Module):
             TextVectorizer.load(directory / TARGET_VOCABULARY_FILE),
             **settings,
         )
-
-
-def _atomic_write(path, write):
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def _concatenate_padded(arrays):

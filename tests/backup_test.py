@@ -1,11 +1,11 @@
 import json
 
 import keras
-import numpy as np
 import pytest
 
 from keras_attention import training
 from keras_attention.data.generators import date_pairs
+from tests.layer_checks import assert_same_weights
 
 pytestmark = pytest.mark.tensorflow_only  # training.fit runs a tf.data pipeline
 
@@ -53,8 +53,6 @@ def test_interrupted_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp
     resumed, history = train(epochs=3, backup_dir=backup)
     assert len(history.history["loss"]) == 1  # only the third epoch ran again
     assert not backup.exists()  # deleted once training ends
-    for expected, got in zip(reference.model.weights, resumed.model.weights):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(got), keras.ops.convert_to_numpy(expected),
-                                   rtol=0, atol=1e-6, err_msg=expected.path)
+    assert_same_weights(resumed.model, reference.model, atol=1e-6)
     # Adam's state came back too (its step count drives the learning-rate schedule).
     assert int(resumed.model.optimizer.iterations) == int(reference.model.optimizer.iterations)

@@ -6,13 +6,13 @@ import sys
 import time
 
 import keras
-import numpy as np
 import pytest
 
 from keras_attention import cli
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
+from tests.layer_checks import assert_same_weights
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -145,11 +145,8 @@ def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
     assert "resuming interrupted training from the backup" in result.stdout
     assert f"Epoch {epoch + 1}/3" in result.stdout and f"Epoch {epoch}/3" not in result.stdout
     assert not (out / "backup").exists()
-    resumed = keras.saving.load_model(out / "model.keras")
-    expected = keras.saving.load_model(reference / "model.keras")
-    for a, b in zip(resumed.weights, expected.weights):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b),
-                                   rtol=0, atol=1e-5, err_msg=a.path)
+    assert_same_weights(keras.saving.load_model(out / "model.keras"),
+                        keras.saving.load_model(reference / "model.keras"), atol=1e-5)
 
 
 @pytest.mark.slow

@@ -21,6 +21,12 @@ def numpy_of(tensor):
     return keras.ops.convert_to_numpy(tensor)
 
 
+def assert_same_weights(got, expected, atol):
+    """Every weight of model `got` within `atol` of `expected`'s, in order."""
+    for a, b in zip(got.weights, expected.weights):
+        np.testing.assert_allclose(numpy_of(a), numpy_of(b), rtol=0, atol=atol, err_msg=a.path)
+
+
 def random_states(decoder_shape, encoder_shape, seed=0):
     """Normal random decoder and encoder states, float32, drawn in that order."""
     rng = np.random.default_rng(seed)
