@@ -2,13 +2,22 @@
 
 Trains, one after another in this process, the plain, peeky and attention
 seq2seq models with the book's settings (embedding 16, LSTM 256, batch 128,
-Adam, gradient-norm clip 5) on the 45,000 generated training pairs, and the
-package's default attention model (GRU 256, same sizes). After every epoch
-each is evaluated by greedy decoding on the 5,000 test pairs (exact match of
+Adam at 0.001 without a schedule, gradient-norm clip 5, reversed sources)
+on the 45,000 generated training pairs, and the package's default attention
+model (GRU 256, same sizes, its own defaults). After every epoch each is
+evaluated by greedy decoding on the 5,000 test pairs (exact match of
 the whole output). Then, on the best attention model: seconds to decode the
 test questions batched in the graph (greedy, beam 5) and one question at a
 time with a Python loop over steps (the book's way; timed on a sample and
 scaled to 5,000, as the table says).
+
+With `--book-code DIR` (a checkout of the book's repository,
+oreilly-japan/deep-learning-from-scratch-2, which this package does not
+ship), the comparison also times one training epoch of the book's own numpy
+attention seq2seq (its `Trainer`, `Adam`, clip 5, batch 128, reversed input
+padded with spaces as in its `date.txt`) on the same 45,000 pairs, in the
+same run, so that seconds per epoch compare on the same machine at the same
+time.
 
 Then (`--part backends`) the default attention model on each Keras backend
 and in mixed precision, each configuration in a process of its own (a
@@ -16,7 +25,7 @@ backend is chosen per process), one after another in the same run: seconds
 per training epoch and exact match after each epoch.
 
 Usage: python benchmarks/seq2seq.py [--part all|comparison|backends] [--epochs 3]
-       [--step-by-step-sample 200]
+       [--step-by-step-sample 200] [--book-code DIR]
 """
 
 import argparse
@@ -30,25 +39,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_attention import decoding  # noqa: E402
 from keras_attention import training  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
 
+# The book's three models train as the book does: reversed sources, Adam at
+# its default 0.001 without a schedule. The package's default model with its
+# own defaults.
+BOOK_OPTIMIZER = {"learning_rate": 0.001, "cosine_decay": False}
 MODELS = [
-    ("plain seq2seq (LSTM)", {"kind": "plain", "cell": "lstm"}),
-    ("peeky seq2seq (LSTM)", {"kind": "peeky", "cell": "lstm"}),
-    ("attention seq2seq (LSTM)", {"kind": "attention", "cell": "lstm"}),
-    ("attention seq2seq (default: GRU)", {"kind": "attention", "cell": "gru"}),
+    ("plain seq2seq (LSTM)", {"kind": "plain", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
+    ("peeky seq2seq (LSTM)", {"kind": "peeky", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
+    ("attention seq2seq (LSTM)", {"kind": "attention", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
+    ("attention seq2seq (default: GRU)", {"kind": "attention", "cell": "gru"}, {}),
 ]
 
 
-def train_and_track(train, test, epochs, model_kwargs, seed=0):
+def train_and_track(train, test, epochs, model_kwargs, compile_kwargs=None, seed=0):
     keras.utils.set_random_seed(seed)
     translator = training.build_translator(train, units=256, embedding_dim=16, **model_kwargs)
     tracker = training.DecodedExactMatch(translator, test, label="test", print_fn=lambda *_: None)
-    training.fit(translator, train, epochs=epochs, seed=seed, callbacks=[tracker], verbose=0)
+    training.fit(translator, train, epochs=epochs, seed=seed, callbacks=[tracker], verbose=0,
+                 **(compile_kwargs or {}))
     return translator, tracker.history
 
 
@@ -90,11 +105,34 @@ def compare_backends():
         print(f"{backend:<12}{precision:<16}{cells}{seconds:>10.1f}", flush=True)
 
 
+def book_epoch_seconds(book_code, train):
+    """Seconds for one training epoch of the book's own numpy attention
+    seq2seq (ch08), run from a checkout of its repository at `book_code`."""
+    sys.path.insert(0, os.path.abspath(book_code))
+    from ch08.attention_seq2seq import AttentionSeq2seq
+    from common.optimizer import Adam
+    from common.trainer import Trainer
+
+    width = max(len(source) for source, _ in train)
+    questions = [source.ljust(width) for source, _ in train]  # its date.txt pads with spaces
+    answers = ["_" + target for _, target in train]  # "_" starts every answer
+    ids = {c: i for i, c in enumerate(sorted(set("".join(questions + answers))))}
+    x = np.array([[ids[c] for c in question] for question in questions])[:, ::-1]  # reversed, as ch08/train.py
+    t = np.array([[ids[c] for c in answer] for answer in answers])
+    np.random.seed(0)
+    trainer = Trainer(AttentionSeq2seq(len(ids), 16, 256), Adam())
+    start = time.perf_counter()
+    trainer.fit(x, t, max_epoch=1, batch_size=128, max_grad=5.0, eval_interval=None)
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("all", "comparison", "backends"), default="all")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--step-by-step-sample", type=int, default=200)
+    parser.add_argument("--book-code", help="checkout of oreilly-japan/deep-learning-from-scratch-2: "
+                        "also time one epoch of the book's numpy attention seq2seq")
     parser.add_argument("--one-configuration", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_configuration:
@@ -111,8 +149,8 @@ def compare_models(args):
           f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores")
 
     rows, translators = [], {}
-    for name, kwargs in MODELS:
-        translator, history = train_and_track(train, test, args.epochs, kwargs)
+    for name, model_kwargs, compile_kwargs in MODELS:
+        translator, history = train_and_track(train, test, args.epochs, model_kwargs, compile_kwargs)
         translators[name] = translator
         rows.append((name, history))
         print(f"  trained {name}", flush=True)
@@ -126,6 +164,10 @@ def compare_models(args):
         cells = "".join(f"{100 * h['exact_match']:>9.2f}%" for h in history)
         seconds = sorted(h["train_seconds"] for h in history)[len(history) // 2]
         print(f"{name:<34}{cells}{seconds:>10.1f}")
+    if args.book_code:
+        seconds = book_epoch_seconds(args.book_code, train)
+        name, note = "the book's numpy code (attention)", "(one epoch, timed only)"
+        print(f"{name:<34}{note:>{10 * args.epochs}}{seconds:>10.1f}")
 
     translator = translators["attention seq2seq (default: GRU)"]
     sources = [source for source, _ in test]

@@ -64,6 +64,8 @@ def build_parser():
     train.add_argument("--score", choices=SCORES, default=DEFAULTS["score"])
     train.add_argument("--kind", choices=KINDS, default=DEFAULTS["kind"], help="attention (default), or the book's plain/peeky comparison models")
     train.add_argument("--bidirectional", action="store_true", help="read the source both ways")
+    train.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=DEFAULTS["reverse_source"],
+                       help="the encoder reads each source backwards, as the book does" + (" (default)" if DEFAULTS["reverse_source"] else ""))
     train.add_argument("--split", choices=("characters", "words"), default="characters", help="tokens: characters (default) or words")
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
@@ -156,7 +158,7 @@ def command_train(args):
             translator = training.build_translator(
                 train, kind=args.kind, cell=args.cell, score=args.score, units=args.units,
                 embedding_dim=args.embedding_dim, bidirectional=args.bidirectional,
-                split=args.split, lowercase=args.lowercase,
+                reverse_source=args.reverse_source, split=args.split, lowercase=args.lowercase,
             )
         print(
             f"training a {translator.model.kind} seq2seq ({translator.model.cell}, "

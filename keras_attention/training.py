@@ -31,12 +31,13 @@ DEFAULTS = {
     "batch_size": 128,
     "learning_rate": 0.003,
     "clip_norm": 5.0,
+    "reverse_source": False,
 }
 
 
 def build_translator(train_pairs, kind="attention", cell=DEFAULTS["cell"], score="dot",
-                     units=256, embedding_dim=16, bidirectional=False, split="characters",
-                     lowercase=False):
+                     units=256, embedding_dim=16, bidirectional=False,
+                     reverse_source=DEFAULTS["reverse_source"], split="characters", lowercase=False):
     """A fresh Translator with vocabularies built from `train_pairs`."""
     source_vectorizer = TextVectorizer.from_texts(
         [source for source, _ in train_pairs], split=split, lowercase=lowercase
@@ -47,15 +48,17 @@ def build_translator(train_pairs, kind="attention", cell=DEFAULTS["cell"], score
     model = Seq2Seq(
         source_vectorizer.size, target_vectorizer.size, kind=kind, embedding_dim=embedding_dim,
         units=units, cell=cell, score=score, bidirectional=bidirectional,
+        reverse_source=reverse_source,
     )
     return Translator(model, source_vectorizer, target_vectorizer)
 
 
 def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_steps=None,
-                         clip_norm=DEFAULTS["clip_norm"]):
-    """Adam with gradient-norm clipping, cosine decay over `total_steps`;
-    loss and metrics ignore padding."""
-    if total_steps:
+                         clip_norm=DEFAULTS["clip_norm"], cosine_decay=True):
+    """Adam with gradient-norm clipping, the learning rate cosine-decayed over
+    `total_steps` (constant without them or with `cosine_decay=False`, as the
+    book trains); loss and metrics ignore padding."""
+    if total_steps and cosine_decay:
         learning_rate = keras.optimizers.schedules.CosineDecay(
             learning_rate, decay_steps=total_steps, alpha=0.05
         )
@@ -71,7 +74,8 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         **compile_kwargs):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
-    `compile_kwargs` (`learning_rate`, `clip_norm`) go to `compile_for_training`.
+    `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`) go to
+    `compile_for_training`.
     With `backup_dir`, an `EpochBackup` backs the training state up there
     after every epoch; if a backup is already there (training was
     interrupted), training continues from it and ends where an

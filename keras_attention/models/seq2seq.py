@@ -18,7 +18,8 @@ class Seq2Seq(keras.Model):
     """A functional encoder–decoder over token ids, trained with `model.fit`.
 
     Encoder: `Embedding(mask_zero=True)` → LSTM/GRU (optionally
-    bidirectional) over the source, keeping every state. Decoder:
+    bidirectional, optionally reading the source backwards) over the source,
+    keeping every state. Decoder:
     `Embedding(mask_zero=True)` → LSTM/GRU started from the encoder's final
     state, then, by `kind`:
 
@@ -47,6 +48,12 @@ class Seq2Seq(keras.Model):
         bidirectional: bool, whether the encoder reads both ways (each
             direction gets `units // 2`, so `units` must be even). Defaults
             to `False`.
+        reverse_source: bool, whether the encoder reads the source from its
+            last token to its first (the book reverses its inputs), so that
+            its final state, which starts the decoder, has just read the
+            source's beginning. Its states are put back in source order, so
+            attention weights still index source positions. Defaults to
+            `False`.
         unroll: bool, whether the recurrent layers unroll their loops
             (needs inputs of a fixed length). Defaults to `False`.
         dtype: the dtype policy of every layer but the output `Dense`,
@@ -74,6 +81,7 @@ class Seq2Seq(keras.Model):
         cell="lstm",
         score="dot",
         bidirectional=False,
+        reverse_source=False,
         unroll=False,
         dtype=None,
         **kwargs,
@@ -90,7 +98,9 @@ class Seq2Seq(keras.Model):
         # a layer is a torch Module, which cannot own sub-modules before
         # its own __init__. `_encode` and `_decode` read the same names from
         # the namespace now and from the model later.
-        parts = types.SimpleNamespace(kind=kind, bidirectional=bidirectional)
+        parts = types.SimpleNamespace(
+            kind=kind, bidirectional=bidirectional, reverse_source=bool(reverse_source)
+        )
         parts.source_embedding = keras.layers.Embedding(
             source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding", dtype=policy
         )
@@ -178,6 +188,7 @@ class Seq2Seq(keras.Model):
             "cell": self.cell,
             "score": self.score,
             "bidirectional": self.bidirectional,
+            "reverse_source": self.reverse_source,
             "unroll": self.unroll,
             "dtype": self.layers_dtype,
             "name": self.name,
@@ -210,7 +221,15 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
 
 def _encode(parts, source_ids):
     """The encoder, on the layers of `parts` (a `Seq2Seq` or its namespace)."""
-    outputs = parts.encoder(parts.source_embedding(source_ids))
+    mask = ops.not_equal(source_ids, 0)
+    embedded = parts.source_embedding(source_ids)
+    if parts.reverse_source:
+        # Reversed, the padding comes first; the mask makes the recurrent
+        # layer skip it, so its final state is the one after the first token.
+        outputs = parts.encoder(ops.flip(embedded, axis=1), mask=ops.flip(mask, axis=1))
+        outputs = [ops.flip(outputs[0], axis=1), *outputs[1:]]
+    else:
+        outputs = parts.encoder(embedded)
     encoder_states, final = outputs[0], list(outputs[1:])
     if parts.bidirectional:
         half = len(final) // 2
@@ -220,7 +239,7 @@ def _encode(parts, source_ids):
         ]
     return {
         "encoder_states": encoder_states,
-        "encoder_mask": ops.not_equal(source_ids, 0),
+        "encoder_mask": mask,
         "states": final,
         "summary": final[0],
     }

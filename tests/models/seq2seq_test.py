@@ -9,9 +9,12 @@ DECODER = np.array([[2, 9, 10], [2, 11, 0]], "int32")
 
 
 @pytest.mark.parametrize("kind", ["attention", "peeky", "plain"])
-@pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("gru", True)])
-def test_every_kind_builds_trains_and_reloads(kind, cell, bidirectional, tmp_path):
-    model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell=cell, bidirectional=bidirectional)
+@pytest.mark.parametrize(
+    "cell, bidirectional, reverse_source", [("lstm", False, True), ("gru", True, False)]
+)
+def test_every_kind_builds_trains_and_reloads(kind, cell, bidirectional, reverse_source, tmp_path):
+    model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell=cell, bidirectional=bidirectional,
+                    reverse_source=reverse_source)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
     history = model.fit([SOURCE, DECODER], np.roll(DECODER, -1, 1), epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -23,11 +26,30 @@ def test_every_kind_builds_trains_and_reloads(kind, cell, bidirectional, tmp_pat
     np.testing.assert_array_equal(restored.predict([SOURCE, DECODER], verbose=0), logits)
 
 
-def test_source_padding_does_not_change_the_logits():
-    model = Seq2Seq(20, 15, units=16)
+@pytest.mark.parametrize("reverse_source", [False, True])
+def test_source_padding_does_not_change_the_logits(reverse_source):
+    model = Seq2Seq(20, 15, units=16, reverse_source=reverse_source)
     logits = model.predict([SOURCE, DECODER], verbose=0)
     longer = model.predict([np.pad(SOURCE, ((0, 0), (0, 6))), DECODER], verbose=0)
     np.testing.assert_allclose(longer, logits, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_reverse_source_reads_the_source_backwards_and_keeps_source_order(cell):
+    reversed_reader = Seq2Seq(20, 15, units=16, cell=cell, reverse_source=True)
+    forward_reader = Seq2Seq(20, 15, units=16, cell=cell)
+    forward_reader.set_weights(reversed_reader.get_weights())
+    # Each source backwards by hand, its padding kept at the end.
+    by_hand = np.array([[7, 6, 5, 0], [8, 0, 0, 0]], "int32")
+    encoded, expected = reversed_reader.encode(SOURCE), forward_reader.encode(by_hand)
+    # The final state, which starts the decoder, is the one after the first token.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(encoded["states"][0]),
+                               keras.ops.convert_to_numpy(expected["states"][0]), rtol=1e-5, atol=1e-6)
+    # State i belongs to source token i: the first row's states are the hand-reversed ones flipped back.
+    states = keras.ops.convert_to_numpy(encoded["encoder_states"])
+    expected_states = keras.ops.convert_to_numpy(expected["encoder_states"])
+    np.testing.assert_allclose(states[0, :3], expected_states[0, 2::-1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(states[1, :1], expected_states[1, :1], rtol=1e-5, atol=1e-6)
 
 
 def test_one_step_decoding_matches_the_full_decoder():
