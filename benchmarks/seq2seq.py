@@ -24,8 +24,13 @@ and in mixed precision, each configuration in a process of its own (a
 backend is chosen per process), one after another in the same run: seconds
 per training epoch and exact match after each epoch.
 
-Usage: python benchmarks/seq2seq.py [--part all|comparison|backends] [--epochs 3]
-       [--step-by-step-sample 200] [--book-code DIR]
+And (`--part seeds`, not part of `all`: about 2 minutes a seed) the
+target's exact command line once per seed: exact match on the test pairs
+after 2 epochs, to see how it spreads.
+
+Usage: python benchmarks/seq2seq.py [--part all|comparison|backends|seeds] [--epochs 3]
+       [--step-by-step-sample 200] [--book-code DIR] [--seeds 0,1,2]
+       [--train-option=--reverse-source ...]
 """
 
 import argparse
@@ -126,9 +131,49 @@ def book_epoch_seconds(book_code, train):
     return time.perf_counter() - start
 
 
+def seed_spread(seeds, extra_options):
+    """The target's exact command line (`keras-attention train` on the
+    training TSV, 2 epochs, the book's sizes, every other option at its
+    default), once per seed, then `keras-attention evaluate` on the 5,000
+    test pairs: the spread of exact match over seeds."""
+    import re
+    import tempfile
+
+    from keras_attention.data.tsv import write_pairs
+
+    train, test = date_splits()
+    print(f"\nkeras-attention train --epochs 2 --batch-size 128 --units 256 --embedding-dim 16 "
+          f"{' '.join(extra_options)} --seed S, then evaluate on the {len(test)} test pairs")
+    print(f"{'seed':>6}{'exact match':>14}{'s/epoch':>10}")
+    with tempfile.TemporaryDirectory() as folder:
+        write_pairs(f"{folder}/train.tsv", train)
+        write_pairs(f"{folder}/test.tsv", test)
+        for seed in seeds:
+            command = [sys.executable, "-m", "keras_attention.cli"]
+            trained = subprocess.run(
+                [*command, "train", "--data", f"{folder}/train.tsv", "--out", f"{folder}/model{seed}",
+                 "--epochs", "2", "--batch-size", "128", "--units", "256", "--embedding-dim", "16",
+                 "--no-export", "--seed", str(seed), *extra_options],
+                capture_output=True, text=True,
+            )
+            evaluated = subprocess.run(
+                [*command, "evaluate", "--model", f"{folder}/model{seed}", "--data", f"{folder}/test.tsv"],
+                capture_output=True, text=True,
+            )
+            if trained.returncode or evaluated.returncode:
+                print(f"{seed:>6}  failed: {(trained.stderr or evaluated.stderr).strip().splitlines()[-1]}")
+                continue
+            exact = re.search(r"exact match: ([\d.]+)%", evaluated.stdout).group(1)
+            seconds = sorted(float(x) for x in re.findall(r"([\d.]+) s training", trained.stdout))
+            print(f"{seed:>6}{exact + '%':>14}{seconds[len(seconds) // 2]:>10.1f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("all", "comparison", "backends"), default="all")
+    parser.add_argument("--part", choices=("all", "comparison", "backends", "seeds"), default="all")
+    parser.add_argument("--seeds", default="0,1,2", help="--part seeds: the seeds to train with")
+    parser.add_argument("--train-option", action="append", default=[],
+                        help="--part seeds: an extra `train` option, e.g. --train-option=--reverse-source")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--step-by-step-sample", type=int, default=200)
     parser.add_argument("--book-code", help="checkout of oreilly-japan/deep-learning-from-scratch-2: "
@@ -141,6 +186,8 @@ def main():
         compare_models(args)
     if args.part in ("all", "backends"):
         compare_backends()
+    if args.part == "seeds":
+        seed_spread([int(seed) for seed in args.seeds.split(",")], args.train_option)
 
 
 def compare_models(args):

@@ -32,6 +32,7 @@ DEFAULTS = {
     "learning_rate": 0.003,
     "clip_norm": 5.0,
     "reverse_source": False,
+    "warmup": 0.0,
 }
 
 
@@ -54,13 +55,21 @@ def build_translator(train_pairs, kind="attention", cell=DEFAULTS["cell"], score
 
 
 def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_steps=None,
-                         clip_norm=DEFAULTS["clip_norm"], cosine_decay=True):
-    """Adam with gradient-norm clipping, the learning rate cosine-decayed over
-    `total_steps` (constant without them or with `cosine_decay=False`, as the
-    book trains); loss and metrics ignore padding."""
+                         clip_norm=DEFAULTS["clip_norm"], cosine_decay=True,
+                         warmup=DEFAULTS["warmup"]):
+    """Adam with gradient-norm clipping; loss and metrics ignore padding.
+
+    Over `total_steps`, the learning rate rises linearly from 0 to
+    `learning_rate` during the first `warmup` share of them, then decays
+    along a cosine to 5% of it. Without `total_steps`, or with
+    `cosine_decay=False` (as the book trains), it stays at `learning_rate`.
+    """
     if total_steps and cosine_decay:
+        warmup_steps = int(warmup * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
-            learning_rate, decay_steps=total_steps, alpha=0.05
+            0.0 if warmup_steps else learning_rate, decay_steps=total_steps - warmup_steps,
+            alpha=0.05, warmup_target=learning_rate if warmup_steps else None,
+            warmup_steps=warmup_steps,
         )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
@@ -74,8 +83,8 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         **compile_kwargs):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
-    `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`) go to
-    `compile_for_training`.
+    `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
+    `warmup`) go to `compile_for_training`.
     With `backup_dir`, an `EpochBackup` backs the training state up there
     after every epoch; if a backup is already there (training was
     interrupted), training continues from it and ends where an

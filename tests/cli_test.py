@@ -77,7 +77,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
         "\n".join(f"{s}\t{t}" for s, t in test) + "\n\n", encoding="utf-8"
     )
     out = tmp_path / "model"
-    common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1"]
+    common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1", "--reverse-source"]
     code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1", *common)
     assert code == 0
     assert "epoch 1: loss" in stdout and "exact match (greedy decoding)" in stdout

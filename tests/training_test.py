@@ -27,3 +27,11 @@ def test_the_learning_rate_decays_along_a_cosine_to_five_percent():
 def test_the_learning_rate_is_constant_without_steps_or_decay(kwargs):
     optimizer = compiled(**kwargs)
     assert [learning_rate_at(optimizer, step) for step in (0, 100)] == pytest.approx([0.004, 0.004])
+
+
+def test_a_warmup_rises_linearly_to_the_peak_then_the_cosine_decays():
+    optimizer = compiled(total_steps=100, warmup=0.1)
+    rates = [learning_rate_at(optimizer, step) for step in (0, 5, 10, 55, 100)]
+    np.testing.assert_allclose(
+        rates, [0.0, 0.002, 0.004, 0.004 * (0.05 + 0.95 * 0.5), 0.004 * 0.05], rtol=1e-5, atol=1e-9
+    )
