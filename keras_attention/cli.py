@@ -69,6 +69,7 @@ def build_parser():
     train.add_argument("--split", choices=("characters", "words"), default="characters", help="tokens: characters (default) or words")
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
+    train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps over which the learning rate first rises from 0 (default %(default)s)")
     train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on (default 0.02)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", action="store_true", help="continue training the model already in --out")
@@ -175,7 +176,7 @@ def command_train(args):
             ))
         training.fit(
             translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-            callbacks=callbacks, learning_rate=args.learning_rate, backup_dir=backup,
+            callbacks=callbacks, learning_rate=args.learning_rate, warmup=args.warmup, backup_dir=backup,
         )
     if not chief:
         print("training done; the chief writes the model")

@@ -34,6 +34,7 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "{good}", "--out", "x", "--score", "luong"], "invalid choice: 'luong'"),
         (["train", "--data", "{good}", "--out", "x", "--epochs", "0"], "expected a positive integer, received '0'"),
         (["train", "--data", "{good}", "--out", "x", "--validation-split", "1.5"], "expected a number in [0, 1)"),
+        (["train", "--data", "{good}", "--out", "x", "--warmup", "-0.1"], "expected a number in [0, 1)"),
         (["train", "--out", "x"], "the following arguments are required: --data"),
         (["evaluate", "--model", "{nowhere}", "--data", "{good}"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "hello"], "is not a trained model folder"),
@@ -77,7 +78,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
         "\n".join(f"{s}\t{t}" for s, t in test) + "\n\n", encoding="utf-8"
     )
     out = tmp_path / "model"
-    common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1", "--reverse-source"]
+    common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1", "--reverse-source", "--warmup", "0.1"]
     code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1", *common)
     assert code == 0
     assert "epoch 1: loss" in stdout and "exact match (greedy decoding)" in stdout
