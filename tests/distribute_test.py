@@ -5,7 +5,6 @@ gradients across replicas rounds differently, and Adam, dividing by the
 gradients' root mean square, turns a rounding of a near-zero gradient into
 a step of up to the learning rate, 3e-3; measured: 2e-4 after 20 steps)."""
 
-import csv
 import json
 import os
 import socket
@@ -23,6 +22,7 @@ from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_mo
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 from tests.layer_checks import assert_same_weights
+from tests.training_log import logged_losses
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -54,11 +54,6 @@ def finished(process):
     return stdout
 
 
-def losses(out):
-    with open(out / "training_log.csv", newline="") as f:
-        return [float(row["loss"]) for row in csv.DictReader(f)]
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "train.tsv"
@@ -77,7 +72,7 @@ def test_mirrored_on_two_devices_matches_one_device(data, one_device, tmp_path):
     out = tmp_path / "model"
     stdout = finished(train_on_cpu_devices(2, data, out, "--distribute", "mirrored"))
     assert "2 replica(s)" in stdout
-    np.testing.assert_allclose(losses(out), losses(one_device), rtol=1e-4)
+    np.testing.assert_allclose(logged_losses(out), logged_losses(one_device), rtol=1e-4)
     assert_same_weights(keras.saving.load_model(out / "model.keras"),
                         keras.saving.load_model(one_device / "model.keras"), atol=5e-3)
 
@@ -104,7 +99,7 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device
     chief, other = (finished(worker) for worker in workers)
     assert "2 replica(s)" in chief and "2 replica(s)" in other
     assert "model and vocabularies written to" in chief and "the chief writes the model" in other
-    np.testing.assert_allclose(losses(out), losses(one_device), rtol=1e-4)
+    np.testing.assert_allclose(logged_losses(out), logged_losses(one_device), rtol=1e-4)
     assert_same_weights(keras.saving.load_model(out / "model.keras"),
                         keras.saving.load_model(one_device / "model.keras"), atol=5e-3)
     assert sorted(p.name for p in out.iterdir()) == [

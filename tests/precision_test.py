@@ -1,5 +1,3 @@
-import csv
-
 import keras
 import numpy as np
 import pytest
@@ -10,6 +8,7 @@ from keras_attention import cli
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 from keras_attention.translator import Translator
+from tests.training_log import logged_losses
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -23,8 +22,7 @@ def test_train_in_mixed_precision_saves_serves_and_reloads(tmp_path, precision):
     assert cli.main(["train", "--data", str(tmp_path / "train.tsv"), "--out", str(out), "--epochs", "2",
                      "--units", "16", "--embedding-dim", "8", "--batch-size", "32",
                      "--precision", precision]) == 0
-    with open(out / "training_log.csv", newline="") as f:
-        losses = [float(row["loss"]) for row in csv.DictReader(f)]
+    losses = logged_losses(out)
     assert len(losses) == 2 and np.isfinite(losses).all() and losses[1] < losses[0]
     keras.config.set_dtype_policy("float32")  # the saved layers keep their own policy
     translator = Translator.load(out)
