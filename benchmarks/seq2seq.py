@@ -59,7 +59,7 @@ MODELS = [
     ("plain seq2seq (LSTM)", {"kind": "plain", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
     ("peeky seq2seq (LSTM)", {"kind": "peeky", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
     ("attention seq2seq (LSTM)", {"kind": "attention", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
-    ("attention seq2seq (default: GRU)", {"kind": "attention", "cell": "gru"}, {}),
+    ("attention seq2seq (default: GRU, both ways)", {"kind": "attention", "cell": "gru"}, {}),
 ]
 
 
@@ -216,7 +216,7 @@ def compare_models(args):
         name, note = "the book's numpy code (attention)", "(one epoch, timed only)"
         print(f"{name:<34}{note:>{10 * args.epochs}}{seconds:>10.1f}")
 
-    translator = translators["attention seq2seq (default: GRU)"]
+    translator = translators["attention seq2seq (default: GRU, both ways)"]
     sources = [source for source, _ in test]
     greedy = training.evaluate(translator, test)
     beam = training.evaluate(translator, test, beam_width=5)

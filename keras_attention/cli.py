@@ -63,7 +63,8 @@ def build_parser():
     train.add_argument("--cell", choices=sorted(CELLS), default=DEFAULTS["cell"])
     train.add_argument("--score", choices=SCORES, default=DEFAULTS["score"])
     train.add_argument("--kind", choices=KINDS, default=DEFAULTS["kind"], help="attention (default), or the book's plain/peeky comparison models")
-    train.add_argument("--bidirectional", action="store_true", help="read the source both ways")
+    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=DEFAULTS["bidirectional"],
+                       help="the encoder reads the source both ways, --units split between them" + (" (default)" if DEFAULTS["bidirectional"] else ""))
     train.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=DEFAULTS["reverse_source"],
                        help="the encoder reads each source backwards, as the book does" + (" (default)" if DEFAULTS["reverse_source"] else ""))
     train.add_argument("--split", choices=("characters", "words"), default="characters", help="tokens: characters (default) or words")
@@ -136,6 +137,11 @@ def command_train(args):
     from keras_attention import training
     from keras_attention.backup import read_backup_metadata
 
+    if args.bidirectional and args.units % 2 and not args.resume:
+        raise CommandError(
+            f"--units {args.units}: a bidirectional encoder (the default) gives each direction "
+            f"half of --units, so it must be even; pass an even --units or --no-bidirectional"
+        )
     pairs = _read_pairs(args.data)
     try:
         strategy = distribute.make_strategy(args.distribute)

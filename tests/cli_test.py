@@ -35,6 +35,7 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "{good}", "--out", "x", "--epochs", "0"], "expected a positive integer, received '0'"),
         (["train", "--data", "{good}", "--out", "x", "--validation-split", "1.5"], "expected a number in [0, 1)"),
         (["train", "--data", "{good}", "--out", "x", "--warmup", "-0.1"], "expected a number in [0, 1)"),
+        (["train", "--data", "{good}", "--out", "x", "--units", "15"], "--units 15: a bidirectional encoder (the default)"),
         (["train", "--out", "x"], "the following arguments are required: --data"),
         (["evaluate", "--model", "{nowhere}", "--data", "{good}"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "hello"], "is not a trained model folder"),
