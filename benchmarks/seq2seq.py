@@ -29,7 +29,8 @@ target's exact command line once per seed: exact match on the test pairs
 after 2 epochs, to see how it spreads.
 
 Usage: python benchmarks/seq2seq.py [--part all|comparison|backends|seeds] [--epochs 3]
-       [--step-by-step-sample 200] [--book-code DIR] [--seeds 0,1,2]
+       [--step-by-step-sample 200] [--book-code DIR] [--models plain,peeky,attention,default]
+       [--seeds 0,1,2]
        [--train-option=--reverse-source ...]
 """
 
@@ -176,6 +177,8 @@ def main():
                         help="--part seeds: an extra `train` option, e.g. --train-option=--reverse-source")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--step-by-step-sample", type=int, default=200)
+    parser.add_argument("--models", default="plain,peeky,attention,default",
+                        help="--part comparison: which models to train (default: all four)")
     parser.add_argument("--book-code", help="checkout of oreilly-japan/deep-learning-from-scratch-2: "
                         "also time one epoch of the book's numpy attention seq2seq")
     parser.add_argument("--one-configuration", help=argparse.SUPPRESS)
@@ -196,7 +199,13 @@ def compare_models(args):
           f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores")
 
     rows, translators = [], {}
+    chosen = args.models.split(",")
+    unknown = sorted(set(chosen) - {name.split()[0] for name, _, _ in MODELS} - {"default"})
+    if unknown:
+        sys.exit(f"--models: unknown {unknown}; choose from plain, peeky, attention, default")
     for name, model_kwargs, compile_kwargs in MODELS:
+        if ("default" if "default" in name else name.split()[0]) not in chosen:
+            continue
         translator, history = train_and_track(train, test, args.epochs, model_kwargs, compile_kwargs)
         translators[name] = translator
         rows.append((name, history))
@@ -216,7 +225,9 @@ def compare_models(args):
         name, note = "the book's numpy code (attention)", "(one epoch, timed only)"
         print(f"{name:<34}{note:>{10 * args.epochs}}{seconds:>10.1f}")
 
-    translator = translators["attention seq2seq (default: GRU, both ways)"]
+    translator = translators.get("attention seq2seq (default: GRU, both ways)")
+    if translator is None:
+        return
     sources = [source for source, _ in test]
     greedy = training.evaluate(translator, test)
     beam = training.evaluate(translator, test, beam_width=5)
