@@ -37,8 +37,10 @@ Usage: python benchmarks/seq2seq.py [--part all|comparison|backends|seeds] [--ep
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -51,17 +53,25 @@ import tensorflow as tf  # noqa: E402
 from keras_attention import decoding  # noqa: E402
 from keras_attention import training  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
+from keras_attention.data.tsv import write_pairs  # noqa: E402
 
 # The book's three models train as the book does: reversed sources, Adam at
 # its default 0.001 without a schedule. The package's default model with its
 # own defaults.
 BOOK_OPTIMIZER = {"learning_rate": 0.001, "cosine_decay": False}
+# key (for --models), table row, model arguments, compile arguments
 MODELS = [
-    ("plain seq2seq (LSTM)", {"kind": "plain", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
-    ("peeky seq2seq (LSTM)", {"kind": "peeky", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
-    ("attention seq2seq (LSTM)", {"kind": "attention", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
-    ("attention seq2seq (default: GRU, both ways)", {"kind": "attention", "cell": "gru"}, {}),
+    ("plain", "plain seq2seq (LSTM)", {"kind": "plain", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
+    ("peeky", "peeky seq2seq (LSTM)", {"kind": "peeky", "cell": "lstm", "reverse_source": True}, BOOK_OPTIMIZER),
+    ("attention", "attention seq2seq (LSTM)", {"kind": "attention", "cell": "lstm", "reverse_source": True},
+     BOOK_OPTIMIZER),
+    ("default", "attention seq2seq (default: GRU, both ways)", {"kind": "attention", "cell": "gru"}, {}),
 ]
+
+
+def median_seconds(seconds):
+    """The median of per-epoch seconds (the upper one of an even count)."""
+    return sorted(seconds)[len(seconds) // 2]
 
 
 def train_and_track(train, test, epochs, model_kwargs, compile_kwargs=None, seed=0):
@@ -107,7 +117,7 @@ def compare_backends():
             continue
         history = json.loads(result.stdout.strip().splitlines()[-1])
         cells = "".join(f"{100 * h['exact_match']:>9.2f}%" for h in history) + " " * 10 * (3 - len(history))
-        seconds = sorted(h["train_seconds"] for h in history)[len(history) // 2]
+        seconds = median_seconds([h["train_seconds"] for h in history])
         print(f"{backend:<12}{precision:<16}{cells}{seconds:>10.1f}", flush=True)
 
 
@@ -137,11 +147,6 @@ def seed_spread(seeds, extra_options):
     training TSV, 2 epochs, the book's sizes, every other option at its
     default), once per seed, then `keras-attention evaluate` on the 5,000
     test pairs: the spread of exact match over seeds."""
-    import re
-    import tempfile
-
-    from keras_attention.data.tsv import write_pairs
-
     train, test = date_splits()
     print(f"\nkeras-attention train --epochs 2 --batch-size 128 --units 256 --embedding-dim 16 "
           f"{' '.join(extra_options)} --seed S, then evaluate on the {len(test)} test pairs")
@@ -165,8 +170,8 @@ def seed_spread(seeds, extra_options):
                 print(f"{seed:>6}  failed: {(trained.stderr or evaluated.stderr).strip().splitlines()[-1]}")
                 continue
             exact = re.search(r"exact match: ([\d.]+)%", evaluated.stdout).group(1)
-            seconds = sorted(float(x) for x in re.findall(r"([\d.]+) s training", trained.stdout))
-            print(f"{seed:>6}{exact + '%':>14}{seconds[len(seconds) // 2]:>10.1f}", flush=True)
+            seconds = median_seconds([float(x) for x in re.findall(r"([\d.]+) s training", trained.stdout)])
+            print(f"{seed:>6}{exact + '%':>14}{seconds:>10.1f}", flush=True)
 
 
 def main():
@@ -200,14 +205,15 @@ def compare_models(args):
 
     rows, translators = [], {}
     chosen = args.models.split(",")
-    unknown = sorted(set(chosen) - {name.split()[0] for name, _, _ in MODELS} - {"default"})
+    keys = [key for key, _, _, _ in MODELS]
+    unknown = sorted(set(chosen) - set(keys))
     if unknown:
-        sys.exit(f"--models: unknown {unknown}; choose from plain, peeky, attention, default")
-    for name, model_kwargs, compile_kwargs in MODELS:
-        if ("default" if "default" in name else name.split()[0]) not in chosen:
+        sys.exit(f"--models: unknown {unknown}; choose from {', '.join(keys)}")
+    for key, name, model_kwargs, compile_kwargs in MODELS:
+        if key not in chosen:
             continue
         translator, history = train_and_track(train, test, args.epochs, model_kwargs, compile_kwargs)
-        translators[name] = translator
+        translators[key] = translator
         rows.append((name, history))
         print(f"  trained {name}", flush=True)
 
@@ -218,14 +224,14 @@ def compare_models(args):
     print("-" * len(header))
     for name, history in rows:
         cells = "".join(f"{100 * h['exact_match']:>9.2f}%" for h in history)
-        seconds = sorted(h["train_seconds"] for h in history)[len(history) // 2]
+        seconds = median_seconds([h["train_seconds"] for h in history])
         print(f"{name:<34}{cells}{seconds:>10.1f}")
     if args.book_code:
         seconds = book_epoch_seconds(args.book_code, train)
         name, note = "the book's numpy code (attention)", "(one epoch, timed only)"
         print(f"{name:<34}{note:>{10 * args.epochs}}{seconds:>10.1f}")
 
-    translator = translators.get("attention seq2seq (default: GRU, both ways)")
+    translator = translators.get("default")
     if translator is None:
         return
     sources = [source for source, _ in test]
