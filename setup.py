@@ -32,6 +32,7 @@ setup(
         # pinned to the CPU build this project's machines carry.
         "test": [
             "pytest>=8",
+            "pytest-xdist>=3.5",
             "matplotlib>=3.8",
             "jax[cpu]>=0.10,<0.11",
             "torch==2.13.0",

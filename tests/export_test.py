@@ -53,9 +53,10 @@ SAVED_MODEL_CLI = "import tensorflow_text; from tensorflow.python.tools.saved_mo
 
 @pytest.fixture(scope="module")
 def small_translator():
-    # Big enough to learn some dates (about 55% exact match; 2 epochs or 6,000
-    # pairs learn almost none), so that
-    # comparing exact match with `keras-attention evaluate` means something.
+    # Big enough to learn most dates (97.9% exact match on 1,000 other pairs
+    # with the both-ways default; 3 epochs of 6,000 pairs gave 10%, 2 of
+    # 8,000 2%), so that comparing exact match with `keras-attention
+    # evaluate` means something.
     keras.utils.set_random_seed(0)
     pairs = date_pairs(10_000, seed=4)
     translator = training.build_translator(pairs, units=128, embedding_dim=16)

@@ -4,6 +4,11 @@ Keras picks its backend when it is first imported, so each backend gets its
 own pytest process. Tests marked `tensorflow_only` are skipped on JAX and
 PyTorch. Extra arguments go to pytest, e.g. `-k masking` or `-x`; set
 `BACKENDS=jax,torch` to run only some backends.
+
+Each backend's tests run in parallel worker processes (pytest-xdist), one
+per CPU core, at most 4, with the tests of one file kept in one worker so
+that a file's shared fixtures (a trained model) are built once; set
+`TEST_WORKERS=0` to run them in the pytest process itself.
 """
 
 import os
@@ -16,14 +21,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_BACKENDS = ("tensorflow", "jax", "torch")
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)
 
 
-def run(backend, pytest_args, report_dir):
+def run(backend, pytest_args, workers, report_dir):
     report = Path(report_dir) / f"{backend}.xml"
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-        f"--junitxml={report}", *pytest_args,
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", str(workers),
+        "--dist", "loadfile", f"--junitxml={report}", *pytest_args,
     ]
     print(f"\n===== KERAS_BACKEND={backend}: {' '.join(command[1:])}", flush=True)
     start = time.monotonic()
@@ -50,11 +56,14 @@ def main(argv):
     unknown = sorted(set(backends) - set(ALL_BACKENDS))
     if unknown:
         sys.exit(f"BACKENDS: unknown backend(s) {unknown}; choose from {ALL_BACKENDS}")
+    workers = os.environ.get("TEST_WORKERS", str(DEFAULT_WORKERS))
+    if not workers.isdigit():
+        sys.exit(f"TEST_WORKERS: expected a whole number of worker processes (0: none), got {workers!r}")
     pytest_args = argv or ["-q", "tests"]
     results = {}
     with tempfile.TemporaryDirectory() as report_dir:
         for backend in backends:
-            results[backend] = run(backend, pytest_args, report_dir)
+            results[backend] = run(backend, pytest_args, int(workers), report_dir)
     print("\nbackend      passed  failed  skipped  seconds")
     for backend, (counts, seconds) in results.items():
         print(
