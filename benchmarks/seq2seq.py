@@ -106,7 +106,7 @@ def one_configuration(precision, epochs):
 
 
 def compare_backends():
-    print("\nThe default attention model (GRU 256, batch 128) on each backend and precision, "
+    print("\nThe default attention model (GRU 256 read both ways, batch 128) on each backend and precision, "
           "one process each, one after another")
     header = f"{'backend':<12}{'precision':<16}" + "".join(f"{'epoch ' + str(e + 1):>10}" for e in range(3)) + f"{'s/epoch':>10}"
     print(header)
