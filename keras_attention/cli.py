@@ -177,7 +177,7 @@ def command_train(args):
         callbacks = [training.DecodedExactMatch(translator, validation)] if validation else []
         if chief:
             out.mkdir(parents=True, exist_ok=True)
-            callbacks.append(keras.callbacks.CSVLogger(
+            callbacks.append(training.TrainingLog(
                 str(out / "training_log.csv"), append=args.resume or backup.exists()
             ))
         training.fit(

@@ -189,3 +189,17 @@ class DecodedExactMatch(keras.callbacks.Callback):
             f"of {len(self.pairs)}, token accuracy {100 * result['token_accuracy']:.2f}%, "
             f"{seconds:.1f} s training"
         )
+
+
+class TrainingLog(keras.callbacks.CSVLogger):
+    """`keras.callbacks.CSVLogger` with one column per logged value.
+
+    Keras' own logger, when an epoch's logs hold no `val_` value, adds a
+    `val_` twin of every column, which then reads NA in every row; here the
+    columns are exactly the first epoch's logs.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None:
+            self.keys = sorted(logs or {})
+        super().on_epoch_end(epoch, logs)
