@@ -155,11 +155,11 @@ def seed_spread(seeds, extra_options):
     print(f"\nkeras-attention train --epochs 2 --batch-size 128 --units 256 --embedding-dim 16 "
           f"{' '.join(extra_options)} --seed S, then evaluate on the {len(test)} test pairs")
     print(f"{'seed':>6}{'exact match':>14}{'s/epoch':>10}")
+    command = [sys.executable, "-m", "keras_attention.cli"]
     with tempfile.TemporaryDirectory() as folder:
         write_pairs(f"{folder}/train.tsv", train)
         write_pairs(f"{folder}/test.tsv", test)
         for seed in seeds:
-            command = [sys.executable, "-m", "keras_attention.cli"]
             trained = subprocess.run(
                 [*command, "train", "--data", f"{folder}/train.tsv", "--out", f"{folder}/model{seed}",
                  "--epochs", "2", "--batch-size", "128", "--units", "256", "--embedding-dim", "16",
@@ -208,15 +208,15 @@ def main():
 
 
 def compare_models(args, seeds):
-    train, test = date_splits()
-    print(f"date task: {len(train)} train / {len(test)} test pairs; keras {keras.__version__}, "
-          f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores")
-
     chosen = args.models.split(",")
     keys = [key for key, _, _ in MODELS]
     unknown = sorted(set(chosen) - set(keys))
     if unknown:
         sys.exit(f"--models: unknown {unknown}; choose from {', '.join(keys)}")
+    train, test = date_splits()
+    print(f"date task: {len(train)} train / {len(test)} test pairs; keras {keras.__version__}, "
+          f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores")
+
     translators = {}
     for seed in seeds:
         rows = []
