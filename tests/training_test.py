@@ -35,3 +35,61 @@ def test_a_warmup_rises_linearly_to_the_peak_then_the_cosine_decays():
     np.testing.assert_allclose(
         rates, [0.0, 0.002, 0.004, 0.004 * (0.05 + 0.95 * 0.5), 0.004 * 0.05], rtol=1e-5, atol=1e-9
     )
+
+
+@pytest.mark.tensorflow_only
+def test_early_stopping_keeps_the_best_epochs_weights_not_the_last(monkeypatch):
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(64, seed=5)
+    translator = training.build_translator(pairs, units=8, embedding_dim=4)
+    # The dev WER after each epoch, set by hand: best at epoch 2, then two
+    # epochs without improvement (an equal WER is not one) stop training.
+    scripted = iter([0.5, 0.3, 0.3, 0.4, 0.1])
+    monkeypatch.setattr(training, "evaluate", lambda *args, **kwargs: {
+        "exact_match": 0.0, "wer": next(scripted), "token_error_rate": 0.0, "sources": []
+    })
+
+    class Snapshots(keras.callbacks.Callback):
+        weights = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.weights.append(self.model.get_weights())
+
+    evaluation = training.DecodedEvaluation(translator, pairs, label="dev", print_fn=lambda *_: None)
+    logged = []
+    history = training.fit(
+        translator, pairs, epochs=5, batch_size=16, verbose=0,
+        callbacks=[evaluation, training.early_stopping("dev", patience=2), Snapshots(),
+                   keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logged.append(dict(logs)))],
+    )
+    assert len(history.history["loss"]) == 4  # stopped after epoch 4
+    assert [logs["best_epoch"] for logs in logged] == [1, 2, 2, 2]
+    assert [logs["dev_wer"] for logs in logged] == [0.5, 0.3, 0.3, 0.4]
+    assert evaluation.best_epoch == 2 and evaluation.best_wer == 0.3
+    final = translator.model.get_weights()
+    for kept, best in zip(final, Snapshots.weights[1]):
+        np.testing.assert_array_equal(kept, best)
+    assert any(not np.array_equal(kept, last) for kept, last in zip(final, Snapshots.weights[-1]))
+
+
+@pytest.mark.tensorflow_only
+def test_evaluate_decodes_each_source_once_and_accepts_any_of_its_targets():
+    from keras_attention.text.vectorizer import RESERVED_TOKENS
+    from keras_attention.text.vectorizer import TextVectorizer
+
+    class Stub:
+        """A translator whose outputs are set by hand."""
+        target_vectorizer = TextVectorizer(list(RESERVED_TOKENS), split="words")
+        asked = []
+
+        def translate(self, sources, beam_width=1):
+            self.asked.append(list(sources))
+            return {"translation": [{"read": "R EH D", "cat": "K AA T"}[s] for s in sources]}
+
+    pairs = [("read", "R IY D"), ("cat", "K AE T"), ("read", "R EH D")]
+    result = training.evaluate(Stub(), pairs)
+    assert Stub.asked == [["read", "cat"]]
+    assert result["sources"] == ["read", "cat"] and result["translations"] == ["R EH D", "K AA T"]
+    assert result["exact_match"] == 0.5 and result["wer"] == 0.5
+    assert result["token_error_rate"] == pytest.approx(1 / 6)

@@ -69,6 +69,14 @@ def date_splits(train_size=45000, test_size=5000, seed=0):
     return pairs[:train_size], pairs[train_size:]
 
 
+def date_task_splits(train_size=45000, dev_size=1000, test_size=5000, seed=0):
+    """`{"train", "dev", "test"}` date pairs, all sources distinct; train and
+    test are `date_splits`' own (the demo's), dev the pairs after them."""
+    pairs = date_pairs(train_size + test_size + dev_size, seed=seed)
+    test_end = train_size + test_size
+    return {"train": pairs[:train_size], "dev": pairs[test_end:], "test": pairs[train_size:test_end]}
+
+
 def addition_pairs(count=50000, max_digits=3, seed=0):
     """(`'16+75'`, `'91'`) pairs with operands of up to `max_digits` digits."""
     rng = np.random.default_rng(seed)

@@ -57,3 +57,14 @@ def write_pairs(path, pairs):
             )
         lines.append(f"{source}\t{target}\n")
     Path(path).write_text("".join(lines), encoding="utf-8")
+
+
+def write_splits(directory, splits):
+    """Writes `{name: pairs}` as `directory/name.tsv` each; returns the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, pairs in splits.items():
+        paths[name] = directory / f"{name}.tsv"
+        write_pairs(paths[name], pairs)
+    return paths

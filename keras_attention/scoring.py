@@ -1,0 +1,83 @@
+"""Scoring outputs against one or several references: exact match, WER, token error rate.
+
+TensorFlow-only: the edit distance is `tf.edit_distance`, over the tokens
+a `TextVectorizer` cuts (phones for a word-level side, characters for a
+character-level one).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def group_references(pairs):
+    """`(source, target)` pairs to `(sources, references)`, one entry per source.
+
+    A source on several lines (a word with several pronunciations) appears
+    once, at its first line, with every distinct target of its lines in
+    file order.
+    """
+    references = {}
+    for source, target in pairs:
+        targets = references.setdefault(source, [])
+        if target not in targets:
+            targets.append(target)
+    return list(references), list(references.values())
+
+
+def score(hypotheses, references, vectorizer):
+    """Scores one output per source against that source's references.
+
+    Outputs and references are compared as the vectorizer writes them
+    (normalised, joined with its separator), so a reference counts as the
+    model could have produced it.
+
+    Args:
+        hypotheses: list of str, one output per source.
+        references: list of lists of str, every accepted output per source.
+        vectorizer: the `TextVectorizer` of the outputs' side.
+
+    Returns:
+        A dict: `exact_match` (share of sources whose output equals one of
+        its references), `wer` (1 - exact match: the share whose output
+        matches none), `token_error_rate` (over all sources, the edit
+        distance to the closest reference summed, over those references'
+        lengths summed: PER for phones, CER for characters),
+        `per_source` (list of dicts: `correct`, `edits`, `reference`, the
+        closest reference).
+    """
+    if len(hypotheses) != len(references):
+        raise ValueError(
+            f"`hypotheses` and `references` must be as long: one output per source. "
+            f"Received: {len(hypotheses)} hypotheses and {len(references)} reference lists"
+        )
+    if any(not refs for refs in references):
+        raise ValueError("every source needs at least one reference; received an empty list")
+    if not hypotheses:
+        raise ValueError("nothing to score: `hypotheses` is empty")
+    owners = np.repeat(np.arange(len(references)), [len(refs) for refs in references])
+    flat_references = [ref for refs in references for ref in refs]
+    reference_tokens = vectorizer.tokenize(tf.constant(flat_references))
+    hypothesis_tokens = tf.gather(vectorizer.tokenize(tf.constant(list(hypotheses))), owners)
+    distances = tf.edit_distance(
+        hypothesis_tokens.to_sparse(), reference_tokens.to_sparse(), normalize=False
+    ).numpy()
+    lengths = reference_tokens.row_lengths().numpy()
+    per_source, edits, length = [], 0.0, 0
+    starts = np.concatenate([[0], np.cumsum([len(refs) for refs in references])])
+    for index, refs in enumerate(references):
+        start, end = starts[index], starts[index + 1]
+        # The closest reference; between equally close ones, the first.
+        best = start + int(np.argmin(distances[start:end]))
+        edits += distances[best]
+        length += lengths[best]
+        per_source.append({
+            "correct": bool(distances[best] == 0), "edits": int(distances[best]),
+            "reference": flat_references[best],
+        })
+    exact_match = float(np.mean([entry["correct"] for entry in per_source]))
+    return {
+        "exact_match": exact_match,
+        "wer": 1.0 - exact_match,
+        "token_error_rate": float(edits / max(length, 1)),
+        "per_source": per_source,
+    }

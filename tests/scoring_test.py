@@ -1,0 +1,67 @@
+import pytest
+
+from keras_attention import scoring
+from keras_attention.text.vectorizer import RESERVED_TOKENS
+from keras_attention.text.vectorizer import TextVectorizer
+
+pytestmark = pytest.mark.tensorflow_only
+
+PHONES = TextVectorizer(list(RESERVED_TOKENS), split="words")
+CHARACTERS = TextVectorizer(list(RESERVED_TOKENS), split="characters")
+
+
+def test_group_references_keeps_every_pronunciation_of_a_word_once_in_file_order():
+    pairs = [("read", "R IY D"), ("cat", "K AE T"), ("read", "R EH D"), ("read", "R IY D")]
+    assert scoring.group_references(pairs) == (["read", "cat"], [["R IY D", "R EH D"], ["K AE T"]])
+
+
+def test_an_output_is_right_if_it_equals_any_reference():
+    result = scoring.score(["R EH D", "K AE T"], [["R IY D", "R EH D"], ["K AA T"]], PHONES)
+    assert result["exact_match"] == 0.5 and result["wer"] == 0.5
+    # Only the second word has an edit: K AA T -> K AE T is 1 substitution over 3 phones;
+    # the first word's closest reference (R EH D, 3 phones) needs none.
+    assert result["token_error_rate"] == pytest.approx(1 / 6)
+    assert [entry["reference"] for entry in result["per_source"]] == ["R EH D", "K AA T"]
+
+
+def test_token_error_rate_on_hand_worked_pairs():
+    # nationhood: N EY SH AH N HH UH D (8 phones); output drops HH and swaps UH for AH:
+    # 1 deletion + 1 substitution. cat: 1 insertion over 3 phones.
+    hypotheses = ["N EY SH AH N AH D", "K AE T S"]
+    references = [["N EY SH AH N HH UH D"], ["K AE T"]]
+    result = scoring.score(hypotheses, references, PHONES)
+    assert [entry["edits"] for entry in result["per_source"]] == [2, 1]
+    assert result["token_error_rate"] == pytest.approx(3 / 11)
+    assert result["wer"] == 1.0
+
+
+def test_the_closest_reference_sets_the_length():
+    # Against "AH B" (2 phones) one insertion; against "AH B S IY D" (5) two deletions.
+    result = scoring.score(["AH B S"], [["AH B S IY D", "AH B"]], PHONES)
+    assert result["per_source"][0] == {"correct": False, "edits": 1, "reference": "AH B"}
+    assert result["token_error_rate"] == pytest.approx(1 / 2)
+
+
+def test_characters_give_the_character_error_rate():
+    result = scoring.score(["1994-09-27", ""], [["1994-09-27"], ["abc"]], CHARACTERS)
+    assert result["exact_match"] == 0.5
+    assert result["token_error_rate"] == pytest.approx(3 / 13)  # an empty output: 3 deletions
+
+
+def test_phones_are_compared_as_tokens_not_characters():
+    # AH and AA differ by one character but are one phone apart: one edit over 2 phones.
+    result = scoring.score(["AH T"], [["AA T"]], PHONES)
+    assert result["per_source"][0]["edits"] == 1 and result["token_error_rate"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "hypotheses, references, message",
+    [
+        (["a"], [["a"], ["b"]], "1 hypotheses and 2 reference lists"),
+        (["a"], [[]], "at least one reference"),
+        ([], [], "nothing to score"),
+    ],
+)
+def test_mismatched_or_empty_inputs_are_refused(hypotheses, references, message):
+    with pytest.raises(ValueError, match=message):
+        scoring.score(hypotheses, references, PHONES)
