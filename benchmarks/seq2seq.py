@@ -81,7 +81,7 @@ def median_seconds(seconds):
 def train_and_track(train, test, epochs, model_kwargs, compile_kwargs=None, seed=0):
     keras.utils.set_random_seed(seed)
     translator = training.build_translator(train, units=256, embedding_dim=16, **model_kwargs)
-    tracker = training.DecodedExactMatch(translator, test, label="test", print_fn=lambda *_: None)
+    tracker = training.DecodedEvaluation(translator, test, label="test", print_fn=lambda *_: None)
     training.fit(translator, train, epochs=epochs, seed=seed, callbacks=[tracker], verbose=0,
                  **(compile_kwargs or {}))
     return translator, tracker.history

@@ -7,7 +7,6 @@ TensorFlow-only (tf.data, tensorflow-text): what `keras-attention train`,
 import time
 
 import keras
-import numpy as np
 
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup

@@ -78,3 +78,32 @@ def test_a_fresh_process_loads_a_saved_translator_by_itself(korean_translator, t
 def test_loading_a_folder_without_a_model_names_what_is_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing model.keras"):
         Translator.load(tmp_path)
+
+
+G2P = [("read", "R IY D"), ("read", "R EH D"), ("cat", "K AE T"), ("nation", "N EY SH AH N")]
+
+
+def test_tokens_per_side_round_trip_through_save_and_load(tmp_path):
+    translator = training.build_translator(G2P, source_split="characters", target_split="words",
+                                           units=8, embedding_dim=4)
+    translator.save(tmp_path)
+    for loaded in (translator, Translator.load(tmp_path)):
+        assert loaded.source_vectorizer.split == "characters"
+        assert loaded.target_vectorizer.split == "words"
+        assert loaded.source_tokens("nation") == list("nation")
+        assert set(loaded.target_vectorizer.vocabulary[4:]) == {"R", "IY", "D", "EH", "K", "AE", "T", "N", "EY", "SH", "AH"}
+        # Phones are tokens: encoded one id each and written back joined with one space.
+        ids = loaded.target_vectorizer.encode(["N  EY SH AH N"], add_end=True).to_tensor()
+        assert ids.shape == (1, 6)
+        assert loaded.target_vectorizer.decode(ids).numpy()[0].decode() == "N EY SH AH N"
+        # Outputs are whole phones from the vocabulary, separated by single spaces.
+        output = loaded.translate(["nation"])["translation"][0]
+        assert output == " ".join(output.split())
+        assert set(output.split()) <= set(loaded.target_vectorizer.vocabulary)
+
+
+def test_split_sets_both_sides_unless_a_side_says_otherwise():
+    both = training.build_translator(KOREAN_ENGLISH, split="words", units=8, embedding_dim=4)
+    assert (both.source_vectorizer.split, both.target_vectorizer.split) == ("words", "words")
+    mixed = training.build_translator(KOREAN_ENGLISH, split="words", source_split="characters", units=8, embedding_dim=4)
+    assert (mixed.source_vectorizer.split, mixed.target_vectorizer.split) == ("characters", "words")
