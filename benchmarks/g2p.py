@@ -23,8 +23,14 @@ dev WER after each epoch against training minutes (`wer_by_minutes.csv`)
 and its plot (`wer_by_minutes.png`, Phonetisaurus as one point) into
 `--work`.
 
-Usage: python benchmarks/g2p.py --work DIR [--seed 0] [--train-option=--epochs=2 ...]
-       [--skip-phonetisaurus] [--skip-g2p-en]
+With `--part other-tasks`, the same train line with `--target-split
+characters` on two character-level tasks, the book's dates (`keras-attention
+data dates`) and 3-digit addition (`16+75` → `91`), against the command line's
+defaults (`keras-attention train --data ... --out ...`, 2 epochs, 2% held
+out): exact match and WER on each task's test pairs, and training minutes.
+
+Usage: python benchmarks/g2p.py --work DIR [--part g2p|other-tasks] [--seed 0]
+       [--train-option=--epochs=2 ...] [--skip-phonetisaurus] [--skip-g2p-en]
 """
 
 import argparse
@@ -98,8 +104,7 @@ def run(command, log_path, env=None):
 def score_outputs(outputs, words, references):
     """WER and PER of `{word: "PH ON ES"}` on the test words."""
     from keras_attention import scoring
-    from keras_attention.text.vectorizer import RESERVED_TOKENS
-    from keras_attention.text.vectorizer import TextVectorizer
+    from keras_attention.text.vectorizer import RESERVED_TOKENS, TextVectorizer
 
     phones = TextVectorizer(list(RESERVED_TOKENS), split="words")
     result = scoring.score([outputs.get(word, "") for word in words], references, phones)
@@ -230,9 +235,44 @@ def plot(curve, phonetisaurus_result, path):
     plt.close(figure)
 
 
+def other_tasks(work, seed, extra):
+    """The recipe line with character targets against the defaults, on dates and addition."""
+    from keras_attention import training
+    from keras_attention.data.generators import addition_pairs
+    from keras_attention.data.tsv import read_pairs, write_splits
+    from keras_attention.translator import Translator
+
+    tasks = {"dates": work / "dates", "addition": work / "addition"}
+    run(CLI + ["data", "dates", "--out", tasks["dates"], "--seed", seed], work / "dates.log")
+    # Distinct sums, so no test question was seen in training.
+    pairs = list(dict(addition_pairs(60000, seed=seed)).items())
+    write_splits(tasks["addition"], {"train": pairs[:45000], "dev": pairs[45000:46000], "test": pairs[46000:51000]})
+    line = recipe_train_line()
+    rows = []
+    for task, folder in tasks.items():
+        recipes = {
+            "recipe, --target-split characters": with_files(line.replace("--target-split words", "--target-split characters"),
+                                                            folder / "train.tsv", folder / "dev.tsv", folder / "recipe", extra),
+            "defaults": ["--data", folder / "train.tsv", "--out", folder / "defaults", "--seed", seed],
+        }
+        for name, train_args in recipes.items():
+            model = Path(train_args[train_args.index("--out") + 1])
+            seconds = run(CLI + ["train", *train_args, "--no-export"], folder / f"{model.name}.log")
+            test, _ = read_pairs(folder / "test.tsv")
+            result = training.evaluate(Translator.load(model), test)
+            rows.append((task, name, result["exact_match"], result["wer"], seconds / 60))
+            print(rows[-1], flush=True)
+    print("\n| task | training | test exact match | test WER | training minutes |")
+    print("|---|---|---|---|---|")
+    for task, name, exact, wer, minutes in rows:
+        print(f"| {task} | {name} | {100 * exact:.2f}% | {100 * wer:.2f}% | {minutes:.1f} |")
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", help="folder for the split, models and results (default: a new temporary one)")
+    parser.add_argument("--part", choices=("g2p", "other-tasks"), default="g2p")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     parser.add_argument("--train-option", action="append", default=[], help="extra train argument, e.g. --train-option=--epochs=2")
     parser.add_argument("--skip-phonetisaurus", action="store_true")
@@ -240,6 +280,9 @@ def main():
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="g2p_benchmark_"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.part == "other-tasks":
+        other_tasks(work, args.seed, args.train_option)
+        return
     data = work / "data"
     run(CLI + ["data", "cmudict", "--out", data, "--seed", args.seed], work / "data.log")
 

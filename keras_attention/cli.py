@@ -198,7 +198,7 @@ def command_train(args):
                 encoder_layers=args.encoder_layers, dropout=args.dropout,
             )
         print(
-            f"training a {translator.model.kind} seq2seq ({translator.model.cell}, "
+            f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
             f"{translator.model.count_params():,} parameters, {args.precision}) on {len(train)} pairs, "
             f"{len(validation)} {'in ' + args.dev if dev else 'held out'}, "
             f"{strategy.num_replicas_in_sync} replica(s)"
