@@ -337,7 +337,8 @@ def command_demo(args):
         f"{translator.model.count_params():,} parameters) for {args.epochs} epochs"
     )
     callbacks = [training.DecodedEvaluation(translator, test, label="test")]
-    training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks)
+    training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks,
+                 verbose=_progress_verbosity())
     translator.save(out / "model")
     print(f"model written to {out / 'model'}")
     _export_if_tensorflow(translator, out / "model" / "saved_model")

@@ -173,6 +173,7 @@ def test_demo_runs_end_to_end_on_a_small_date_task(tmp_path):
                      "--test-size", "100")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "epoch 1: loss" in result.stdout and "test (greedy decoding, 100 sources)" in result.stdout
+    assert "\r" not in result.stdout and "\x1b[" not in result.stdout  # no progress bar into a pipe
     assert "tuesday, september 27, 1994" in result.stdout
     assert (out / "dates_train.tsv").read_text(encoding="utf-8").count("\n") == 1000
     assert (out / "model" / "model.keras").is_file()
