@@ -218,7 +218,7 @@ def command_train(args):
             callbacks=callbacks, learning_rate=args.learning_rate, warmup=args.warmup, backup_dir=backup,
             verbose=_progress_verbosity(),
         )
-        if args.patience:
+        if args.patience and callbacks[0].best_epoch is not None:  # None: no epoch ran
             print(f"keeping the weights of epoch {callbacks[0].best_epoch}, the lowest {label} WER "
                   f"({100 * callbacks[0].best_wer:.2f}%)")
     if not chief:
