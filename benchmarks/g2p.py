@@ -104,7 +104,8 @@ def run(command, log_path, env=None):
 def score_outputs(outputs, words, references):
     """WER and PER of `{word: "PH ON ES"}` on the test words."""
     from keras_attention import scoring
-    from keras_attention.text.vectorizer import RESERVED_TOKENS, TextVectorizer
+    from keras_attention.text.vectorizer import TextVectorizer
+    from keras_attention.tokens import RESERVED_TOKENS
 
     phones = TextVectorizer(list(RESERVED_TOKENS), split="words")
     result = scoring.score([outputs.get(word, "") for word in words], references, phones)

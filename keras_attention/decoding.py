@@ -1,168 +1,250 @@
-"""Greedy and beam-search decoding as loops inside the graph.
+"""Decoding: one loop inside the graph, several search strategies.
 
-Greedy decoding (`greedy_decode`) is written with `keras.ops` and runs on
-every backend: a `keras.ops.while_loop`, which is a `tf.while_loop` on
-TensorFlow (so the whole translation runs as one graph under `tf.function`
-and in the exported SavedModel), a `lax.while_loop` on JAX and a Python loop
-on PyTorch. Beam search (`beam_search_decode`) is TensorFlow's. 
-`step_by_step_greedy` is the book's way (a Python loop, one question at a
-time), kept as the reference that the graph decoders are checked and timed
-against.
+`dynamic_decode` is the one loop, a `keras.ops.while_loop` (a
+`tf.while_loop` on TensorFlow, so a whole translation is one graph under
+`tf.function` and in the exported SavedModel; `lax.while_loop` on JAX; a
+Python loop on PyTorch). It takes a step function, which turns the last
+tokens and the decoder state into log-probabilities of the next token, and
+a strategy: `GreedySearch`, or `BeamSearch` with length normalisation and an
+n-best list. Each strategy picks tokens with a `select` function the caller
+can swap (TensorFlow's own `tf.argmax` for a LiteRT conversion, say). Every
+buffer has a fixed shape, so the loop also traces with a fixed batch size.
+
+`decode` runs it on a `Seq2Seq`; `greedy_decode` and `beam_search_decode`
+are its two common cases. `step_by_step_greedy` is the book's way (a Python
+loop, one question at a time), kept as the reference that the graph loop is
+checked and timed against.
 """
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_attention.layers.checks import check_positive_int
-from keras_attention.text.vectorizer import END_ID
-from keras_attention.text.vectorizer import PAD_ID
-from keras_attention.text.vectorizer import START_ID
+from keras_attention.tokens import END_ID
+from keras_attention.tokens import PAD_ID
+from keras_attention.tokens import START_ID
 
 # A finite stand-in for log(0): keeps beam scores free of inf and NaN.
-_IMPOSSIBLE = -1e9
+IMPOSSIBLE = -1e9
+
+
+def argmax_select(scores, k):
+    """The index of the best score per row, `(batch, 1)` int32 (`k` is 1)."""
+    return ops.expand_dims(ops.cast(ops.argmax(scores, axis=-1), "int32"), -1)
+
+
+def top_k_select(scores, k):
+    """The indices of the `k` best scores per row, best first, `(batch, k)` int32."""
+    return ops.cast(ops.top_k(scores, k, sorted=True)[1], "int32")
+
+
+class GreedySearch:
+    """Takes the most likely token at every step.
+
+    Args:
+        select: function `(scores (batch, candidates), k) -> indices (batch,
+            k)`, best first. Defaults to `argmax_select`.
+    """
+
+    beam_width = 1
+    n_best = 1
+    length_penalty = 0.0
+
+    def __init__(self, select=argmax_select):
+        self.select = select
+
+
+class BeamSearch:
+    """Keeps the `beam_width` best hypotheses per input at every step.
+
+    Hypotheses are ranked by their normalised score, `log P(y) / len(y) **
+    length_penalty` (`[END]` counted in the length), so that longer outputs
+    are not penalised merely for having more factors below 1. A hypothesis
+    ends at `[END]` and then carries on unchanged.
+
+    Args:
+        beam_width: int, hypotheses kept per input. Defaults to `5`.
+        n_best: int, how many of them, best first, `dynamic_decode` returns;
+            at most `beam_width`. Defaults to `1`.
+        length_penalty: float >= 0, the exponent of the length in the
+            normalised score (0: plain log-probability). Defaults to `1.0`.
+        select: function `(scores (batch, candidates), k) -> indices (batch,
+            k)`, best first. Defaults to `top_k_select`.
+    """
+
+    def __init__(self, beam_width=5, n_best=1, length_penalty=1.0, select=top_k_select):
+        check_positive_int("beam_width", beam_width)
+        check_positive_int("n_best", n_best)
+        if n_best > beam_width:
+            raise ValueError(
+                f"`n_best` must be at most `beam_width` ({beam_width}): a beam search keeps "
+                f"only that many hypotheses. Received: n_best={n_best}"
+            )
+        if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or length_penalty < 0:
+            raise ValueError(f"`length_penalty` must be a number >= 0. Received: length_penalty={length_penalty!r}")
+        self.beam_width, self.n_best = beam_width, n_best
+        self.length_penalty, self.select = float(length_penalty), select
+
+
+def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_length, strategy):
+    """Runs `strategy` with `step_fn` for at most `max_length` steps.
+
+    Args:
+        step_fn: function `(tokens (rows,), states) -> (log_probs (rows,
+            vocabulary), states, attention_weights (rows, source_length))`,
+            where `rows` is `batch_size * strategy.beam_width` (hypothesis
+            `k` of input `b` is row `b * beam_width + k`) and `states` is a
+            list of `(rows, ...)` tensors.
+        initial_states: the list of states of the first step, `(rows, ...)`.
+        batch_size: int or scalar tensor, the number of inputs.
+        source_length: int or scalar tensor, the last axis of the weights.
+        max_length: int, the most output tokens (`[END]` included).
+        strategy: `GreedySearch` or `BeamSearch`.
+
+    Returns:
+        A dict, hypotheses best first along axis 1, `n = strategy.n_best`,
+        `steps` the number of steps run (at least 1):
+        `token_ids` int32 `(batch, n, steps)` (0 after `[END]`),
+        `attention_weights` float32 `(batch, n, steps, source_length)` (0
+        after `[END]`), `scores` float32 `(batch, n)` (the sum of the
+        tokens' log-probabilities) and `normalized_scores` float32
+        `(batch, n)` (what the search ranks by).
+    """
+    beams = strategy.beam_width
+    rows = batch_size * beams
+    positions = ops.arange(max_length, dtype="int32")
+    # Row of each input's first hypothesis, to turn beam numbers into rows.
+    first_rows = ops.expand_dims(ops.arange(batch_size, dtype="int32") * beams, 1)
+
+    def body(step, tokens, states, scores, lengths, finished, token_ids, weights):
+        log_probs, states, step_weights = step_fn(tokens, states)
+        vocabulary = ops.shape(log_probs)[-1]
+        log_probs = ops.reshape(log_probs, (batch_size, beams, vocabulary))
+        # An ended hypothesis carries on unchanged, through padding only.
+        only_padding = ops.where(ops.arange(vocabulary) == PAD_ID, 0.0, IMPOSSIBLE)
+        log_probs = ops.where(ops.expand_dims(finished, -1), only_padding, log_probs)
+        candidate_scores = ops.expand_dims(scores, -1) + log_probs
+        candidate_lengths = lengths + ops.cast(ops.logical_not(finished), "int32")
+        normalized = candidate_scores
+        if strategy.length_penalty:
+            normalized = normalized / ops.expand_dims(
+                ops.power(ops.cast(candidate_lengths, "float32"), strategy.length_penalty), -1
+            )
+        best = strategy.select(ops.reshape(normalized, (batch_size, -1)), beams)
+        beam, next_tokens = ops.floor_divide(best, vocabulary), ops.mod(best, vocabulary)
+        scores = ops.take_along_axis(ops.reshape(candidate_scores, (batch_size, -1)), best, axis=1)
+        lengths = ops.take_along_axis(candidate_lengths, beam, axis=1)
+        ended = ops.take_along_axis(finished, beam, axis=1)
+        next_tokens = ops.where(ended, PAD_ID, next_tokens)
+        finished = ops.logical_or(ended, next_tokens == END_ID)
+        next_tokens = ops.reshape(next_tokens, (rows,))
+        if beams > 1:  # with one hypothesis per input, rows never move
+            parents = ops.reshape(first_rows + beam, (rows,))
+            states = [ops.take(state, parents, axis=0) for state in states]
+            token_ids = ops.take(token_ids, parents, axis=0)
+            weights = ops.take(weights, parents, axis=0)
+            step_weights = ops.take(step_weights, parents, axis=0)
+        # Written into fixed-size buffers with a one-hot of the step: shapes
+        # stay fixed (as JAX's loop requires) and only plain ops are used.
+        at_step = ops.cast(positions == step, "int32")
+        token_ids = token_ids + at_step[None, :] * next_tokens[:, None]
+        real = ops.cast(next_tokens != PAD_ID, "float32")[:, None, None]
+        weights = weights + real * ops.cast(at_step, "float32")[None, :, None] * step_weights[:, None, :]
+        return step + 1, next_tokens, states, scores, lengths, finished, token_ids, weights
+
+    def not_finished(step, tokens, states, scores, lengths, finished, token_ids, weights):
+        # Always one step, so that even an empty batch has an output shape.
+        return ops.logical_and(
+            step < max_length, ops.logical_or(step == 0, ops.logical_not(ops.all(finished)))
+        )
+
+    # Only the first hypothesis is alive at the start, so the beams differ.
+    first_scores = ops.where(ops.arange(beams) == 0, 0.0, IMPOSSIBLE)[None, :] + ops.zeros((batch_size, 1))
+    steps, _, _, scores, lengths, _, token_ids, weights = ops.while_loop(
+        not_finished, body,
+        (
+            ops.convert_to_tensor(0, "int32"), ops.full((rows,), START_ID, "int32"),
+            list(initial_states), first_scores, ops.zeros((batch_size, beams), "int32"),
+            ops.zeros((batch_size, beams), "bool"), ops.zeros((rows, max_length), "int32"),
+            ops.zeros((rows, max_length, source_length), "float32"),
+        ),
+    )
+    n = strategy.n_best
+    normalized = scores
+    if strategy.length_penalty:
+        normalized = scores / ops.power(ops.cast(ops.maximum(lengths, 1), "float32"), strategy.length_penalty)
+    token_ids = ops.reshape(token_ids, (batch_size, beams, max_length))
+    weights = ops.reshape(weights, (batch_size, beams, max_length, source_length))
+    return {
+        "token_ids": token_ids[:, :n, :steps],
+        "attention_weights": weights[:, :n, :steps],
+        "scores": scores[:, :n],
+        "normalized_scores": normalized[:, :n],
+    }
 
 
 def _step(model, tokens, encoded, states):
-    """One decoder step: `tokens` `(batch,)` → log-probs, states, weights."""
+    """One decoder step: `tokens` `(rows,)` → log-probs, states, weights."""
     logits, states, weights = model.decode(ops.expand_dims(tokens, 1), {**encoded, "states": states})
     logits = ops.cast(logits[:, -1], "float32")
     # Padding and [START] are never outputs: a padding token fed back would
     # be masked out of the decoder, and [START] only ever begins a sequence.
     vocabulary = ops.arange(ops.shape(logits)[-1])
     never_output = ops.logical_or(vocabulary == PAD_ID, vocabulary == START_ID)
-    log_probs = ops.log_softmax(ops.where(never_output[None, :], _IMPOSSIBLE, logits), axis=-1)
+    log_probs = ops.log_softmax(ops.where(never_output[None, :], IMPOSSIBLE, logits), axis=-1)
     if weights is None:  # plain and peeky models attend to nothing
         weights = ops.zeros_like(ops.cast(encoded["encoder_mask"], "float32"))[:, None]
     return log_probs, states, ops.cast(weights[:, -1], "float32")
 
 
-def greedy_decode(model, source_ids, max_length):
-    """Greedy decoding of a batch, stopping at `[END]` or `max_length` steps.
+def decode(model, source_ids, max_length, strategy=None):
+    """Decodes a batch with a `Seq2Seq` and `strategy` (default greedy).
 
     Args:
         model: a `Seq2Seq`.
         source_ids: int tensor `(batch, src_len)`, 0 for padding.
         max_length: int, the most output tokens (`[END]` included).
+        strategy: `GreedySearch` or `BeamSearch`. Defaults to greedy.
+
+    Returns:
+        What `dynamic_decode` returns.
+    """
+    strategy = strategy or GreedySearch()
+    source_ids = ops.cast(source_ids, "int32")
+    encoded = model.encode(source_ids)
+    if strategy.beam_width > 1:
+        encoded = keras.tree.map_structure(lambda t: ops.repeat(t, strategy.beam_width, axis=0), encoded)
+
+    def step_fn(tokens, states):
+        return _step(model, tokens, encoded, states)
+
+    return dynamic_decode(
+        step_fn, encoded["states"], ops.shape(source_ids)[0], ops.shape(source_ids)[1], max_length, strategy
+    )
+
+
+def greedy_decode(model, source_ids, max_length):
+    """Greedy decoding of a batch, stopping at `[END]` or `max_length` steps.
 
     Returns:
         `(token_ids, attention_weights)`: int32 `(batch, out_len)` (0 after
         `[END]`) and float32 `(batch, out_len, src_len)`, where `out_len` is
         the number of steps run (at least 1).
     """
-    source_ids = ops.cast(source_ids, "int32")
-    encoded = model.encode(source_ids)
-    batch, src_len = ops.shape(source_ids)[0], ops.shape(source_ids)[1]
-    positions = ops.arange(max_length, dtype="int32")
-
-    def body(step, tokens, states, done, token_ids, weights):
-        log_probs, states, step_weights = _step(model, tokens, encoded, states)
-        next_tokens = ops.where(done, PAD_ID, ops.cast(ops.argmax(log_probs, axis=-1), "int32"))
-        # Written into fixed-size buffers with a one-hot of the step: shapes
-        # stay fixed (as JAX's loop requires) and only plain ops are used.
-        at_step = ops.cast(positions == step, "int32")
-        token_ids = token_ids + at_step[None, :] * next_tokens[:, None]
-        weights = weights + ops.cast(at_step, "float32")[None, :, None] * step_weights[:, None, :]
-        return step + 1, next_tokens, states, ops.logical_or(done, next_tokens == END_ID), token_ids, weights
-
-    def not_finished(step, tokens, states, done, token_ids, weights):
-        # Always one step, so that even an empty batch has an output shape.
-        return ops.logical_and(step < max_length, ops.logical_or(step == 0, ops.logical_not(ops.all(done))))
-
-    steps, _, _, _, token_ids, weights = ops.while_loop(
-        not_finished, body,
-        (
-            ops.convert_to_tensor(0, "int32"), ops.full((batch,), START_ID, "int32"),
-            encoded["states"], ops.zeros((batch,), "bool"),
-            ops.zeros((batch, max_length), "int32"), ops.zeros((batch, max_length, src_len), "float32"),
-        ),
-    )
-    return token_ids[:, :steps], weights[:, :steps]
+    decoded = decode(model, source_ids, max_length, GreedySearch())
+    return decoded["token_ids"][:, 0], decoded["attention_weights"][:, 0]
 
 
-def beam_search_decode(model, source_ids, max_length, beam_width=5, length_penalty=1.0):
-    """Beam search over a batch, with length normalisation.
-
-    Keeps the `beam_width` best hypotheses per input, ranked by
-    `log P(y) / len(y) ** length_penalty` (`[END]` counted), so that longer
-    outputs are not penalised merely for having more factors below 1. A
-    hypothesis ends at `[END]`; search stops when every one has ended or at
-    `max_length` steps.
+def beam_search_decode(model, source_ids, max_length, beam_width=5):
+    """Beam search of width `beam_width` (see `BeamSearch`).
 
     Returns:
         `(token_ids, attention_weights)` of the best hypothesis, as in
         `greedy_decode`.
     """
-    check_positive_int("beam_width", beam_width)
-    if keras.backend.backend() != "tensorflow":
-        raise NotImplementedError(
-            "beam_search_decode runs on the TensorFlow backend (it is what the SavedModel "
-            f"serves); the backend is {keras.backend.backend()!r}. greedy_decode runs on every backend."
-        )
-    source_ids = tf.cast(source_ids, tf.int32)
-    batch, k = tf.shape(source_ids)[0], beam_width
-    src_len = tf.shape(source_ids)[1]
-    encoded = model.encode(source_ids)
-    encoded = tf.nest.map_structure(lambda t: tf.repeat(t, k, axis=0), encoded)
-
-    def reorder(tensor, beam_indices):
-        """Gathers `(batch * k, ...)` rows by the chosen beams `(batch, k)`."""
-        shaped = tf.reshape(tensor, tf.concat([[batch, k], tf.shape(tensor)[1:]], 0))
-        return tf.reshape(tf.gather(shaped, beam_indices, batch_dims=1), tf.shape(tensor))
-
-    def body(step, tokens, states, scores, lengths, finished, sequences, weights):
-        log_probs, states, step_weights = _step(model, tf.reshape(tokens, [-1]), encoded, states)
-        vocabulary = tf.shape(log_probs)[-1]
-        log_probs = tf.reshape(log_probs, [batch, k, vocabulary])
-        # An ended hypothesis carries on unchanged, through padding only.
-        only_padding = tf.one_hot(PAD_ID, vocabulary, on_value=0.0, off_value=_IMPOSSIBLE)
-        log_probs = tf.where(finished[..., tf.newaxis], only_padding, log_probs)
-        candidate_scores = scores[..., tf.newaxis] + log_probs
-        candidate_lengths = lengths + tf.cast(~finished, tf.int32)
-        normalised = candidate_scores / tf.pow(
-            tf.cast(candidate_lengths, tf.float32), length_penalty
-        )[..., tf.newaxis]
-        _, best = tf.math.top_k(tf.reshape(normalised, [batch, -1]), k=k)
-        beam_indices, next_tokens = best // vocabulary, best % vocabulary
-        scores = tf.gather(tf.reshape(candidate_scores, [batch, -1]), best, batch_dims=1)
-        lengths = tf.gather(candidate_lengths, beam_indices, batch_dims=1)
-        finished = tf.gather(finished, beam_indices, batch_dims=1)
-        next_tokens = tf.where(finished, PAD_ID, next_tokens)
-        finished = finished | (next_tokens == END_ID)
-        states = [reorder(state, beam_indices) for state in states]
-        sequences = tf.concat(
-            [tf.gather(sequences, beam_indices, batch_dims=1), next_tokens[..., tf.newaxis]], axis=2
-        )
-        step_weights = tf.reshape(step_weights, [batch, k, 1, src_len])
-        weights = tf.concat(
-            [tf.gather(weights, beam_indices, batch_dims=1), step_weights], axis=2
-        )
-        return step + 1, next_tokens, states, scores, lengths, finished, sequences, weights
-
-    def not_finished(step, tokens, states, scores, lengths, finished, sequences, weights):
-        return (step < max_length) & ~tf.reduce_all(finished)
-
-    # Only the first beam is alive at the start, so the k beams differ.
-    first_scores = tf.tile(
-        tf.concat([[0.0], tf.fill([k - 1], _IMPOSSIBLE)], 0)[tf.newaxis], [batch, 1]
-    )
-    loop_vars = (
-        tf.constant(0), tf.fill([batch, k], START_ID), encoded["states"], first_scores,
-        tf.zeros([batch, k], tf.int32), tf.zeros([batch, k], tf.bool),
-        tf.zeros([batch, k, 0], tf.int32), tf.zeros([batch, k, 0, src_len], tf.float32),
-    )
-    invariants = (
-        tf.TensorShape([]), tf.TensorShape([None, None]),
-        [tf.TensorShape([None, s.shape[-1]]) for s in encoded["states"]],
-        tf.TensorShape([None, None]), tf.TensorShape([None, None]), tf.TensorShape([None, None]),
-        tf.TensorShape([None, None, None]), tf.TensorShape([None, None, None, None]),
-    )
-    *_, sequences, weights = tf.while_loop(
-        not_finished, body, loop_vars, shape_invariants=invariants
-    )
-    # Beams are kept sorted by normalised score: the first is the best.
-    return sequences[:, 0], weights[:, 0]
+    decoded = decode(model, source_ids, max_length, BeamSearch(beam_width))
+    return decoded["token_ids"][:, 0], decoded["attention_weights"][:, 0]
 
 
 def step_by_step_greedy(model, source_ids, max_length):

@@ -1,7 +1,7 @@
 import pytest
 
 from keras_attention import scoring
-from keras_attention.text.vectorizer import RESERVED_TOKENS
+from keras_attention.tokens import RESERVED_TOKENS
 from keras_attention.text.vectorizer import TextVectorizer
 
 pytestmark = pytest.mark.tensorflow_only

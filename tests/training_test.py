@@ -75,7 +75,7 @@ def test_early_stopping_keeps_the_best_epochs_weights_not_the_last(monkeypatch):
 
 @pytest.mark.tensorflow_only
 def test_evaluate_decodes_each_source_once_and_accepts_any_of_its_targets():
-    from keras_attention.text.vectorizer import RESERVED_TOKENS
+    from keras_attention.tokens import RESERVED_TOKENS
     from keras_attention.text.vectorizer import TextVectorizer
 
     class Stub:

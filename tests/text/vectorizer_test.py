@@ -2,7 +2,7 @@ import pytest
 import tensorflow as tf
 
 from keras_attention.text import TextVectorizer
-from keras_attention.text.vectorizer import END_ID, PAD_ID, START_ID, UNK_ID
+from keras_attention.tokens import END_ID, PAD_ID, START_ID, UNK_ID
 
 pytestmark = pytest.mark.tensorflow_only
 
