@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from keras_attention.layers.checks import check_positive_int
+from keras_attention.decoding import BeamSearch
 
 TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
 
@@ -23,10 +23,10 @@ TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
 class _ServingModule(tf.Module):
     """What gets saved: the translator and its two decoding signatures."""
 
-    def __init__(self, translator, beam_width):
+    def __init__(self, translator, beam_width, n_best):
         super().__init__(name="keras_attention_serving")
         self.translator = translator
-        self.beam_width = beam_width
+        self.beam_width, self.n_best = beam_width, n_best
         # Keras 3 variables are not TensorFlow trackables: without listing
         # their tf.Variables here, the SavedModel's checkpoint lacks the
         # weights and TensorFlow Serving's (TF1-style) loader fails with
@@ -36,11 +36,13 @@ class _ServingModule(tf.Module):
 
     @tf.function(input_signature=[TEXT_SPEC])
     def serving_default(self, text):
-        return self.translator._translate_ids(_checked_batch(text), beam_width=1)
+        return self.translator.translate_tensors(_checked_batch(text), beam_width=1)
 
     @tf.function(input_signature=[TEXT_SPEC])
     def beam_search(self, text):
-        return self.translator._translate_ids(_checked_batch(text), beam_width=self.beam_width)
+        return self.translator.translate_tensors(
+            _checked_batch(text), beam_width=self.beam_width, n_best=self.n_best
+        )
 
 
 def _checked_batch(text):
@@ -62,7 +64,7 @@ def _checked_batch(text):
         return tf.identity(text)
 
 
-def export_saved_model(translator, path, beam_width=5):
+def export_saved_model(translator, path, beam_width=5, n_best=None):
     """Writes `translator` as a SavedModel at `path`.
 
     Signatures, each taking `text` (`tf.string`, `[batch]`) and returning
@@ -71,10 +73,16 @@ def export_saved_model(translator, path, beam_width=5):
     `[batch, out_len, in_len]`):
 
     - `serving_default`: greedy decoding;
-    - `beam_search`: beam search of width `beam_width` (fixed at export).
+    - `beam_search`: beam search of width `beam_width` (fixed at export),
+      which also returns the `n_best` best hypotheses per text, best first:
+      `n_best_translations` (`tf.string`, `[batch, n_best]`) and
+      `n_best_scores` (`float32`, `[batch, n_best]`, the normalised scores
+      the search ranks by). `n_best` is fixed at export too; it defaults
+      to `beam_width` and may not exceed it.
     """
-    check_positive_int("beam_width", beam_width)  # before tracing anything
-    module = _ServingModule(translator, beam_width)
+    n_best = beam_width if n_best is None else n_best
+    BeamSearch(beam_width, n_best=n_best)  # bad options fail before tracing anything
+    module = _ServingModule(translator, beam_width, n_best)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written beside `path` and renamed into place: never half-written.

@@ -18,6 +18,8 @@ from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.files import atomic_write
 from keras_attention.text import TextVectorizer
+from keras_attention.tokens import END_ID
+from keras_attention.tokens import PAD_ID
 
 MODEL_FILE = "model.keras"
 SOURCE_VOCABULARY_FILE = "source_vocabulary.json"
@@ -42,7 +44,7 @@ class Translator(tf.Module):
         self.source_vectorizer = source_vectorizer
         self.target_vectorizer = target_vectorizer
         self.max_output_length = int(max_output_length or target_vectorizer.max_length + 1)
-        self._translate_graph = tf.function(self._translate_ids, reduce_retracing=True)
+        self._translate_graph = tf.function(self.translate_tensors, reduce_retracing=True)
 
     def source_ids(self, texts):
         """Padded source ids `(batch, src_len)`, with at least one position
@@ -50,62 +52,87 @@ class Translator(tf.Module):
         ids = tf.cast(self.source_vectorizer.encode(texts).to_tensor(), tf.int32)
         return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(ids)[1])]])
 
-    def _translate_ids(self, texts, beam_width=1):
-        source_ids = self.source_ids(texts)
-        if beam_width == 1:
-            token_ids, weights = decoding.greedy_decode(self.model, source_ids, self.max_output_length)
-        else:
-            token_ids, weights = decoding.beam_search_decode(
-                self.model, source_ids, self.max_output_length, beam_width=beam_width
-            )
-        return {
-            "translation": self.target_vectorizer.decode(token_ids),
-            "token_ids": token_ids,
-            "attention_weights": weights,
-        }
+    def translate_tensors(self, texts, beam_width=1, n_best=None):
+        """A whole translation of a `tf.string` batch `(batch,)` in TensorFlow
+        ops (on the TensorFlow backend): vectorizing, the decoding loop,
+        detokenizing. What `translate` runs and the SavedModel serves.
 
-    def translate(self, texts, beam_width=1, batch_size=1000):
+        Returns:
+            A dict of tensors: `translation` `(batch,)`, `token_ids`
+            `(batch, out_len)` and `attention_weights` `(batch, out_len,
+            src_len)` of the best hypothesis; with `n_best`, also
+            `n_best_translations` `(batch, n_best)` and `n_best_scores`
+            `(batch, n_best)`, best first (see `translate`).
+        """
+        return self._with_strings(self._decode(self.source_ids(texts), beam_width, n_best), n_best)
+
+    def _decode(self, source_ids, beam_width, n_best):
+        """The model's decoding loop, on whichever backend runs."""
+        return decoding.decode(self.model, source_ids, self.max_output_length, _strategy(beam_width, n_best))
+
+    def _with_strings(self, decoded, n_best):
+        """`decoded` (from `_decode`) as TensorFlow tensors, with strings."""
+        decoded = {key: _as_tf(value) for key, value in decoded.items()}
+        token_ids = decoded["token_ids"]
+        result = {
+            "translation": self.target_vectorizer.decode(token_ids[:, 0]),
+            "token_ids": token_ids[:, 0],
+            "attention_weights": decoded["attention_weights"][:, 0],
+        }
+        if n_best:
+            shape = tf.shape(token_ids)
+            strings = self.target_vectorizer.decode(tf.reshape(token_ids, [-1, shape[2]]))
+            result["n_best_translations"] = tf.reshape(strings, shape[:2])
+            result["n_best_scores"] = decoded["normalized_scores"]
+        return result
+
+    def translate(self, texts, beam_width=1, batch_size=1000, n_best=None):
         """Translates a list of strings; returns a dict of numpy arrays.
 
-        Keys: `translation` (a list of str), `token_ids` `(n, out_len)` and
-        `attention_weights` `(n, out_len, src_len)` (`out_len` and `src_len`
-        are the batch's longest; shorter rows are padded with 0).
+        Args:
+            texts: list of str.
+            beam_width: int, 1 for greedy decoding, more for beam search.
+                Defaults to `1`.
+            batch_size: int, texts decoded at once. Defaults to `1000`.
+            n_best: int or None, how many hypotheses per text to return,
+                best first (at most `beam_width`). Defaults to `None`: only
+                the best.
+
+        Returns:
+            A dict. `translation` (a list of str), `token_ids` `(n,
+            out_len)` and `attention_weights` `(n, out_len, src_len)`
+            (`out_len` and `src_len` are the batch's longest; shorter rows
+            are padded with 0); with `n_best`, also `n_best_translations`
+            (a list of lists of str) and `n_best_scores` `(n, n_best)`, the
+            normalised scores the search ranks by (log-probability over
+            length), falling with rank.
         """
+        _strategy(beam_width, n_best)  # bad options fail here, not inside a trace
         texts = list(texts)
         results = []
         for start in range(0, max(len(texts), 1), batch_size):
             batch = tf.constant(texts[start : start + batch_size], tf.string)
-            results.append(self._translate_batch(batch, beam_width))
-        translations = [
-            t.decode("utf-8") for result in results for t in result["translation"].numpy()
-        ]
-        return {
-            "translation": translations,
+            results.append(self._translate_batch(batch, beam_width, n_best))
+        output = {
+            "translation": [t for result in results for t in _strings(result["translation"])],
             "token_ids": _concatenate_padded([r["token_ids"].numpy() for r in results]),
             "attention_weights": _concatenate_padded(
                 [r["attention_weights"].numpy() for r in results]
             ),
         }
+        if n_best:
+            output["n_best_translations"] = [
+                _strings(row) for result in results for row in result["n_best_translations"]
+            ]
+            output["n_best_scores"] = np.concatenate([r["n_best_scores"].numpy() for r in results])
+        return output
 
-    def _translate_batch(self, texts, beam_width):
+    def _translate_batch(self, texts, beam_width, n_best):
         if keras.backend.backend() == "tensorflow":
-            return self._translate_graph(texts, beam_width=beam_width)
+            return self._translate_graph(texts, beam_width=beam_width, n_best=n_best)
         # JAX, PyTorch: the vectorizers run on TensorFlow, the model and its
-        # greedy loop on the backend.
-        if beam_width != 1:
-            raise NotImplementedError(
-                f"beam search runs on the TensorFlow backend; the backend is {keras.backend.backend()!r}. "
-                f"Received: beam_width={beam_width}"
-            )
-        token_ids, weights = decoding.greedy_decode(
-            self.model, self.source_ids(texts).numpy(), self.max_output_length
-        )
-        token_ids = keras.ops.convert_to_numpy(token_ids)
-        return {
-            "translation": self.target_vectorizer.decode(token_ids),
-            "token_ids": tf.constant(token_ids),
-            "attention_weights": tf.constant(keras.ops.convert_to_numpy(weights)),
-        }
+        # decoding loop on the backend.
+        return self._with_strings(self._decode(self.source_ids(texts).numpy(), beam_width, n_best), n_best)
 
     def source_tokens(self, text):
         """The tokens the model reads for `text` (after normalising and truncating)."""
@@ -119,10 +146,10 @@ class Translator(tf.Module):
         vocabulary = self.target_vectorizer.vocabulary
         tokens = []
         for token_id in token_ids:
-            if token_id == decoding.PAD_ID:
+            if token_id == PAD_ID:
                 break
             tokens.append(vocabulary[int(token_id)])
-            if token_id == decoding.END_ID:
+            if token_id == END_ID:
                 break
         return tokens
 
@@ -162,6 +189,22 @@ class Translator(tf.Module):
             TextVectorizer.load(directory / TARGET_VOCABULARY_FILE),
             **settings,
         )
+
+
+def _strategy(beam_width, n_best):
+    if beam_width == 1 and not n_best:
+        return decoding.GreedySearch()
+    return decoding.BeamSearch(beam_width, n_best=n_best or 1)
+
+
+def _as_tf(tensor):
+    """A backend tensor (JAX, PyTorch) as a TensorFlow one, for the vectorizers."""
+    return tensor if tf.is_tensor(tensor) else tf.constant(keras.ops.convert_to_numpy(tensor))
+
+
+def _strings(tensor):
+    """A string tensor's elements as Python str."""
+    return [text.decode("utf-8") for text in tensor.numpy()]
 
 
 def _concatenate_padded(arrays):

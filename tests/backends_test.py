@@ -1,6 +1,7 @@
-"""Training and greedy decoding on the current backend (run on TensorFlow,
-JAX and PyTorch), and the trip of a model trained here to a SavedModel
-exported on TensorFlow."""
+"""Training and decoding (greedy, beam search with n-best lists) on the
+current backend (run on TensorFlow, JAX and PyTorch), and the trip of a
+model trained here to TensorFlow: the same hypotheses and scores there, and
+a SavedModel exported there."""
 
 import json
 import os
@@ -26,15 +27,21 @@ import tensorflow_text
 from keras_attention import decoding
 from keras_attention.export import export_saved_model
 from keras_attention.translator import Translator
-folder, sources = sys.argv[1], json.loads(sys.argv[2])
+folder, sources, beam_width = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 translator = Translator.load(folder)
 source_ids = np.load(folder + "/source_ids.npy")
 token_ids, _ = decoding.greedy_decode(translator.model, source_ids, translator.max_output_length)
+beam = decoding.decode(translator.model, source_ids, translator.max_output_length,
+                       decoding.BeamSearch(beam_width=beam_width, n_best=beam_width))
 export_saved_model(translator, folder + "/saved_model")
 served = tf.saved_model.load(folder + "/saved_model").signatures["serving_default"]
 translations = served(text=tf.constant(sources))["translation"].numpy()
-print(json.dumps({"token_ids": token_ids.numpy().tolist(), "served": [t.decode() for t in translations]}))
+print(json.dumps({"token_ids": token_ids.numpy().tolist(), "served": [t.decode() for t in translations],
+                  "beam_token_ids": beam["token_ids"].numpy().tolist(),
+                  "beam_scores": beam["scores"].numpy().tolist(),
+                  "beam_normalized_scores": beam["normalized_scores"].numpy().tolist()}))
 """
+BEAM_WIDTH = 3
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +83,7 @@ def test_a_model_trained_here_loads_on_tensorflow_and_exports(trained, tmp_path)
     source_ids = translator.source_ids(tf.constant(sources)).numpy()
     np.save(tmp_path / "source_ids.npy", source_ids)
     result = subprocess.run(
-        [sys.executable, "-c", ON_TENSORFLOW, str(tmp_path), json.dumps(sources)],
+        [sys.executable, "-c", ON_TENSORFLOW, str(tmp_path), json.dumps(sources), str(BEAM_WIDTH)],
         capture_output=True, text=True, timeout=600, env={**os.environ, "KERAS_BACKEND": "tensorflow"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -84,10 +91,13 @@ def test_a_model_trained_here_loads_on_tensorflow_and_exports(trained, tmp_path)
     here = translator.translate(sources)
     np.testing.assert_array_equal(np.array(on_tensorflow["token_ids"]), here["token_ids"])
     assert on_tensorflow["served"] == here["translation"]
-
-
-@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="beam search runs on TensorFlow")
-def test_beam_search_off_tensorflow_says_so(trained):
-    translator, _, sources = trained
-    with pytest.raises(NotImplementedError, match="beam search runs on the TensorFlow backend"):
-        translator.translate(sources, beam_width=3)
+    # Beam search and its n-best list: the same hypotheses and scores on
+    # this backend as on TensorFlow, for the same weights.
+    beam = decoding.decode(translator.model, source_ids, translator.max_output_length,
+                           decoding.BeamSearch(beam_width=BEAM_WIDTH, n_best=BEAM_WIDTH))
+    beam = {key: keras.ops.convert_to_numpy(value) for key, value in beam.items()}
+    np.testing.assert_array_equal(np.array(on_tensorflow["beam_token_ids"]), beam["token_ids"])
+    for key in ("scores", "normalized_scores"):
+        np.testing.assert_allclose(np.array(on_tensorflow[f"beam_{key}"]), beam[key], atol=1e-4, rtol=0)
+    n_best = translator.translate(sources, beam_width=BEAM_WIDTH, n_best=BEAM_WIDTH)
+    np.testing.assert_allclose(n_best["n_best_scores"], beam["normalized_scores"], atol=1e-5)

@@ -43,6 +43,11 @@ for name in ("serving_default", "beam_search"):
         "attention_weights_shape": list(outputs["attention_weights"].shape),
         "token_ids_dtype": outputs["token_ids"].dtype.name,
     }
+    if name == "beam_search":
+        result[name]["n_best_translations"] = [
+            [t.decode("utf-8") for t in row] for row in outputs["n_best_translations"].numpy()
+        ]
+        result[name]["n_best_scores"] = outputs["n_best_scores"].numpy().tolist()
 print(json.dumps(result))
 """
 
@@ -89,9 +94,13 @@ def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_matc
     assert result.returncode == 0, result.stderr[-3000:]
     served = json.loads(result.stdout.strip().splitlines()[-1])
     assert served["serving_default"]["translation"] == small_translator.translate(texts)["translation"]
-    assert served["beam_search"]["translation"] == small_translator.translate(
-        texts, beam_width=BEAM_WIDTH
-    )["translation"]
+    n_best = small_translator.translate(texts, beam_width=BEAM_WIDTH, n_best=BEAM_WIDTH)
+    assert served["beam_search"]["translation"] == n_best["translation"]
+    # The n-best list (n_best defaults to the beam width at export).
+    assert served["beam_search"]["n_best_translations"] == n_best["n_best_translations"]
+    np.testing.assert_allclose(served["beam_search"]["n_best_scores"], n_best["n_best_scores"], rtol=1e-5, atol=1e-6)
+    assert all(row[0] == best for row, best in zip(n_best["n_best_translations"], n_best["translation"]))
+    assert np.all(np.diff(n_best["n_best_scores"], axis=1) <= 1e-6)
     shape = served["serving_default"]["attention_weights_shape"]
     assert shape[0] == len(texts) and shape[2] == small_translator.source_vectorizer.max_length
     assert served["serving_default"]["token_ids_dtype"] == "int32"
@@ -281,6 +290,15 @@ def test_readme_rest_request_gives_the_documented_response_shape(served):
 def test_bad_beam_width_is_refused(small_translator, tmp_path):
     with pytest.raises(ValueError, match="Received: beam_width=0"):
         export_saved_model(small_translator, tmp_path / "saved_model", beam_width=0)
+    with pytest.raises(ValueError, match=r"at most `beam_width` \(2\).*Received: n_best=3"):
+        export_saved_model(small_translator, tmp_path / "saved_model", beam_width=2, n_best=3)
+
+
+def test_n_best_is_fixed_at_export(small_translator, tmp_path):
+    served = tf.saved_model.load(str(export_saved_model(small_translator, tmp_path / "saved_model", beam_width=3, n_best=2)))
+    outputs = served.signatures["beam_search"](text=tf.constant(["1/2/03", "may 5, 2001", ""]))
+    assert outputs["n_best_translations"].shape == (3, 2) and outputs["n_best_scores"].shape == (3, 2)
+    assert outputs["n_best_translations"].dtype == tf.string and outputs["n_best_scores"].dtype == tf.float32
 
 
 def test_keras_model_export_serves_the_training_model(small_translator, tmp_path):

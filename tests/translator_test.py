@@ -107,3 +107,20 @@ def test_split_sets_both_sides_unless_a_side_says_otherwise():
     assert (both.source_vectorizer.split, both.target_vectorizer.split) == ("words", "words")
     mixed = training.build_translator(KOREAN_ENGLISH, split="words", source_split="characters", units=8, embedding_dim=4)
     assert (mixed.source_vectorizer.split, mixed.target_vectorizer.split) == ("characters", "words")
+
+
+def test_n_best_lists_start_with_the_best_and_fall_in_score(korean_translator):
+    sources = [source for source, _ in KOREAN_ENGLISH]
+    result = korean_translator.translate(sources, beam_width=4, n_best=3)
+    assert [row[0] for row in result["n_best_translations"]] == result["translation"]
+    assert result["translation"] == korean_translator.translate(sources, beam_width=4)["translation"]
+    assert all(len(set(row)) == 3 for row in result["n_best_translations"])
+    scores = result["n_best_scores"]
+    assert scores.shape == (4, 3) and np.all(np.diff(scores, axis=1) <= 1e-6) and np.all(scores <= 0)
+
+
+def test_n_best_above_the_beam_width_is_refused(korean_translator):
+    with pytest.raises(ValueError, match=r"at most `beam_width` \(2\).*Received: n_best=3"):
+        korean_translator.translate(["나는 학생이다"], beam_width=2, n_best=3)
+    with pytest.raises(ValueError, match=r"at most `beam_width` \(1\).*Received: n_best=2"):
+        korean_translator.translate(["나는 학생이다"], n_best=2)
