@@ -90,6 +90,7 @@ def build_parser():
     evaluate.add_argument("--model", required=True, help="folder written by train")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
+    evaluate.add_argument("--n-best", type=_positive_int, help="also report the oracle exact match: right if any of the N best hypotheses is (N at most --beam)")
     evaluate.add_argument("--output", help="file to write the outputs into, one 'source<TAB>output' line per distinct source")
 
     data = commands.add_parser("data", help="write a task's train/dev/test TSV files")
@@ -109,6 +110,7 @@ def build_parser():
     translate = commands.add_parser("translate", help="translate texts (arguments, or standard input one per line)")
     translate.add_argument("--model", required=True)
     translate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
+    translate.add_argument("--n-best", type=_positive_int, help="print the N best hypotheses per input (N at most --beam), as source<TAB>rank<TAB>score<TAB>output lines; the score is the log-probability over the length, which the search ranks by")
     translate.add_argument("texts", nargs="*")
 
     plot = commands.add_parser("plot", help="write the attention heatmap of one translation as PNG")
@@ -120,6 +122,7 @@ def build_parser():
     export.add_argument("--model", required=True, help="folder written by train")
     export.add_argument("--out", required=True, help="SavedModel folder to write")
     export.add_argument("--beam", type=_positive_int, default=5, help="beam width of the beam_search signature (default 5)")
+    export.add_argument("--n-best", type=_positive_int, help="hypotheses per input in the beam_search signature's n_best_translations and n_best_scores (default: --beam)")
 
     demo = commands.add_parser("demo", help="the date-format task end to end: data, training, evaluation, translation, heatmap")
     demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
@@ -255,17 +258,20 @@ def command_evaluate(args):
     """`keras-attention evaluate`: exact match, WER and token error rate on a TSV file."""
     from keras_attention import training
 
+    _check_n_best(args)
     translator = _load_translator(args.model)
     pairs = _read_pairs(args.data)
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise CommandError(f"--output: folder {Path(args.output).parent} does not exist")
-    result = training.evaluate(translator, pairs, beam_width=args.beam)
+    result = training.evaluate(translator, pairs, beam_width=args.beam, n_best=args.n_best)
     decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
     rate = "PER" if translator.target_vectorizer.split == "words" else "CER"
     print(f"{len(pairs)} pairs, {len(result['sources'])} distinct sources, {decoder}, {result['seconds']:.1f} s")
     print(f"exact match: {100 * result['exact_match']:.2f}%")
     print(f"WER: {100 * result['wer']:.2f}%")
     print(f"token error rate ({rate}): {100 * result['token_error_rate']:.2f}%")
+    if args.n_best:
+        print(f"oracle exact match of the {args.n_best} best: {100 * result['oracle_exact_match']:.2f}%")
     if args.output:
         from keras_attention.data.tsv import write_pairs
 
@@ -279,9 +285,24 @@ def command_translate(args):
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
     if not texts:
         raise CommandError("no texts to translate: give them as arguments or on standard input")
+    _check_n_best(args)
     translator = _load_translator(args.model)
-    for translation in translator.translate(texts, beam_width=args.beam)["translation"]:
-        print(translation)
+    result = translator.translate(texts, beam_width=args.beam, n_best=args.n_best)
+    if not args.n_best:
+        for translation in result["translation"]:
+            print(translation)
+        return
+    for text, hypotheses, scores in zip(texts, result["n_best_translations"], result["n_best_scores"]):
+        for rank, (hypothesis, score) in enumerate(zip(hypotheses, scores), start=1):
+            print(f"{text}\t{rank}\t{score:.4f}\t{hypothesis}")
+
+
+def _check_n_best(args):
+    """`--n-best` at most `--beam`, said with the flags' names."""
+    if args.n_best and args.n_best > args.beam:
+        raise CommandError(
+            f"--n-best: expected at most --beam ({args.beam}) hypotheses, received {args.n_best}"
+        )
 
 
 def write_heatmap(translator, text, png):
@@ -313,11 +334,13 @@ def command_export(args):
     """`keras-attention export`: the SavedModel of a trained model."""
     from keras_attention.export import export_saved_model
 
+    _check_n_best(args)
     translator = _load_translator(args.model)
-    export_saved_model(translator, args.out, beam_width=args.beam)
+    n_best = args.n_best or args.beam
+    export_saved_model(translator, args.out, beam_width=args.beam, n_best=n_best)
     print(
         f"SavedModel written to {args.out}: signatures serving_default (greedy) and "
-        f"beam_search (width {args.beam}); load it with `import tensorflow_text` first"
+        f"beam_search (width {args.beam}, {n_best} best); load it with `import tensorflow_text` first"
     )
 
 

@@ -81,3 +81,25 @@ def score(hypotheses, references, vectorizer):
         "token_error_rate": float(edits / max(length, 1)),
         "per_source": per_source,
     }
+
+
+def oracle_exact_match(n_best_hypotheses, references, vectorizer):
+    """The share of sources where any of the n-best outputs equals one of
+    the references (an upper bound on what rescoring the list could reach).
+
+    Args:
+        n_best_hypotheses: list (one per source) of lists of str, the same
+            length each.
+        references: list of lists of str, as in `score`.
+        vectorizer: the `TextVectorizer` of the outputs' side.
+    """
+    ranks = {len(row) for row in n_best_hypotheses}
+    if len(ranks) != 1:
+        raise ValueError(
+            f"every source needs as many hypotheses; received lists of lengths {sorted(ranks)}"
+        )
+    correct = np.zeros(len(n_best_hypotheses), bool)
+    for rank in range(ranks.pop()):
+        result = score([row[rank] for row in n_best_hypotheses], references, vectorizer)
+        correct |= [entry["correct"] for entry in result["per_source"]]
+    return float(np.mean(correct))

@@ -139,7 +139,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     )
 
 
-def evaluate(translator, pairs, beam_width=1):
+def evaluate(translator, pairs, beam_width=1, n_best=None):
     """Decodes every distinct source once and scores it against its references.
 
     A source on several lines (a word with several pronunciations) is one
@@ -151,14 +151,17 @@ def evaluate(translator, pairs, beam_width=1):
         (edit distance to the closest reference over its length, summed over
         the sources: PER for phones, CER for characters), `sources` and
         `translations` (one per distinct source, in order of first
-        appearance), `seconds` (decoding time).
+        appearance), `seconds` (decoding time); with `n_best`,
+        `oracle_exact_match` (the share of sources where any of the `n_best`
+        best hypotheses is right) and `n_best_translations`.
     """
     sources, references = scoring.group_references(pairs)
     start = time.perf_counter()
-    translations = translator.translate(sources, beam_width=beam_width)["translation"]
+    translated = translator.translate(sources, beam_width=beam_width, n_best=n_best)
     seconds = time.perf_counter() - start
+    translations = translated["translation"]
     result = scoring.score(translations, references, translator.target_vectorizer)
-    return {
+    evaluated = {
         "exact_match": result["exact_match"],
         "wer": result["wer"],
         "token_error_rate": result["token_error_rate"],
@@ -166,6 +169,12 @@ def evaluate(translator, pairs, beam_width=1):
         "translations": translations,
         "seconds": seconds,
     }
+    if n_best:
+        evaluated["n_best_translations"] = translated["n_best_translations"]
+        evaluated["oracle_exact_match"] = scoring.oracle_exact_match(
+            translated["n_best_translations"], references, translator.target_vectorizer
+        )
+    return evaluated
 
 
 class DecodedEvaluation(keras.callbacks.Callback):

@@ -49,6 +49,10 @@ def run_cli(*args, stdin=None):
         (["evaluate", "--model", "{nowhere}", "--data", "{good}"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "hello"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "--beam", "-2", "hello"], "expected a positive integer"),
+        (["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"], "--n-best: expected at most --beam (2) hypotheses, received 3"),
+        (["translate", "--model", "{nowhere}", "--n-best", "2", "hello"], "--n-best: expected at most --beam (1) hypotheses, received 2"),
+        (["evaluate", "--model", "{nowhere}", "--data", "{good}", "--beam", "2", "--n-best", "4"], "--n-best: expected at most --beam (2)"),
+        (["export", "--model", "{nowhere}", "--out", "x", "--beam", "2", "--n-best", "3"], "--n-best: expected at most --beam (2)"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "the following arguments are required: command"),
     ],
@@ -112,6 +116,16 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     for code, stdout in (by_argument, by_stdin, by_beam):
         assert code == 0 and len(stdout.splitlines()) == 3
     assert by_argument == by_stdin
+    code, stdout = run_here(capsys, "translate", "--model", out, "--beam", "3", "--n-best", "2", *sources)
+    rows = [line.split("\t") for line in stdout.splitlines()]
+    assert code == 0 and [(row[0], row[1]) for row in rows] == [(s, r) for s in sources for r in ("1", "2")]
+    assert [row[3] for row in rows[::2]] == by_beam[1].splitlines()  # rank 1 is the beam's answer
+    assert all(float(first[2]) >= float(second[2]) for first, second in zip(rows[::2], rows[1::2]))
+
+    code, stdout = run_here(capsys, "evaluate", "--model", out, "--data", tmp_path / "test.tsv", "--beam", "3", "--n-best", "3")
+    exact = float(stdout.split("exact match: ")[1].split("%")[0])
+    oracle = float(stdout.split("oracle exact match of the 3 best: ")[1].split("%")[0])
+    assert code == 0 and oracle >= exact
 
     png = tmp_path / "attention.png"
     assert run_here(capsys, "plot", "--model", out, "--png", png, sources[0])[0] == 0
@@ -119,7 +133,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
 
     saved_model = tmp_path / "saved_model"
     code, stdout = run_here(capsys, "export", "--model", out, "--out", saved_model, "--beam", "2")
-    assert code == 0 and "beam_search (width 2)" in stdout
+    assert code == 0 and "beam_search (width 2, 2 best)" in stdout
     assert (saved_model / "saved_model.pb").is_file()
 
     before = (out / "model.keras").stat().st_mtime_ns

@@ -65,3 +65,13 @@ def test_phones_are_compared_as_tokens_not_characters():
 def test_mismatched_or_empty_inputs_are_refused(hypotheses, references, message):
     with pytest.raises(ValueError, match=message):
         scoring.score(hypotheses, references, PHONES)
+
+
+def test_oracle_exact_match_counts_a_source_if_any_of_its_n_best_is_right():
+    references = [["R IY D", "R EH D"], ["K AE T"], ["D AO G"]]
+    n_best = [["R AY D", "R EH D"], ["K AE T", "K AA T"], ["D AA G", "D OW G"]]
+    # read: the second hypothesis is a reference; cat: the first; dog: neither.
+    assert scoring.oracle_exact_match(n_best, references, PHONES) == pytest.approx(2 / 3)
+    assert scoring.oracle_exact_match([row[:1] for row in n_best], references, PHONES) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match=r"as many hypotheses; received lists of lengths \[1, 2\]"):
+        scoring.oracle_exact_match([["R EH D"], ["K AE T", "K AA T"], ["D AO G"]], references, PHONES)
