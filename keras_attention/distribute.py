@@ -14,7 +14,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-STRATEGIES = ("none", "mirrored", "multi-worker")
+from keras_attention.layout import BACKUP_FOLDER
+from keras_attention.options import STRATEGIES
 
 
 def make_strategy(name):
@@ -72,7 +73,7 @@ def backup_folder(out, strategy):
     the other workers a folder of their own in the temporary directory, named
     by `out` and the task, so that a restarted worker finds it again."""
     if is_chief(strategy):
-        return Path(out) / "backup"
+        return Path(out) / BACKUP_FOLDER
     resolver = strategy.cluster_resolver
     key = hashlib.sha1(str(Path(out).resolve()).encode("utf-8")).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"keras-attention-backup-{key}-{resolver.task_type}-{resolver.task_id}"

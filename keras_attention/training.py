@@ -16,35 +16,16 @@ from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
+from keras_attention.options import DEFAULTS
 from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
 
-# The defaults: a GRU, whose 3 gates cost 3/4 of an LSTM's 4 per step, read
-# both ways (the book's own suggestion in its chapter 8: `units` split
-# between the directions, so fewer weights than one direction of `units`),
-# and a cosine-decayed learning rate. On the date task they reached 100.00%
-# exact match after 2 epochs with seeds 0, 1 and 2; reading one way, 92.88% /
-# 97.78% / 56.54% (`benchmarks/seq2seq.py --part seeds` measures them).
-DEFAULTS = {
-    "kind": "attention",
-    "cell": "gru",
-    "score": "dot",
-    "units": 256,
-    "embedding_dim": 16,
-    "batch_size": 128,
-    "learning_rate": 0.003,
-    "clip_norm": 5.0,
-    "bidirectional": True,
-    "reverse_source": False,
-    "warmup": 0.0,
-    "encoder_layers": 1,
-    "dropout": 0.0,
-}
 
 
-def build_translator(train_pairs, kind="attention", cell=DEFAULTS["cell"], score="dot",
-                     units=256, embedding_dim=16, bidirectional=DEFAULTS["bidirectional"],
-                     reverse_source=DEFAULTS["reverse_source"], split="characters", lowercase=False,
+def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], score=DEFAULTS["score"],
+                     units=DEFAULTS["units"], embedding_dim=DEFAULTS["embedding_dim"],
+                     bidirectional=DEFAULTS["bidirectional"], reverse_source=DEFAULTS["reverse_source"],
+                     split=DEFAULTS["split"], lowercase=False,
                      source_split=None, target_split=None, encoder_layers=DEFAULTS["encoder_layers"],
                      dropout=DEFAULTS["dropout"]):
     """A fresh Translator with vocabularies built from `train_pairs`.

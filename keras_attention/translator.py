@@ -17,14 +17,15 @@ import tensorflow as tf
 from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.files import atomic_write
+from keras_attention.layout import MODEL_FILE
+from keras_attention.layout import SETTINGS_FILE
+from keras_attention.layout import SOURCE_VOCABULARY_FILE
+from keras_attention.layout import TARGET_VOCABULARY_FILE
+from keras_attention.layout import check_model_folder
 from keras_attention.text import TextVectorizer
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 
-MODEL_FILE = "model.keras"
-SOURCE_VOCABULARY_FILE = "source_vocabulary.json"
-TARGET_VOCABULARY_FILE = "target_vocabulary.json"
-SETTINGS_FILE = "translator.json"
 
 
 class Translator(tf.Module):
@@ -174,14 +175,7 @@ class Translator(tf.Module):
     def load(cls, directory):
         """Loads what `save` wrote (the model in Keras safe mode)."""
         directory = Path(directory)
-        missing = [
-            name for name in (MODEL_FILE, SOURCE_VOCABULARY_FILE, TARGET_VOCABULARY_FILE, SETTINGS_FILE)
-            if not (directory / name).is_file()
-        ]
-        if missing:
-            raise FileNotFoundError(
-                f"{directory} is not a trained model folder: missing {', '.join(missing)}"
-            )
+        check_model_folder(directory)
         settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
         return cls(
             keras.saving.load_model(directory / MODEL_FILE, safe_mode=True),

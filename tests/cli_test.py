@@ -286,3 +286,57 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
     serving = tf.saved_model.load(str(out / "saved_model")).signatures["serving_default"]
     served = serving(text=tf.constant(["nationhood", "cat"]))["translation"].numpy()
     assert [text.decode() for text in served] == phones
+
+
+# Runs the CLI in a fresh interpreter, then says which heavy modules it imported.
+IMPORTS_OF = r"""
+import json, sys
+from keras_attention import cli
+try:
+    code = cli.main(json.loads(sys.argv[1]))
+except SystemExit as exit:  # --help
+    code = exit.code
+print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules, "keras": "keras" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"],
+    ["train", "--help"],
+    ["train", "--data", "{good}", "--out", "x", "--patience", "2"],
+    ["train", "--data", "{missing}", "--out", "x"],
+    ["train", "--data", "{good}", "--out", "x", "--units", "7"],
+    ["train", "--data", "{good}", "--out", "{nowhere}", "--resume"],
+    ["evaluate", "--model", "{nowhere}", "--data", "{good}"],
+    ["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"],
+    ["translate", "--model", "{nowhere}", "hello"],
+    ["export", "--model", "{nowhere}", "--out", "x"],
+    ["plot", "--model", "{nowhere}", "--png", "x.png", "hello"],
+    ["fly"],
+], ids=lambda argv: " ".join(argv)[:40])
+def test_help_and_argument_errors_do_not_import_tensorflow(tmp_path, argv):
+    write_pairs(tmp_path / "good.tsv", [("a", "b")])
+    names = {"good": tmp_path / "good.tsv", "missing": tmp_path / "missing.tsv", "nowhere": tmp_path / "nowhere"}
+    argv = [arg.format(**names) for arg in argv]
+    result = subprocess.run([sys.executable, "-c", IMPORTS_OF, json.dumps(argv)],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    assert imported["code"] in (0, 2) and (imported["code"] == 0) == ("--help" in argv)
+    assert not imported["tensorflow"] and not imported["keras"], imported
+
+
+@pytest.mark.slow
+def test_translate_prints_no_tensorflow_start_up_lines_unless_verbose(tmp_path):
+    from keras_attention import training
+    from keras_attention.console import is_tensorflow_line
+
+    pairs = date_pairs(300, seed=1)
+    translator = training.build_translator(pairs, units=8, embedding_dim=4)
+    translator.save(tmp_path / "model")
+    quiet = run_cli("translate", "--model", str(tmp_path / "model"), "--beam", "2", "may 5, 2001")
+    assert quiet.returncode == 0 and len(quiet.stdout.splitlines()) == 1
+    assert quiet.stderr == "", quiet.stderr
+    verbose = run_cli("translate", "--model", str(tmp_path / "model"), "--verbose", "may 5, 2001")
+    assert verbose.returncode == 0 and verbose.stdout == quiet.stdout.replace("\n", "\n")
+    # What --verbose lets through is exactly what the quiet run dropped.
+    assert all(is_tensorflow_line(line.encode()) for line in verbose.stderr.splitlines() if line.strip())

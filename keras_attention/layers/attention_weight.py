@@ -6,8 +6,8 @@ import keras
 from keras import ops
 
 from keras_attention.layers import checks
+from keras_attention.options import SCORES
 
-SCORES = ("dot", "scaled_dot", "general", "cosine", "additive")
 # Scores that compare the two states directly need them in one space.
 SAME_UNITS_SCORES = ("dot", "scaled_dot", "cosine")
 # Learned inverse temperature of the cosine score starts here: cosine

@@ -8,8 +8,9 @@ from keras import ops
 from keras_attention.layers import TimeAttention
 from keras_attention.layers.checks import check_positive_int
 from keras_attention.layers.attention_weight import validate_score_options
+from keras_attention.options import KINDS
 
-KINDS = ("attention", "peeky", "plain")
+# The recurrent layer of each of `options.CELLS`.
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
 
