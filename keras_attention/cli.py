@@ -158,7 +158,7 @@ def _read_pairs(path):
 def _check_model_folder(directory):
     try:
         layout.check_model_folder(directory)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, layout.ModelFolderError) as error:
         raise CommandError(str(error)) from None
 
 
@@ -166,7 +166,10 @@ def _load_translator(directory):
     _check_model_folder(directory)
     from keras_attention.translator import Translator
 
-    return Translator.load(directory)
+    try:
+        return Translator.load(directory)
+    except layout.ModelFolderError as error:
+        raise CommandError(str(error).splitlines()[0]) from None
 
 
 def command_train(args):

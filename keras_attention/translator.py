@@ -17,11 +17,14 @@ import tensorflow as tf
 from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.files import atomic_write
+from keras_attention.layout import MANIFEST_FILE
 from keras_attention.layout import MODEL_FILE
+from keras_attention.layout import ModelFolderError
 from keras_attention.layout import SETTINGS_FILE
 from keras_attention.layout import SOURCE_VOCABULARY_FILE
 from keras_attention.layout import TARGET_VOCABULARY_FILE
 from keras_attention.layout import check_model_folder
+from keras_attention.layout import manifest_text
 from keras_attention.text import TextVectorizer
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
@@ -158,7 +161,8 @@ class Translator(tf.Module):
 
     def save(self, directory):
         """Writes the model and vocabularies into `directory`, each file
-        written under a temporary name and renamed, so none is half-written."""
+        written under a temporary name and renamed, so none is half-written,
+        then the manifest of their checksums (see `keras_attention.layout`)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         atomic_write(directory / MODEL_FILE, lambda path: self.model.save(path))
@@ -170,19 +174,46 @@ class Translator(tf.Module):
                 json.dumps({"max_output_length": self.max_output_length}), encoding="utf-8"
             ),
         )
+        manifest = manifest_text(
+            directory, source_vocabulary_size=self.source_vectorizer.size,
+            target_vocabulary_size=self.target_vectorizer.size,
+        )
+        atomic_write(directory / MANIFEST_FILE, lambda path: Path(path).write_text(manifest, encoding="utf-8"))
 
     @classmethod
     def load(cls, directory):
-        """Loads what `save` wrote (the model in Keras safe mode)."""
+        """Loads what `save` wrote (the model in Keras safe mode).
+
+        Raises:
+            FileNotFoundError: a file is missing.
+            keras_attention.layout.ModelFolderError: a file does not match
+                the manifest, cannot be read, or does not fit the model (a
+                vocabulary of another size than the model's).
+        """
         directory = Path(directory)
         check_model_folder(directory)
-        settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
-        return cls(
-            keras.saving.load_model(directory / MODEL_FILE, safe_mode=True),
-            TextVectorizer.load(directory / SOURCE_VOCABULARY_FILE),
-            TextVectorizer.load(directory / TARGET_VOCABULARY_FILE),
-            **settings,
-        )
+        settings = _read_json(directory, SETTINGS_FILE)
+        source = TextVectorizer(**_read_json(directory, SOURCE_VOCABULARY_FILE))
+        target = TextVectorizer(**_read_json(directory, TARGET_VOCABULARY_FILE))
+        try:
+            model = keras.saving.load_model(directory / MODEL_FILE, safe_mode=True)
+        except Exception as error:  # noqa: BLE001  (Keras raises many kinds for a damaged file)
+            raise ModelFolderError(f"{directory}: {MODEL_FILE} cannot be loaded: {error}") from error
+        for side, vectorizer, size in (("source", source, model.source_vocabulary_size),
+                                       ("target", target, model.target_vocabulary_size)):
+            if vectorizer.size != size:
+                raise ModelFolderError(
+                    f"{directory}: {side}_vocabulary.json has {vectorizer.size} tokens but the model was "
+                    f"trained with {size}: the vocabulary belongs to another model"
+                )
+        return cls(model, source, target, **settings)
+
+
+def _read_json(directory, name):
+    try:
+        return json.loads((Path(directory) / name).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFolderError(f"{directory}: {name} is not valid JSON ({error})") from None
 
 
 def _strategy(beam_width, n_best):

@@ -98,7 +98,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     assert "epoch 1: loss" in stdout and "validation (greedy decoding, " in stdout and "WER" in stdout
     assert "\r" not in stdout  # not a terminal: one line per epoch, no progress bar
     assert sorted(p.name for p in out.iterdir()) == [  # no backup left, nothing half-written
-        "model.keras", "saved_model", "source_vocabulary.json", "target_vocabulary.json",
+        "manifest.json", "model.keras", "saved_model", "source_vocabulary.json", "target_vocabulary.json",
         "training_log.csv", "translator.json",
     ]
     assert (out / "saved_model" / "saved_model.pb").is_file()
@@ -340,3 +340,48 @@ def test_translate_prints_no_tensorflow_start_up_lines_unless_verbose(tmp_path):
     assert verbose.returncode == 0 and verbose.stdout == quiet.stdout.replace("\n", "\n")
     # What --verbose lets through is exactly what the quiet run dropped.
     assert all(is_tensorflow_line(line.encode()) for line in verbose.stderr.splitlines() if line.strip())
+
+
+def damage_truncated_model(folder, _):
+    data = (folder / "model.keras").read_bytes()
+    (folder / "model.keras").write_bytes(data[: len(data) // 2])
+
+
+def damage_vocabulary_not_json(folder, _):
+    (folder / "source_vocabulary.json").write_text("{not json", encoding="utf-8")
+
+
+def damage_vocabulary_of_another_model(folder, other):
+    (folder / "target_vocabulary.json").write_bytes((other / "target_vocabulary.json").read_bytes())
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    (damage_truncated_model, "model.keras is not the file this model was saved with"),
+    (damage_vocabulary_not_json, "source_vocabulary.json is not the file this model was saved with"),
+    (damage_vocabulary_of_another_model, "target_vocabulary.json is not the file this model was saved with"),
+], ids=["truncated model", "vocabulary not JSON", "vocabulary of another model"])
+@pytest.mark.parametrize("manifest", [True, False], ids=["manifest", "written before manifests"])
+def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, damage, fragment, manifest):
+    from keras_attention import training
+    from keras_attention.layout import ModelFolderError
+    from keras_attention.translator import Translator
+
+    folders = {}
+    for name, pairs in (("model", date_pairs(200, seed=1)), ("other", [("ab", "xyz"), ("b", "q")])):
+        folders[name] = tmp_path / name
+        training.build_translator(pairs, units=8, embedding_dim=4).save(folders[name])
+    folder = folders["model"]
+    if not manifest:
+        (folder / "manifest.json").unlink()
+        assert Translator.load(folder).translate(["1/2/03"])  # a folder without one still loads
+        fragment = {
+            damage_truncated_model: "model.keras cannot be loaded",
+            damage_vocabulary_not_json: "source_vocabulary.json is not valid JSON",
+            damage_vocabulary_of_another_model: "target_vocabulary.json has 8 tokens but the model was trained with",
+        }[damage]
+    damage(folder, folders["other"])
+    with pytest.raises(ModelFolderError, match=fragment):
+        Translator.load(folder)
+    assert cli.main(["translate", "--model", str(folder), "1/2/03"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(f"keras-attention: error: {folder}: ") and fragment in error
