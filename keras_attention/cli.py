@@ -162,14 +162,18 @@ def _check_model_folder(directory):
         raise CommandError(str(error)) from None
 
 
-def _load_translator(directory):
+def _runner(directory):
+    """The `Runner` of a model folder, its model loaded (a damaged folder is
+    one line)."""
     _check_model_folder(directory)
-    from keras_attention.translator import Translator
+    from keras_attention.runner import Runner
 
+    runner = Runner(directory)
     try:
-        return Translator.load(directory)
+        runner.translator  # noqa: B018  (loads it)
     except layout.ModelFolderError as error:
         raise CommandError(str(error).splitlines()[0]) from None
+    return runner
 
 
 def command_train(args):
@@ -186,93 +190,33 @@ def command_train(args):
     pairs = _read_pairs(args.data)
     dev = _read_pairs(args.dev) if args.dev else None
     # Every argument checked: only now TensorFlow.
-    import random
-
-    import keras
-
     from keras_attention import distribute
-    from keras_attention import training
-    from keras_attention.backup import read_backup_metadata
+    from keras_attention.runner import Runner
 
+    model_options = {
+        "kind": args.kind, "cell": args.cell, "score": args.score, "units": args.units,
+        "embedding_dim": args.embedding_dim, "bidirectional": args.bidirectional,
+        "reverse_source": args.reverse_source, "split": args.split, "lowercase": args.lowercase,
+        "source_split": args.source_split, "target_split": args.target_split,
+        "encoder_layers": args.encoder_layers, "dropout": args.dropout,
+    }
     try:
-        strategy = distribute.make_strategy(args.distribute)
-    except ValueError as error:
+        return Runner(args.out).train(
+            pairs, dev=dev, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+            validation_split=args.validation_split, patience=args.patience, resume=args.resume,
+            distribute_strategy=args.distribute, precision=args.precision, export=args.export,
+            learning_rate=args.learning_rate, warmup=args.warmup, verbose=_progress_verbosity(),
+            **({} if args.resume else model_options),
+        )
+    except distribute.ClusterError as error:
         raise CommandError(f"--distribute {args.distribute}: {error}") from None
-    keras.utils.set_random_seed(args.seed)
-    keras.mixed_precision.set_global_policy(args.precision)
-    if dev is not None:
-        validation, train, label = dev, pairs, "dev"
-    else:
-        held_out = int(round(len(pairs) * args.validation_split))
-        if held_out and len(pairs) - held_out < 1:
-            raise CommandError(f"--validation-split {args.validation_split} leaves no pairs to train on")
-        shuffled = list(pairs)
-        random.Random(args.seed).shuffle(shuffled)
-        validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
-    out, chief = Path(args.out), distribute.is_chief(strategy)
-    backup = distribute.backup_folder(out, strategy)
-    with strategy.scope():
-        if args.resume:
-            translator = _load_translator(out)
-            print(f"resuming the model in {out}")
-        else:
-            translator = training.build_translator(
-                train, kind=args.kind, cell=args.cell, score=args.score, units=args.units,
-                embedding_dim=args.embedding_dim, bidirectional=args.bidirectional,
-                reverse_source=args.reverse_source, split=args.split, lowercase=args.lowercase,
-                source_split=args.source_split, target_split=args.target_split,
-                encoder_layers=args.encoder_layers, dropout=args.dropout,
-            )
-        print(
-            f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
-            f"{translator.model.count_params():,} parameters, {args.precision}) on {len(train)} pairs, "
-            f"{len(validation)} {'in ' + args.dev if dev else 'held out'}, "
-            f"{strategy.num_replicas_in_sync} replica(s)"
-        )
-        if read_backup_metadata(backup) is not None:
-            print(f"resuming interrupted training from the backup in {backup}")
-        callbacks = [training.DecodedEvaluation(translator, validation, label=label)] if validation else []
-        if args.patience:
-            callbacks.append(training.early_stopping(label, args.patience))
-        if chief:
-            out.mkdir(parents=True, exist_ok=True)
-            callbacks.append(training.TrainingLog(
-                str(out / layout.TRAINING_LOG_FILE), append=args.resume or backup.exists()
-            ))
-        training.fit(
-            translator, train, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-            callbacks=callbacks, learning_rate=args.learning_rate, warmup=args.warmup, backup_dir=backup,
-            verbose=_progress_verbosity(),
-        )
-        if args.patience and callbacks[0].best_epoch is not None:  # None: no epoch ran
-            print(f"keeping the weights of epoch {callbacks[0].best_epoch}, the lowest {label} WER "
-                  f"({100 * callbacks[0].best_wer:.2f}%)")
-    if not chief:
-        print("training done; the chief writes the model")
-        return translator
-    translator.save(out)
-    print(f"model and vocabularies written to {out}")
-    if args.export:
-        _export_if_tensorflow(translator, out / layout.SAVED_MODEL_FOLDER)
-    return translator
+    except ValueError as error:
+        raise CommandError(str(error).replace("`validation_split`", "--validation-split")) from None
 
 
 def _progress_verbosity():
     """A progress bar on a terminal; one line per epoch into a file or pipe."""
     return 1 if sys.stdout.isatty() else 2
-
-
-def _export_if_tensorflow(translator, path):
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        print(f"no SavedModel: it is exported on the TensorFlow backend "
-              f"(keras-attention export --model {path.parent} --out {path})")
-        return
-    from keras_attention.export import export_saved_model
-
-    export_saved_model(translator, path)
-    print(f"SavedModel (strings in, strings out) written to {path}")
 
 
 def command_evaluate(args):
@@ -282,10 +226,9 @@ def command_evaluate(args):
     pairs = _read_pairs(args.data)
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise CommandError(f"--output: folder {Path(args.output).parent} does not exist")
-    from keras_attention import training
-
-    translator = _load_translator(args.model)
-    result = training.evaluate(translator, pairs, beam_width=args.beam, n_best=args.n_best)
+    runner = _runner(args.model)
+    translator = runner.translator
+    result = runner.evaluate(pairs, beam_width=args.beam, n_best=args.n_best)
     decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
     rate = "PER" if translator.target_vectorizer.split == "words" else "CER"
     print(f"{len(pairs)} pairs, {len(result['sources'])} distinct sources, {decoder}, {result['seconds']:.1f} s")
@@ -308,8 +251,7 @@ def command_translate(args):
     if not texts:
         raise CommandError("no texts to translate: give them as arguments or on standard input")
     _check_n_best(args)
-    translator = _load_translator(args.model)
-    result = translator.translate(texts, beam_width=args.beam, n_best=args.n_best)
+    result = _runner(args.model).translate(texts, beam_width=args.beam, n_best=args.n_best)
     if not args.n_best:
         for translation in result["translation"]:
             print(translation)
@@ -327,39 +269,23 @@ def _check_n_best(args):
         )
 
 
-def write_heatmap(translator, text, png):
-    """Writes the attention weights of `text` as a heatmap PNG to `png`."""
-    from keras_attention.plotting import plot_attention
-
-    result = translator.translate([text])
-    source_tokens = translator.source_tokens(text)
-    output_tokens = translator.target_tokens(result["token_ids"][0])
-    if not source_tokens:
-        raise CommandError("nothing to plot: the text has no tokens")
-    plot_attention(
-        result["attention_weights"][0], source_tokens, output_tokens, png,
-        title=f"{text!r} → {result['translation'][0]!r}",
-    )
-    return result["translation"][0]
-
-
 def command_plot(args):
     """`keras-attention plot`: the attention heatmap of one text."""
-    translator = _load_translator(args.model)
     if Path(args.png).parent and not Path(args.png).parent.exists():
         raise CommandError(f"--png: folder {Path(args.png).parent} does not exist")
-    translation = write_heatmap(translator, args.text, args.png)
+    runner = _runner(args.model)
+    try:
+        translation = runner.plot(args.text, args.png)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     print(f"{args.text} -> {translation}; heatmap written to {args.png}")
 
 
 def command_export(args):
     """`keras-attention export`: the SavedModel of a trained model."""
     _check_n_best(args)
-    translator = _load_translator(args.model)
-    from keras_attention.export import export_saved_model
-
     n_best = args.n_best or args.beam
-    export_saved_model(translator, args.out, beam_width=args.beam, n_best=n_best)
+    _runner(args.model).export(args.out, beam_width=args.beam, n_best=n_best)
     print(
         f"SavedModel written to {args.out}: signatures serving_default (greedy) and "
         f"beam_search (width {args.beam}, {n_best} best); load it with `import tensorflow_text` first"
@@ -368,40 +294,10 @@ def command_export(args):
 
 def command_demo(args):
     """`keras-attention demo`: the date task end to end (train, evaluate, export, translate, plot)."""
-    import time
+    from keras_attention.runner import run_demo
 
-    import keras
-
-    from keras_attention import training
-    from keras_attention.data.generators import date_splits
-    from keras_attention.data.tsv import write_pairs
-
-    started = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    train, test = date_splits(args.train_size, args.test_size, seed=args.seed)
-    write_pairs(out / "dates_train.tsv", train)
-    write_pairs(out / "dates_test.tsv", test)
-    print(f"date task: {len(train)} train / {len(test)} test pairs written to {out}/dates_*.tsv")
-    keras.utils.set_random_seed(args.seed)
-    translator = training.build_translator(train)
-    print(
-        f"training an attention seq2seq ({translator.model.cell}, "
-        f"{translator.model.count_params():,} parameters) for {args.epochs} epochs"
-    )
-    callbacks = [training.DecodedEvaluation(translator, test, label="test")]
-    training.fit(translator, train, epochs=args.epochs, seed=args.seed, callbacks=callbacks,
-                 verbose=_progress_verbosity())
-    translator.save(out / "model")
-    print(f"model written to {out / 'model'}")
-    _export_if_tensorflow(translator, out / "model" / layout.SAVED_MODEL_FOLDER)
-    examples = [source for source, _ in test[:6]] + ["tuesday, september 27, 1994"]
-    for source, translation in zip(examples, translator.translate(examples)["translation"]):
-        print(f"  {source:<30} -> {translation}")
-    png = out / "attention.png"
-    write_heatmap(translator, "tuesday, september 27, 1994", png)
-    print(f"attention heatmap written to {png}")
-    print(f"demo finished in {time.perf_counter() - started:.0f} s")
+    run_demo(args.out, epochs=args.epochs, train_size=args.train_size, test_size=args.test_size,
+             seed=args.seed, verbose=_progress_verbosity())
 
 
 def command_data(args):

@@ -18,6 +18,11 @@ from keras_attention.layout import BACKUP_FOLDER
 from keras_attention.options import STRATEGIES
 
 
+class ClusterError(ValueError):
+    """A strategy that cannot start here: an unknown name, or a `TF_CONFIG`
+    that does not describe a cluster with this process in it."""
+
+
 def make_strategy(name):
     """`"none"`: TensorFlow's default (one device); `"mirrored"`: every local
     GPU, or the CPU; `"multi-worker"`: `MultiWorkerMirroredStrategy`, with
@@ -30,7 +35,7 @@ def make_strategy(name):
     if name == "multi-worker":
         check_tf_config(os.environ.get("TF_CONFIG"))
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
+    raise ClusterError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
 
 
 def check_tf_config(text):
@@ -39,19 +44,19 @@ def check_tf_config(text):
     example = ('for example {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                '"task": {"type": "worker", "index": 0}}')
     if not text:
-        raise ValueError(f"multi-worker training reads the cluster from TF_CONFIG, which is not set; {example}")
+        raise ClusterError(f"multi-worker training reads the cluster from TF_CONFIG, which is not set; {example}")
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error}); {example}") from None
+        raise ClusterError(f"TF_CONFIG is not valid JSON ({error}); {example}") from None
     cluster, task = config.get("cluster"), config.get("task")
     if not isinstance(cluster, dict) or not cluster.get("worker"):
-        raise ValueError(f"TF_CONFIG needs a 'cluster' with a 'worker' list; {example}")
+        raise ClusterError(f"TF_CONFIG needs a 'cluster' with a 'worker' list; {example}")
     if not isinstance(task, dict) or task.get("type") not in cluster:
-        raise ValueError(f"TF_CONFIG's 'task' must name a job of the cluster ({sorted(cluster)}); {example}")
+        raise ClusterError(f"TF_CONFIG's 'task' must name a job of the cluster ({sorted(cluster)}); {example}")
     index = task.get("index")
     if not isinstance(index, int) or not 0 <= index < len(cluster[task["type"]]):
-        raise ValueError(
+        raise ClusterError(
             f"TF_CONFIG's task index must be in [0, {len(cluster[task['type']])}). Received: {index!r}"
         )
 

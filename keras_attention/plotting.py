@@ -43,3 +43,22 @@ def plot_attention(attention_weights, source_tokens, output_tokens, path, title=
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def plot_translation(translator, text, path):
+    """Translates `text` (greedy) with a `Translator` and writes the heatmap
+    of its attention weights to `path`; returns the translation.
+
+    Raises:
+        ValueError: `text` has no tokens the model reads.
+    """
+    result = translator.translate([text])
+    source_tokens = translator.source_tokens(text)
+    if not source_tokens:
+        raise ValueError("nothing to plot: the text has no tokens")
+    output_tokens = translator.target_tokens(result["token_ids"][0])
+    plot_attention(
+        result["attention_weights"][0], source_tokens, output_tokens, path,
+        title=f"{text!r} → {result['translation'][0]!r}",
+    )
+    return result["translation"][0]

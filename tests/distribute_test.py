@@ -103,7 +103,7 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device
     assert_same_weights(keras.saving.load_model(out / "model.keras"),
                         keras.saving.load_model(one_device / "model.keras"), atol=5e-3)
     assert sorted(p.name for p in out.iterdir()) == [
-        "model.keras", "source_vocabulary.json", "target_vocabulary.json", "training_log.csv",
+        "manifest.json", "model.keras", "source_vocabulary.json", "target_vocabulary.json", "training_log.csv",
         "translator.json",
     ]
 

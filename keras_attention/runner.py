@@ -1,0 +1,211 @@
+"""The runner: training to a model folder, and what a trained folder does.
+
+What `keras-attention` runs, as a library (in the spirit of OpenNMT-tf's
+`Runner`): the command line only parses arguments, calls a `Runner`, and
+prints. The runner owns the folder (`keras_attention.layout` names its
+files): the held-out split, the seed, the precision, the `tf.distribute`
+strategy, resuming, the per-epoch backup, the training log, saving and the
+SavedModel export. TensorFlow-only, like `training`.
+"""
+
+import random
+import time
+from pathlib import Path
+
+import keras
+
+from keras_attention import distribute
+from keras_attention import layout
+from keras_attention import training
+from keras_attention.backup import read_backup_metadata
+from keras_attention.options import DEFAULTS
+from keras_attention.plotting import plot_translation
+from keras_attention.translator import Translator
+
+
+class Runner:
+    """Trains a model into a folder, and evaluates, translates, exports and
+    plots with the model in it.
+
+    Args:
+        out: str or `Path`, the model folder.
+        report: function of one str, called with each progress line.
+            Defaults to `print`.
+
+    Example:
+
+    ```python
+    runner = Runner("my_model")
+    runner.train(pairs, epochs=2)              # writes my_model/
+    runner.evaluate(test_pairs, beam_width=5)  # {"exact_match": ..., "wer": ..., ...}
+    runner.translate(["9/27/94"], beam_width=5, n_best=3)
+    ```
+    """
+
+    def __init__(self, out, report=print):
+        self.out = Path(out)
+        self.report = report
+        self._translator = None
+
+    @property
+    def translator(self):
+        """The folder's `Translator`, loaded on first use."""
+        if self._translator is None:
+            self._translator = Translator.load(self.out)
+        return self._translator
+
+    def train(self, pairs, dev=None, epochs=2, batch_size=DEFAULTS["batch_size"], seed=0,
+              validation_split=0.02, patience=None, resume=False, distribute_strategy="none",
+              precision="float32", export=True, learning_rate=DEFAULTS["learning_rate"],
+              warmup=DEFAULTS["warmup"], verbose=2, **model_options):
+        """Trains on `pairs` and writes the model into the folder.
+
+        Args:
+            pairs: list of `(source, target)` str pairs.
+            dev: pairs to score (greedy, WER) after every epoch; without
+                them, `validation_split` of `pairs` is held out instead.
+            epochs, batch_size, seed, learning_rate, warmup: as in
+                `training.fit`.
+            validation_split: float in [0, 1), the share held out without
+                `dev`. Defaults to `0.02`.
+            patience: int or None, with `dev`: stop when the dev WER has not
+                improved for this many epochs; the weights kept are the best
+                epoch's.
+            resume: bool, continue training the model already in the folder.
+            distribute_strategy: one of `options.STRATEGIES`.
+            precision: one of `options.PRECISIONS`.
+            export: bool, also write the SavedModel (TensorFlow backend).
+            verbose: 1 (a progress bar) or 2 (one line per epoch).
+            **model_options: for `training.build_translator` (`units`,
+                `cell`, `target_split`, ...).
+
+        Returns:
+            The trained `Translator`.
+
+        Raises:
+            ValueError: options that cannot work together.
+        """
+        if patience and not dev:
+            raise ValueError("`patience` needs `dev`: early stopping watches the dev set's WER")
+        strategy = distribute.make_strategy(distribute_strategy)
+        keras.utils.set_random_seed(seed)
+        keras.mixed_precision.set_global_policy(precision)
+        if dev:
+            validation, train, label = dev, pairs, "dev"
+        else:
+            held_out = int(round(len(pairs) * validation_split))
+            if held_out and len(pairs) - held_out < 1:
+                raise ValueError(f"`validation_split` {validation_split} leaves no pairs to train on")
+            shuffled = list(pairs)
+            random.Random(seed).shuffle(shuffled)
+            validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
+        chief = distribute.is_chief(strategy)
+        backup = distribute.backup_folder(self.out, strategy)
+        with strategy.scope():
+            if resume:
+                translator = Translator.load(self.out)
+                self.report(f"resuming the model in {self.out}")
+            else:
+                translator = training.build_translator(train, **model_options)
+            self.report(
+                f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
+                f"{translator.model.count_params():,} parameters, {precision}) on {len(train)} pairs, "
+                f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
+                f"{strategy.num_replicas_in_sync} replica(s)"
+            )
+            if read_backup_metadata(backup) is not None:
+                self.report(f"resuming interrupted training from the backup in {backup}")
+            evaluation = training.DecodedEvaluation(translator, validation, label=label, print_fn=self.report)
+            callbacks = [evaluation] if validation else []
+            if patience:
+                callbacks.append(training.early_stopping(label, patience))
+            if chief:
+                self.out.mkdir(parents=True, exist_ok=True)
+                callbacks.append(training.TrainingLog(
+                    str(self.out / layout.TRAINING_LOG_FILE), append=resume or backup.exists()
+                ))
+            training.fit(
+                translator, train, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
+                learning_rate=learning_rate, warmup=warmup, backup_dir=backup, verbose=verbose,
+            )
+            if patience and evaluation.best_epoch is not None:  # None: no epoch ran
+                self.report(f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
+                            f"({100 * evaluation.best_wer:.2f}%)")
+        self._translator = translator
+        if not chief:
+            self.report("training done; the chief writes the model")
+            return translator
+        translator.save(self.out)
+        self.report(f"model and vocabularies written to {self.out}")
+        if export:
+            self.export_if_tensorflow()
+        return translator
+
+    def evaluate(self, pairs, beam_width=1, n_best=None):
+        """`training.evaluate` with the folder's model."""
+        return training.evaluate(self.translator, pairs, beam_width=beam_width, n_best=n_best)
+
+    def translate(self, texts, beam_width=1, n_best=None):
+        """`Translator.translate` with the folder's model."""
+        return self.translator.translate(texts, beam_width=beam_width, n_best=n_best)
+
+    def plot(self, text, png):
+        """Writes the attention heatmap of `text` to `png`; returns the translation."""
+        return plot_translation(self.translator, text, png)
+
+    def export(self, path=None, beam_width=5, n_best=None):
+        """Writes the SavedModel (default: the folder's `saved_model`); returns its path."""
+        from keras_attention.export import export_saved_model
+
+        return export_saved_model(
+            self.translator, path or self.out / layout.SAVED_MODEL_FOLDER, beam_width=beam_width, n_best=n_best
+        )
+
+    def export_if_tensorflow(self):
+        """`export()` on the TensorFlow backend; on the others, says how to export later."""
+        path = self.out / layout.SAVED_MODEL_FOLDER
+        if keras.backend.backend() != "tensorflow":
+            self.report(f"no SavedModel: it is exported on the TensorFlow backend "
+                        f"(keras-attention export --model {self.out} --out {path})")
+            return None
+        self.export()
+        self.report(f"SavedModel (strings in, strings out) written to {path}")
+        return path
+
+
+def run_demo(out="demo_output", epochs=2, train_size=45000, test_size=5000, seed=0, report=print, verbose=2):
+    """The book's date task end to end: data, training (exact match on the
+    test pairs after every epoch), saving, export, a few translations and
+    the attention heatmap, all under `out`. Returns the `Runner` of
+    `out/model`."""
+    from keras_attention.data.generators import date_splits
+    from keras_attention.data.tsv import write_pairs
+
+    started = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    train, test = date_splits(train_size, test_size, seed=seed)
+    write_pairs(out / "dates_train.tsv", train)
+    write_pairs(out / "dates_test.tsv", test)
+    report(f"date task: {len(train)} train / {len(test)} test pairs written to {out}/dates_*.tsv")
+    keras.utils.set_random_seed(seed)
+    translator = training.build_translator(train)
+    report(
+        f"training an attention seq2seq ({translator.model.cell}, "
+        f"{translator.model.count_params():,} parameters) for {epochs} epochs"
+    )
+    callbacks = [training.DecodedEvaluation(translator, test, label="test", print_fn=report)]
+    training.fit(translator, train, epochs=epochs, seed=seed, callbacks=callbacks, verbose=verbose)
+    runner = Runner(out / "model", report=report)
+    runner._translator = translator
+    translator.save(runner.out)
+    report(f"model written to {runner.out}")
+    runner.export_if_tensorflow()
+    examples = [source for source, _ in test[:6]] + ["tuesday, september 27, 1994"]
+    for source, translation in zip(examples, translator.translate(examples)["translation"]):
+        report(f"  {source:<30} -> {translation}")
+    png = out / "attention.png"
+    runner.plot("tuesday, september 27, 1994", png)
+    report(f"attention heatmap written to {png}")
+    report(f"demo finished in {time.perf_counter() - started:.0f} s")
+    return runner

@@ -1,0 +1,36 @@
+import pytest
+
+from keras_attention import layout
+from keras_attention.data.generators import date_pairs
+from keras_attention.runner import Runner
+
+pytestmark = pytest.mark.tensorflow_only
+
+
+def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
+    lines = []
+    runner = Runner(tmp_path / "model", report=lines.append)
+    train, dev = date_pairs(400, seed=1), date_pairs(40, seed=2)
+    runner.train(train, dev=dev, epochs=2, patience=1, units=8, embedding_dim=4, batch_size=64)
+    assert any(line.startswith("epoch 1: loss") for line in lines)
+    assert any(line.startswith("keeping the weights of epoch") for line in lines)
+    for name in (*layout.MODEL_FILES, layout.MANIFEST_FILE, layout.TRAINING_LOG_FILE, layout.SAVED_MODEL_FOLDER):
+        assert (tmp_path / "model" / name).exists(), name
+
+    # A fresh runner on the folder loads what the first wrote.
+    again = Runner(tmp_path / "model")
+    evaluated = again.evaluate(dev, beam_width=2, n_best=2)
+    assert evaluated["oracle_exact_match"] >= evaluated["exact_match"]
+    translated = again.translate(["1/2/03"], beam_width=2, n_best=2)
+    assert translated["n_best_translations"][0][0] == translated["translation"][0]
+    assert again.export(tmp_path / "exported", beam_width=2).joinpath("saved_model.pb").is_file()
+    assert again.plot("1/2/03", tmp_path / "a.png") == again.translate(["1/2/03"])["translation"][0]
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_runner_refuses_options_that_cannot_work_together(tmp_path):
+    runner = Runner(tmp_path / "model")
+    with pytest.raises(ValueError, match="`patience` needs `dev`"):
+        runner.train(date_pairs(10), patience=2)
+    with pytest.raises(ValueError, match="`validation_split` 0.99 leaves no pairs"):
+        runner.train(date_pairs(1), validation_split=0.99)
