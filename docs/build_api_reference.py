@@ -100,6 +100,9 @@ def build(out):
     import pdoc.render
 
     modules = public_modules()
+    package = importlib.import_module(PACKAGE)
+    for name in package.__all__:  # imported on first use: now, so that pdoc finds them
+        getattr(package, name)
     problems = [f"no docstring: {name}" for name in missing_docstrings(modules)]
     cli = sys.modules[f"{PACKAGE}.cli"]
     cli.__doc__ = f"{cli.__doc__.rstrip()}\n\n# Reference\n{command_line_help()}"
@@ -116,7 +119,6 @@ def build(out):
         if not (Path(out) / f"{module.__name__.replace('.', '/')}.html").exists()
     ]
     page = (Path(out) / f"{PACKAGE}.html").read_text(encoding="utf-8")
-    package = importlib.import_module(PACKAGE)
     problems += [f"not in the pages: {name}" for name in package.__all__ if f'id="{name}"' not in page]
     return problems
 

@@ -3,10 +3,14 @@
 The layers of "Deep Learning from Scratch 2", chapter 8, done properly in
 Keras: `AttentionWeight`, `WeightSum`, `Attention` (one decoder step) and
 `TimeAttention` (every decoder step at once). They use `keras.ops` only, so
-they run on the TensorFlow, JAX and PyTorch backends.
+they run on the TensorFlow, JAX and PyTorch backends. Around them: the
+encoder–decoder `Seq2Seq`, the decoding loop `dynamic_decode` with
+`GreedySearch` and `BeamSearch`, and, on TensorFlow, the `Translator`
+(strings in, strings out), the `Runner` (training to a model folder and what
+the `keras-attention` command does) and `export_saved_model`.
 
 `import keras_attention` imports Keras only when Keras is already imported
-or a layer is first asked for (`from keras_attention import TimeAttention`),
+or a name is first asked for (`from keras_attention import TimeAttention`),
 so that the `keras-attention` command answers `--help` without loading
 TensorFlow. Importing the layers registers them with Keras, which
 `keras.saving.load_model` needs: import them (or `keras_attention.layers`)
@@ -18,17 +22,27 @@ import sys
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Attention",
-    "AttentionWeight",
-    "TimeAttention",
-    "WeightSum",
-]
+# Each public name and the module it lives in, imported on first use.
+_HOMES = {
+    "Attention": "keras_attention.layers",
+    "AttentionWeight": "keras_attention.layers",
+    "TimeAttention": "keras_attention.layers",
+    "WeightSum": "keras_attention.layers",
+    "Seq2Seq": "keras_attention.models",
+    "GreedySearch": "keras_attention.decoding",
+    "BeamSearch": "keras_attention.decoding",
+    "dynamic_decode": "keras_attention.decoding",
+    "Translator": "keras_attention.translator",
+    "Runner": "keras_attention.runner",
+    "export_saved_model": "keras_attention.export",
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name):
-    if name in __all__:
-        return getattr(importlib.import_module("keras_attention.layers"), name)
+    if name in _HOMES:
+        value = globals()[name] = getattr(importlib.import_module(_HOMES[name]), name)
+        return value
     raise AttributeError(f"module 'keras_attention' has no attribute {name!r}")
 
 

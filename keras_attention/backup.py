@@ -6,14 +6,13 @@ Works on every backend (it writes `.weights.h5` files and JSON only).
 import json
 from pathlib import Path
 
-import keras
-
 from keras_attention.files import atomic_write
+from keras_attention.keras_internals import BackupHooks
 
 METADATA_FILE = "training_metadata.json"
 
 
-class EpochBackup(keras.callbacks.BackupAndRestore):
+class EpochBackup(BackupHooks):
     """`keras.callbacks.BackupAndRestore` that backs up at the end of every
     epoch and can never leave a torn backup.
 
@@ -32,21 +31,21 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
     def __init__(self, backup_dir):
         super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=True)
 
-    def _load_model(self):
+    def restore_backup(self):
         metadata = read_backup_metadata(self.backup_dir)
         if metadata is None:
             return
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
         self.model.load_weights(Path(self.backup_dir) / metadata["weights"])
-        self.model._initial_epoch = metadata["epoch"]
+        self.set_initial_epoch(metadata["epoch"])
 
-    def _save_model(self):
+    def write_backup(self):
         directory = Path(self.backup_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        weights = f"epoch-{self._current_epoch}.weights.h5"
+        weights = f"epoch-{self.current_epoch}.weights.h5"
         atomic_write(directory / weights, lambda path: self.model.save_weights(path, overwrite=True))
-        metadata = json.dumps({"epoch": self._current_epoch, "weights": weights})
+        metadata = json.dumps({"epoch": self.current_epoch, "weights": weights})
         atomic_write(directory / METADATA_FILE, lambda path: Path(path).write_text(metadata, encoding="utf-8"))
         for old in directory.glob("epoch-*.weights.h5"):
             if old.name != weights:

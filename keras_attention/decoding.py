@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attention.layers.checks import check_positive_int
+from keras_attention.checks import check_positive_int
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 from keras_attention.tokens import START_ID

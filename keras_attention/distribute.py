@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from keras_attention.keras_internals import replace_symbolic_build
 from keras_attention.layout import BACKUP_FOLDER
 from keras_attention.options import STRATEGIES
 
@@ -109,7 +110,7 @@ def fit_under_multi_worker(model):
                 )
                 break
         with strategy.scope():
-            model._symbolic_build(data_batch=data_batch)
+            keras_build(data_batch=data_batch)
 
     def train_step(data):
         # Keras averages each step's logs across workers with
@@ -117,5 +118,5 @@ def fit_under_multi_worker(model):
         # give each scalar one of length 1.
         return {name: tf.reshape(value, [1]) for name, value in type(model).train_step(model, data).items()}
 
-    model._maybe_symbolic_build = local_symbolic_build
+    keras_build = replace_symbolic_build(model, local_symbolic_build)
     model.train_step = train_step

@@ -13,6 +13,7 @@ from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.distribute import fit_under_multi_worker
+from keras_attention.keras_internals import set_logged_keys
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
@@ -221,5 +222,5 @@ class TrainingLog(keras.callbacks.CSVLogger):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.keys is None:
-            self.keys = sorted(logs or {})
+            set_logged_keys(self, sorted(logs or {}))
         super().on_epoch_end(epoch, logs)

@@ -11,11 +11,17 @@ from keras_attention.layers import weight_sum
 from keras_attention.models import seq2seq
 
 
-def test_every_public_name_imports_and_is_registered():
-    assert sorted(keras_attention.__all__) == [
-        "Attention", "AttentionWeight", "TimeAttention", "WeightSum",
-    ]
+LAYERS = ["Attention", "AttentionWeight", "TimeAttention", "WeightSum"]
+
+
+def test_every_public_name_imports_and_the_layers_are_registered():
+    assert keras_attention.__all__ == sorted(
+        LAYERS + ["BeamSearch", "GreedySearch", "Runner", "Seq2Seq", "Translator", "dynamic_decode",
+                  "export_saved_model"]
+    )
     for name in keras_attention.__all__:
+        assert getattr(keras_attention, name).__name__ == name
+    for name in LAYERS + ["Seq2Seq"]:
         layer_class = getattr(keras_attention, name)
         assert keras.saving.get_registered_name(layer_class) == f"keras_attention>{name}"
         assert keras.saving.get_registered_object(f"keras_attention>{name}") is layer_class

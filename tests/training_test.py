@@ -83,7 +83,7 @@ def test_evaluate_decodes_each_source_once_and_accepts_any_of_its_targets():
         target_vectorizer = TextVectorizer(list(RESERVED_TOKENS), split="words")
         asked = []
 
-        def translate(self, sources, beam_width=1):
+        def translate(self, sources, beam_width=1, n_best=None):
             self.asked.append(list(sources))
             return {"translation": [{"read": "R EH D", "cat": "K AA T"}[s] for s in sources]}
 

@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from keras_attention.layers import checks
+from keras_attention import checks
 from keras_attention.options import SCORES
 
 # Scores that compare the two states directly need them in one space.

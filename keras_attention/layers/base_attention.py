@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_attention.layers import checks
+from keras_attention import checks
 from keras_attention.layers.attention_weight import AttentionWeight
 from keras_attention.layers.attention_weight import validate_score_options
 from keras_attention.layers.weight_sum import WeightSum

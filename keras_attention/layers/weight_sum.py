@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_attention.layers import checks
+from keras_attention import checks
 
 
 def check_weight_shapes(layer_name, attention_weights_shape, encoder_states_shape):
@@ -59,7 +59,7 @@ class WeightSum(keras.layers.Layer):
     weight; masked decoder steps get a zero context, and the decoder mask is
     the output's mask.
 
-    Example (the worked example of the book and of DESIGN.md):
+    Example (the worked example of the book, chapter 8):
 
     >>> import numpy as np
     >>> encoder_states = np.array(

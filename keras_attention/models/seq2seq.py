@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_attention.layers import TimeAttention
-from keras_attention.layers.checks import check_positive_int
+from keras_attention.checks import check_positive_int
 from keras_attention.layers.attention_weight import validate_score_options
 from keras_attention.options import KINDS
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from keras_attention.layers.checks import check_positive_int
+from keras_attention.checks import check_positive_int
 from keras_attention.options import SPLITS
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
@@ -100,6 +100,11 @@ class TextVectorizer(tf.Module):
         texts = list(texts)
         if not texts:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens <= len(RESERVED_TOKENS)):
+            raise ValueError(
+                f"`max_tokens` must be an int above the {len(RESERVED_TOKENS)} reserved tokens, or None. "
+                f"Received: max_tokens={max_tokens!r}"
+            )
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
         counts, longest = collections.Counter(), 0
         for start in range(0, len(texts), 4096):

@@ -8,7 +8,7 @@ from tests.gradients import assert_gradients_match
 from tests.layer_checks import numpy_of
 from tests.layer_checks import run_layer_test
 
-# The worked example of ../shared/DESIGN.md and the book.
+# The worked example of the book, chapter 8.
 WORKED_STATES = np.array(
     [[[1, 0, 0, 1], [1, 0, 0, 2], [1, 1, 2, 0], [1, 1, 0, 0]]], "float32"
 )

@@ -94,3 +94,11 @@ def test_bad_arguments_fail_clearly(kwargs, fragment):
 def test_no_texts_fails_clearly():
     with pytest.raises(ValueError, match="at least one text"):
         TextVectorizer.from_texts([])
+
+
+def test_max_tokens_keeps_the_most_frequent_and_reads_the_rest_as_unknown():
+    vectorizer = TextVectorizer.from_texts(["aaab", "aab", "c"], max_tokens=5)
+    assert vectorizer.vocabulary == ["[PAD]", "[UNK]", "[START]", "[END]", "a"]
+    assert vectorizer.encode(tf.constant(["abc"])).to_list() == [[4, UNK_ID, UNK_ID]]
+    with pytest.raises(ValueError, match="Received: max_tokens=4"):
+        TextVectorizer.from_texts(["a"], max_tokens=4)

@@ -1,4 +1,4 @@
-"""Input checks shared by the attention layers.
+"""Argument and input checks shared by the layers, models, data and decoding.
 
 Each check raises an error that names the argument, what was expected and
 what was received, in the style of Keras' own messages.

@@ -1,0 +1,85 @@
+"""Every use of a private or undocumented Keras name, in one place.
+
+Each is a workaround for something public Keras cannot do yet:
+
+- `BackupHooks`: `keras.callbacks.BackupAndRestore`'s `_load_model` and
+  `_save_model`, its `_current_epoch` and the model's `_initial_epoch`, so
+  that `backup.EpochBackup` can write its backups atomically.
+- `replace_symbolic_build`: `Model._symbolic_build` and
+  `_maybe_symbolic_build`, which fail under `MultiWorkerMirroredStrategy`
+  (keras-team/keras#20585; used by `distribute.fit_under_multi_worker`).
+- `set_logged_keys`: `keras.callbacks.CSVLogger.keys`, which Keras fills
+  with a `val_` twin of every column when an epoch has no `val_` value.
+
+(keras-team/keras#20095, Keras variables that TensorFlow's SavedModel does
+not track, is worked around with the public `Variable.value` in `export`.)
+
+They were written for and tested with the Keras releases in
+`TESTED_KERAS`; on any other, each fails at its first use with a message
+that says so, rather than misbehaving silently.
+"""
+
+import keras
+
+TESTED_KERAS = ("3.15",)
+
+
+def check_keras_version(workaround):
+    """Raises `RuntimeError` unless the installed Keras is one `workaround`
+    (a short description) was tested with."""
+    installed = ".".join(keras.version().split(".")[:2])
+    if installed not in TESTED_KERAS:
+        raise RuntimeError(
+            f"keras_attention: {workaround} uses private Keras names tested only with Keras "
+            f"{', '.join(TESTED_KERAS)}; this is Keras {keras.version()}. Install keras=={TESTED_KERAS[-1]}.* "
+            f"or a keras_attention release that supports it."
+        )
+
+
+class BackupHooks(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose restore and backup are the public-named
+    `restore_backup()` and `write_backup()` of a subclass, with the epoch
+    read through `current_epoch` and set through `set_initial_epoch`."""
+
+    def __init__(self, *args, **kwargs):
+        check_keras_version("resumable training (BackupAndRestore's _load_model/_save_model)")
+        super().__init__(*args, **kwargs)
+
+    def _load_model(self):
+        self.restore_backup()
+
+    def _save_model(self):
+        self.write_backup()
+
+    @property
+    def current_epoch(self):
+        """The epoch just finished, as `BackupAndRestore` counts it."""
+        return self._current_epoch
+
+    def set_initial_epoch(self, epoch):
+        """Makes `fit` continue at `epoch`."""
+        self.model._initial_epoch = epoch
+
+    def restore_backup(self):
+        """Restores the backup, if any, into `self.model`."""
+        raise NotImplementedError
+
+    def write_backup(self):
+        """Backs the training state up."""
+        raise NotImplementedError
+
+
+def replace_symbolic_build(model, build):
+    """Makes `model.fit` build its optimizer and metrics with `build(iterator,
+    data_batch)` instead of Keras' own; returns Keras' `_symbolic_build`
+    (call it with `data_batch=`) for `build` to use
+    (keras-team/keras#20585)."""
+    check_keras_version("multi-worker training (keras-team/keras#20585)")
+    model._maybe_symbolic_build = build
+    return model._symbolic_build
+
+
+def set_logged_keys(logger, keys):
+    """Sets the columns a `keras.callbacks.CSVLogger` writes."""
+    check_keras_version("the training log's columns (CSVLogger.keys)")
+    logger.keys = keys
