@@ -35,6 +35,11 @@ class Seq2Seq(keras.Model):
     `(batch, dec_len, target_vocabulary_size)`. `encode` and `decode` run
     the two halves on their own, for decoding one step at a time.
 
+    Its keyword defaults are the book's (a one-way LSTM, embedding 16); the
+    package's recommended defaults, which `training.build_translator` and
+    the `keras-attention` command use (a GRU read both ways), are
+    `keras_attention.options.DEFAULTS`.
+
     Args:
         source_vocabulary_size: int, number of source token ids.
         target_vocabulary_size: int, number of target token ids.
