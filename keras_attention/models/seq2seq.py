@@ -66,8 +66,6 @@ class Seq2Seq(keras.Model):
         dropout: float in [0, 1), the share of units dropped (in training
             only) from the embeddings, from every encoder layer's input and
             output, and from what the output layer reads. Defaults to `0.0`.
-        unroll: bool, whether the recurrent layers unroll their loops
-            (needs inputs of a fixed length). Defaults to `False`.
         dtype: the dtype policy of every layer but the output `Dense`,
             which computes in float32 (e.g. `"mixed_bfloat16"`); saved in
             the config. Defaults to `None`: the global policy at
@@ -96,7 +94,6 @@ class Seq2Seq(keras.Model):
         reverse_source=False,
         encoder_layers=1,
         dropout=0.0,
-        unroll=False,
         dtype=None,
         **kwargs,
     ):
@@ -122,11 +119,11 @@ class Seq2Seq(keras.Model):
         def encoder_layer(name):
             if bidirectional:
                 return keras.layers.Bidirectional(
-                    rnn(units // 2, return_sequences=True, return_state=True, unroll=unroll, dtype=policy),
+                    rnn(units // 2, return_sequences=True, return_state=True, dtype=policy),
                     name=name, dtype=policy,
                 )
             return rnn(
-                units, return_sequences=True, return_state=True, unroll=unroll, name=name, dtype=policy
+                units, return_sequences=True, return_state=True, name=name, dtype=policy
             )
 
         # The first layer keeps the name it had before layers could stack,
@@ -140,7 +137,7 @@ class Seq2Seq(keras.Model):
             target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding", dtype=policy
         )
         parts.decoder = rnn(
-            units, return_sequences=True, return_state=True, unroll=unroll, name="decoder",
+            units, return_sequences=True, return_state=True, name="decoder",
             dtype=policy,
         )
         parts.attention = (
@@ -175,7 +172,6 @@ class Seq2Seq(keras.Model):
         self.score = score
         self.encoder_layers = encoder_layers
         self.dropout_rate = dropout
-        self.unroll = unroll
         self.layers_dtype = policy.name
 
     def encode(self, source_ids):
@@ -215,13 +211,16 @@ class Seq2Seq(keras.Model):
             "reverse_source": self.reverse_source,
             "encoder_layers": self.encoder_layers,
             "dropout": self.dropout_rate,
-            "unroll": self.unroll,
             "dtype": self.layers_dtype,
             "name": self.name,
         }
 
     @classmethod
     def from_config(cls, config):
+        # Models saved before `unroll` was removed carry it (always False:
+        # nothing set it, and unrolled, Keras' backward GRU gives different
+        # states on padded rows).
+        config = {key: value for key, value in config.items() if key != "unroll"}
         return cls(**config)
 
 

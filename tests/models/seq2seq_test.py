@@ -142,3 +142,8 @@ def test_bad_encoder_layers_and_dropout_are_refused(kwargs, message):
     with pytest.raises(ValueError) as error:
         Seq2Seq(20, 15, units=16, **kwargs)
     assert message in str(error.value)
+
+
+def test_a_config_saved_with_the_removed_unroll_option_still_loads():
+    config = {**Seq2Seq(20, 15, units=16).get_config(), "unroll": False}
+    assert "unroll" not in Seq2Seq.from_config(config).get_config()
