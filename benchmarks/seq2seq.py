@@ -54,7 +54,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_attention import decoding  # noqa: E402
+from book_decoding import step_by_step_greedy  # noqa: E402
 from keras_attention import training  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
 from keras_attention.data.tsv import write_pairs  # noqa: E402
@@ -253,7 +253,7 @@ def compare_models(args, seeds):
     sample = test[: args.step_by_step_sample]
     source_ids = translator.source_ids(tf.constant([s for s, _ in sample])).numpy()
     start = time.perf_counter()
-    decoding.step_by_step_greedy(translator.model, source_ids, translator.max_output_length)
+    step_by_step_greedy(translator.model, source_ids, translator.max_output_length)
     sample_seconds = time.perf_counter() - start
     per_question = sample_seconds / len(sample)
     print(f"\nDecoding the {len(sources)} test questions with the default attention model")

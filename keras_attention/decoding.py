@@ -10,14 +10,13 @@ n-best list. Each strategy picks tokens with a `select` function the caller
 can swap (TensorFlow's own `tf.argmax` for a LiteRT conversion, say). Every
 buffer has a fixed shape, so the loop also traces with a fixed batch size.
 
-`decode` runs it on a `Seq2Seq`; `greedy_decode` and `beam_search_decode`
-are its two common cases. `step_by_step_greedy` is the book's way (a Python
-loop, one question at a time), kept as the reference that the graph loop is
-checked and timed against.
+`decode` runs it on a `Seq2Seq` with `model_step`; `greedy_decode` and
+`beam_search_decode` are its two common cases. (The book's way, a Python
+loop one question at a time, is `benchmarks/book_decoding.py`: the
+reference the graph loop is tested and timed against.)
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_attention.checks import check_positive_int
@@ -184,8 +183,20 @@ def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_lengt
     }
 
 
-def _step(model, tokens, encoded, states):
-    """One decoder step: `tokens` `(rows,)` → log-probs, states, weights."""
+def model_step(model, tokens, encoded, states):
+    """One decoder step of a `Seq2Seq`, the step function of `decode`.
+
+    Args:
+        model: a `Seq2Seq`.
+        tokens: int `(rows,)`, the last output tokens (`[START]` first).
+        encoded: what `model.encode` returned, repeated to `rows` rows.
+        states: the decoder state list, `(rows, units)` each.
+
+    Returns:
+        `(log_probs, states, attention_weights)`: float32 `(rows,
+        vocabulary)` with padding and `[START]` impossible, the next states,
+        and float32 `(rows, src_len)` (zeros for models without attention).
+    """
     logits, states, weights = model.decode(ops.expand_dims(tokens, 1), {**encoded, "states": states})
     logits = ops.cast(logits[:, -1], "float32")
     # Padding and [START] are never outputs: a padding token fed back would
@@ -217,7 +228,7 @@ def decode(model, source_ids, max_length, strategy=None):
         encoded = keras.tree.map_structure(lambda t: ops.repeat(t, strategy.beam_width, axis=0), encoded)
 
     def step_fn(tokens, states):
-        return _step(model, tokens, encoded, states)
+        return model_step(model, tokens, encoded, states)
 
     return dynamic_decode(
         step_fn, encoded["states"], ops.shape(source_ids)[0], ops.shape(source_ids)[1], max_length, strategy
@@ -245,26 +256,3 @@ def beam_search_decode(model, source_ids, max_length, beam_width=5):
     """
     decoded = decode(model, source_ids, max_length, BeamSearch(beam_width))
     return decoded["token_ids"][:, 0], decoded["attention_weights"][:, 0]
-
-
-def step_by_step_greedy(model, source_ids, max_length):
-    """The book's decoding: one question at a time, a Python loop over steps.
-
-    Eager and slow by design; the reference for `greedy_decode`. Runs on
-    every backend.
-
-    Returns:
-        A list of int32 numpy arrays, one per question, ending at `[END]`.
-    """
-    outputs = []
-    for row in np.asarray(source_ids):
-        encoded = model.encode(ops.convert_to_tensor(row[np.newaxis], "int32"))
-        states, token, output = encoded["states"], START_ID, []
-        for _ in range(max_length):
-            log_probs, states, _ = _step(model, ops.convert_to_tensor([token], "int32"), encoded, states)
-            token = int(np.argmax(ops.convert_to_numpy(log_probs)[0]))
-            output.append(token)
-            if token == END_ID:
-                break
-        outputs.append(np.array(output, np.int32))
-    return outputs

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from benchmarks.book_decoding import step_by_step_greedy
 from keras_attention import decoding
 from keras_attention import training
 from keras_attention.data.generators import date_pairs
@@ -67,7 +68,7 @@ def test_greedy_decoding_on_this_backend_equals_the_step_by_step_loop(trained):
     token_ids, weights = decoding.greedy_decode(translator.model, source_ids, translator.max_output_length)
     token_ids, weights = keras.ops.convert_to_numpy(token_ids), keras.ops.convert_to_numpy(weights)
     # The eager reference is slow off TensorFlow: 8 questions are enough.
-    for row, expected in zip(token_ids, decoding.step_by_step_greedy(translator.model, source_ids[:8], 11)):
+    for row, expected in zip(token_ids, step_by_step_greedy(translator.model, source_ids[:8], 11)):
         np.testing.assert_array_equal(row[: len(expected)], expected)
         assert (row[len(expected):] == 0).all()
     assert weights.shape == (len(sources), token_ids.shape[1], source_ids.shape[1])

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from benchmarks.book_decoding import step_by_step_greedy
 from keras_attention import decoding
 from keras_attention.tokens import END_ID
 
@@ -165,7 +166,7 @@ def test_graph_greedy_equals_step_by_step_greedy(untrained):
     translator, source_ids = untrained
     token_ids, weights = decoding.greedy_decode(translator.model, source_ids, 11)
     token_ids = token_ids.numpy()
-    reference = decoding.step_by_step_greedy(translator.model, source_ids, 11)
+    reference = step_by_step_greedy(translator.model, source_ids, 11)
     for row, expected in zip(token_ids, reference):
         np.testing.assert_array_equal(row[: len(expected)], expected)
         assert np.all(row[len(expected):] == 0)
