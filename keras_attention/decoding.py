@@ -132,14 +132,17 @@ def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_lengt
             )
         best = strategy.select(ops.reshape(normalized, (batch_size, -1)), beams)
         beam, next_tokens = ops.floor_divide(best, vocabulary), ops.mod(best, vocabulary)
-        scores = ops.take_along_axis(ops.reshape(candidate_scores, (batch_size, -1)), best, axis=1)
-        lengths = ops.take_along_axis(candidate_lengths, beam, axis=1)
-        ended = ops.take_along_axis(finished, beam, axis=1)
+        # Gathers from flattened tensors: a few plain ops a step, where
+        # take_along_axis costs many on some backends.
+        parents = ops.reshape(first_rows + beam, (rows,))
+        flat_best = ops.reshape(first_rows * vocabulary + best, (rows,))
+        scores = ops.reshape(ops.take(ops.reshape(candidate_scores, (-1,)), flat_best), (batch_size, beams))
+        lengths = ops.reshape(ops.take(ops.reshape(candidate_lengths, (-1,)), parents), (batch_size, beams))
+        ended = ops.reshape(ops.take(ops.reshape(finished, (-1,)), parents), (batch_size, beams))
         next_tokens = ops.where(ended, PAD_ID, next_tokens)
         finished = ops.logical_or(ended, next_tokens == END_ID)
         next_tokens = ops.reshape(next_tokens, (rows,))
         if beams > 1:  # with one hypothesis per input, rows never move
-            parents = ops.reshape(first_rows + beam, (rows,))
             states = [ops.take(state, parents, axis=0) for state in states]
             token_ids = ops.take(token_ids, parents, axis=0)
             weights = ops.take(weights, parents, axis=0)
