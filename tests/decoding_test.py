@@ -217,3 +217,24 @@ def test_bad_beam_width(untrained):
     translator, source_ids = untrained
     with pytest.raises(ValueError, match="Received: beam_width=0"):
         decoding.beam_search_decode(translator.model, source_ids, 11, beam_width=0)
+
+
+@pytest.mark.tensorflow_only
+def test_the_loop_traces_with_a_fixed_batch_and_tensorflows_own_argmax():
+    # What an on-device conversion needs: a static batch size and
+    # tf.argmax (keras.ops.argmax adds ops without LiteRT built-ins).
+    import tensorflow as tf
+
+    model, sources = untrained_model()
+
+    def tf_argmax(scores, k):
+        return tf.expand_dims(tf.argmax(scores, axis=-1, output_type=tf.int32), -1)
+
+    @tf.function(input_signature=[tf.TensorSpec([5, None], tf.int32)])
+    def greedy(source_ids):
+        return decoding.decode(model, source_ids, 6, decoding.GreedySearch(select=tf_argmax))["token_ids"]
+
+    traced = greedy.get_concrete_function()
+    assert traced.structured_outputs.shape[0] == 5
+    np.testing.assert_array_equal(greedy(sources).numpy(), ops.convert_to_numpy(
+        decoding.decode(model, sources, 6)["token_ids"]))
