@@ -156,8 +156,10 @@ def _read_pairs(path):
 
 
 def _check_model_folder(directory):
+    """The folder's files and manifest, before TensorFlow is imported; the
+    checksums are `Translator.load`'s to check, once."""
     try:
-        layout.check_model_folder(directory)
+        layout.check_model_folder(directory, checksums=False)
     except (FileNotFoundError, layout.ModelFolderError) as error:
         raise CommandError(str(error)) from None
 

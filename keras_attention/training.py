@@ -22,7 +22,6 @@ from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
 
 
-
 def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], score=DEFAULTS["score"],
                      units=DEFAULTS["units"], embedding_dim=DEFAULTS["embedding_dim"],
                      bidirectional=DEFAULTS["bidirectional"], reverse_source=DEFAULTS["reverse_source"],

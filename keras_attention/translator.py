@@ -30,7 +30,6 @@ from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 
 
-
 class Translator(tf.Module):
     """Translates strings with a trained `Seq2Seq` and its vectorizers.
 
