@@ -18,6 +18,7 @@ from keras_attention.options import CELLS
 from keras_attention.options import DEFAULTS
 from keras_attention.options import KINDS
 from keras_attention.options import PRECISIONS
+from keras_attention.options import QUANTIZATIONS
 from keras_attention.options import SCORES
 from keras_attention.options import SPLITS
 from keras_attention.options import STRATEGIES
@@ -133,6 +134,14 @@ def build_parser():
     export.add_argument("--out", required=True, help="SavedModel folder to write")
     export.add_argument("--beam", type=_positive_int, default=5, help="beam width of the beam_search signature (default 5)")
     export.add_argument("--n-best", type=_positive_int, help="hypotheses per input in the beam_search signature's n_best_translations and n_best_scores (default: --beam)")
+
+    litert = commands.add_parser("export-litert", parents=[common], help="write a trained model, decoding loop included, as one LiteRT (TensorFlow Lite) file of built-in ops, with its JSON beside it")
+    litert.add_argument("--model", required=True, help="folder written by train")
+    litert.add_argument("--out", required=True, help="the .tflite file to write; the runner's JSON (vocabularies, lengths) goes beside it as .json")
+    litert.add_argument("--beam", type=_positive_int, default=1, help="1: greedy decoding (default); more: beam search of that width inside the file")
+    litert.add_argument("--n-best", type=_positive_int, help="hypotheses per input in the beam search's n_best_token_ids and n_best_scores outputs (default: --beam)")
+    litert.add_argument("--quantize", choices=QUANTIZATIONS, default=QUANTIZATIONS[0], help="dynamic-int8 (default: int8 weights, about a third of the float file), none (float32) or float16")
+    litert.add_argument("--batch-size", type=_positive_int, default=1, help="the fixed number of inputs one call decodes (default 1); a runner pads a short batch")
 
     demo = commands.add_parser("demo", parents=[common], help="the date-format task end to end: data, training, evaluation, translation, heatmap")
     demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
@@ -294,6 +303,28 @@ def command_export(args):
     )
 
 
+def command_export_litert(args):
+    """`keras-attention export-litert`: the model and its decoding loop as one `.tflite` file."""
+    _check_n_best(args)
+    out = Path(args.out)
+    if out.suffix != ".tflite":
+        raise CommandError(f"--out: expected a file name ending in .tflite, received {args.out}")
+    if not out.resolve().parent.is_dir():
+        raise CommandError(f"--out: folder {out.parent} does not exist")
+    runner = _runner(args.model)
+    from keras_attention.litert import LiteRTConversionError
+
+    try:
+        path, metadata = runner.export_litert(
+            out, beam_width=args.beam, n_best=args.n_best, quantize=args.quantize, batch_size=args.batch_size
+        )
+    except (LiteRTConversionError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    decoder = "greedy decoding" if args.beam == 1 else f"beam search (width {args.beam}, {args.n_best or args.beam} best)"
+    print(f"LiteRT file written to {path} ({path.stat().st_size:,} bytes, {args.quantize}, {decoder}, "
+          f"batches of {args.batch_size}); its vocabularies and lengths to {metadata}")
+
+
 def command_demo(args):
     """`keras-attention demo`: the date task end to end (train, evaluate, export, translate, plot)."""
     from keras_attention.runner import run_demo
@@ -333,6 +364,7 @@ COMMANDS = {
     "translate": command_translate,
     "plot": command_plot,
     "export": command_export,
+    "export-litert": command_export_litert,
     "demo": command_demo,
 }
 

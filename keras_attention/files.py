@@ -22,10 +22,19 @@ def atomic_write(path, write):
     os.close(handle)
     try:
         write(temporary)
+        # mkstemp makes the file private (0600); the result gets the mode
+        # any new file would get (0666 less the umask), like open() gives.
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_utf8(path, error_type):

@@ -13,6 +13,8 @@ SCORES = ("dot", "scaled_dot", "general", "cosine", "additive")
 SPLITS = ("characters", "words")
 STRATEGIES = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# How `export-litert` stores the weights (the first is its default).
+QUANTIZATIONS = ("dynamic-int8", "none", "float16")
 
 # The defaults: a GRU, whose 3 gates cost 3/4 of an LSTM's 4 per step, read
 # both ways (the book's own suggestion in its chapter 8: `units` split

@@ -161,6 +161,21 @@ class Runner:
             self.translator, path or self.out / layout.SAVED_MODEL_FOLDER, beam_width=beam_width, n_best=n_best
         )
 
+    def export_litert(self, path, beam_width=1, n_best=None, quantize="dynamic-int8", batch_size=1):
+        """Writes the LiteRT file of the folder's model, decoding loop
+        included, and its JSON beside it (`litert.export_litert`, TensorFlow
+        backend only); returns both paths."""
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                f"LiteRT export converts TensorFlow graphs: run it on the TensorFlow backend "
+                f"(KERAS_BACKEND=tensorflow), not {keras.backend.backend()}"
+            )
+        from keras_attention.litert import export_litert
+
+        return export_litert(
+            self.translator, path, beam_width=beam_width, n_best=n_best, quantize=quantize, batch_size=batch_size
+        )
+
     def export_if_tensorflow(self):
         """`export()` on the TensorFlow backend; on the others, says how to export later."""
         path = self.out / layout.SAVED_MODEL_FOLDER

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -15,6 +14,7 @@ from keras_attention import training
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 from keras_attention.export import export_saved_model
+from tests.trained import date_translator
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -58,15 +58,7 @@ SAVED_MODEL_CLI = "import tensorflow_text; from tensorflow.python.tools.saved_mo
 
 @pytest.fixture(scope="module")
 def small_translator():
-    # Big enough to learn most dates (97.9% exact match on 1,000 other pairs
-    # with the both-ways default; 3 epochs of 6,000 pairs gave 10%, 2 of
-    # 8,000 2%), so that comparing exact match with `keras-attention
-    # evaluate` means something.
-    keras.utils.set_random_seed(0)
-    pairs = date_pairs(10_000, seed=4)
-    translator = training.build_translator(pairs, units=128, embedding_dim=16)
-    training.fit(translator, pairs, epochs=3, batch_size=64, verbose=0)
-    return translator
+    return date_translator()
 
 
 @pytest.fixture(scope="module")
