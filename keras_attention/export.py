@@ -25,7 +25,11 @@ class _ServingModule(tf.Module):
 
     def __init__(self, translator, beam_width, n_best):
         super().__init__(name="keras_attention_serving")
-        self.translator = translator
+        # Held outside TensorFlow's object tracking: tracked, the translator
+        # would bring the model's optimizer (Adam's two slots per weight)
+        # and a second copy of every weight into the SavedModel, 4 times
+        # the weights' size. What the graph needs is tracked below.
+        self._held = _Untracked(translator)
         self.beam_width, self.n_best = beam_width, n_best
         # Keras 3 variables are not TensorFlow trackables: without listing
         # their tf.Variables here, the SavedModel's checkpoint lacks the
@@ -33,6 +37,12 @@ class _ServingModule(tf.Module):
         # "Could not find variable" (keras-team/keras#20095). Python's
         # `tf.saved_model.load` would still work, hiding the problem.
         self.model_variables = [variable.value for variable in translator.model.variables]
+        # The vectorizers' lookup tables.
+        self.vectorizers = [translator.source_vectorizer, translator.target_vectorizer]
+
+    @property
+    def translator(self):
+        return self._held.value
 
     @tf.function(input_signature=[TEXT_SPEC])
     def serving_default(self, text):
@@ -43,6 +53,13 @@ class _ServingModule(tf.Module):
         return self.translator.translate_tensors(
             _checked_batch(text), beam_width=self.beam_width, n_best=self.n_best
         )
+
+
+class _Untracked:
+    """Holds a value where `tf.Module` attribute tracking does not look."""
+
+    def __init__(self, value):
+        self.value = value
 
 
 def _checked_batch(text):

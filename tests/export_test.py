@@ -301,3 +301,11 @@ def test_keras_model_export_serves_the_training_model(small_translator, tmp_path
     decoder_ids = np.array([[2, 5, 6, 7], [2, 8, 0, 0]], "int32")
     expected = model.predict([source_ids, decoder_ids], verbose=0)
     np.testing.assert_allclose(reloaded.serve([source_ids, decoder_ids]).numpy(), expected, atol=1e-5)
+
+
+def test_saved_model_holds_each_weight_once_and_no_optimizer_state(small_translator, saved_model):
+    saved = dict(tf.train.list_variables(str(saved_model / "variables" / "variables")))
+    assert not [name for name in saved if "optimizer" in name]
+    stored = sum(int(np.prod(shape)) for name, shape in saved.items() if name != "_CHECKPOINTABLE_OBJECT_GRAPH")
+    weights = sum(int(np.prod(variable.shape)) for variable in small_translator.model.variables)
+    assert stored == weights
