@@ -7,7 +7,8 @@ they run on the TensorFlow, JAX and PyTorch backends. Around them: the
 encoder–decoder `Seq2Seq`, the decoding loop `dynamic_decode` with
 `GreedySearch` and `BeamSearch`, and, on TensorFlow, the `Translator`
 (strings in, strings out), the `Runner` (training to a model folder and what
-the `keras-attention` command does) and `export_saved_model`.
+the `keras-attention` command does), `export_saved_model` and
+`export_litert` (one LiteRT file, decoding loop inside).
 
 `import keras_attention` imports Keras only when Keras is already imported
 or a name is first asked for (`from keras_attention import TimeAttention`),
@@ -35,6 +36,7 @@ _HOMES = {
     "Translator": "keras_attention.translator",
     "Runner": "keras_attention.runner",
     "export_saved_model": "keras_attention.export",
+    "export_litert": "keras_attention.litert",
 }
 __all__ = sorted(_HOMES)
 

@@ -311,6 +311,8 @@ print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules, "kera
     ["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"],
     ["translate", "--model", "{nowhere}", "hello"],
     ["export", "--model", "{nowhere}", "--out", "x"],
+    ["export-litert", "--model", "{nowhere}", "--out", "x.tflite"],
+    ["export-litert", "--model", "{nowhere}", "--out", "x.tfl"],
     ["plot", "--model", "{nowhere}", "--png", "x.png", "hello"],
     ["fly"],
 ], ids=lambda argv: " ".join(argv)[:40])

@@ -17,7 +17,7 @@ LAYERS = ["Attention", "AttentionWeight", "TimeAttention", "WeightSum"]
 def test_every_public_name_imports_and_the_layers_are_registered():
     assert keras_attention.__all__ == sorted(
         LAYERS + ["BeamSearch", "GreedySearch", "Runner", "Seq2Seq", "Translator", "dynamic_decode",
-                  "export_saved_model"]
+                  "export_litert", "export_saved_model"]
     )
     for name in keras_attention.__all__:
         assert getattr(keras_attention, name).__name__ == name
