@@ -189,6 +189,14 @@ def test_runner_tokenizes_like_the_vectorizer(split, lowercase):
     assert [side.tokenize(text) for text in texts] == tokens
 
 
+def test_runner_reads_every_token_of_the_models_vocabulary_as_the_vectorizer_does(translator):
+    for vectorizer in (translator.source_vectorizer, translator.target_vectorizer):
+        side = load_runner().Side(vectorizer.get_config())
+        tokens = vectorizer.vocabulary[4:]  # the reserved tokens are never read from text
+        expected = vectorizer.encode(tf.constant(tokens + [t.upper() for t in tokens])).to_list()
+        assert [side.encode(token) for token in tokens + [t.upper() for t in tokens]] == expected
+
+
 def test_runner_decodes_like_the_vectorizer():
     vectorizer = TextVectorizer.from_texts(["AH B K", "EH D"], split="words")
     side = load_runner().Side(vectorizer.get_config())
