@@ -35,3 +35,14 @@ def clean_keras_state():
     np.random.seed(1234)
     yield
     keras.config.set_dtype_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def date_translator(tmp_path_factory, worker_id):
+    """The small trained date model of `tests/trained.py`, one training per
+    run: the worker processes of pytest-xdist share the run's temporary
+    folder (TensorFlow backend only)."""
+    from tests.trained import shared_date_translator
+
+    root = tmp_path_factory.getbasetemp()
+    return shared_date_translator((root if worker_id == "master" else root.parent) / "shared")

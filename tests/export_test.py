@@ -14,7 +14,6 @@ from keras_attention import training
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 from keras_attention.export import export_saved_model
-from tests.trained import date_translator
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -57,8 +56,8 @@ SAVED_MODEL_CLI = "import tensorflow_text; from tensorflow.python.tools.saved_mo
 
 
 @pytest.fixture(scope="module")
-def small_translator():
-    return date_translator()
+def small_translator(date_translator):
+    return date_translator
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,18 @@
 """A small trained date model, shared by the files that test what is built
-from one (the SavedModel, the LiteRT file): trained once per test process."""
+from one (the SavedModel, the LiteRT file): trained once per test run, by
+whichever worker process asks first, and loaded from disk by the others."""
 
-import functools
+import fcntl
 
 import keras
 
 from keras_attention import training
 from keras_attention.data.generators import date_pairs
+from keras_attention.layout import MANIFEST_FILE
+from keras_attention.translator import Translator
 
 
-@functools.lru_cache(maxsize=None)
-def date_translator():
+def train_date_translator():
     """A Translator trained on 10,000 date pairs (seed 4) for 3 epochs.
 
     Big enough to learn most dates (97.9% exact match on 1,000 other pairs
@@ -23,3 +25,15 @@ def date_translator():
     translator = training.build_translator(pairs, units=128, embedding_dim=16)
     training.fit(translator, pairs, epochs=3, batch_size=64, verbose=0)
     return translator
+
+
+def shared_date_translator(folder):
+    """`train_date_translator()`, saved in `folder` by the first process of
+    the run that gets here (the others wait on a lock), loaded by the rest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        model = folder / "date_model"
+        if not (model / MANIFEST_FILE).exists():
+            train_date_translator().save(model)
+    return Translator.load(model)
