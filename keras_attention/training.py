@@ -165,8 +165,9 @@ class DecodedEvaluation(keras.callbacks.Callback):
     teacher-forced `exact_match` of the progress bar. It adds
     `{label}_exact_match`, `{label}_wer` and `{label}_token_error_rate` to
     the epoch's logs (so the training log and `EarlyStopping` see them),
-    `best_epoch`, the epoch (from 1) with the lowest WER so far, the first
-    of equals, and `epoch_seconds`, the epoch's training time (decoding
+    `best_epoch`, the epoch (from 1) with the lowest WER so far, the last
+    of equals (the one trained longest: on a task the model has mastered,
+    several epochs reach a WER of 0 on the dev set), and `epoch_seconds`, the epoch's training time (decoding
     excluded). `history` keeps one dict per epoch.
     """
 
@@ -182,7 +183,7 @@ class DecodedEvaluation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._started
         result = evaluate(self.translator, self.pairs)
-        if self.best_wer is None or result["wer"] < self.best_wer:
+        if self.best_wer is None or result["wer"] <= self.best_wer:
             self.best_epoch, self.best_wer = epoch + 1, result["wer"]
         self.history.append({"epoch": epoch + 1, "train_seconds": seconds, **{
             key: result[key] for key in ("exact_match", "wer", "token_error_rate")
@@ -204,11 +205,26 @@ class DecodedEvaluation(keras.callbacks.Callback):
 def early_stopping(label, patience):
     """Stops when `{label}_wer` (from a `DecodedEvaluation` placed before it)
     has not improved for `patience` epochs, and at the end of training puts
-    back the weights of the epoch with the lowest WER, stopped early or not."""
-    return keras.callbacks.EarlyStopping(
+    back the weights of the epoch with the lowest WER, stopped early or not:
+    of epochs with equal WERs, the last (see `LastOfBestStopping`)."""
+    return LastOfBestStopping(
         monitor=f"{label}_wer", mode="min", patience=patience, restore_best_weights=True,
         verbose=0,
     )
+
+
+class LastOfBestStopping(keras.callbacks.EarlyStopping):
+    """`keras.callbacks.EarlyStopping` that, of epochs tied at the best
+    value, keeps the weights of the last one (trained longest), where Keras
+    keeps the first; only a strict improvement restarts the patience."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.get_monitor_value(logs) if self.monitor_op is not None else None
+        tied = current is not None and self.best_weights is not None and current == self.best
+        super().on_epoch_end(epoch, logs)
+        if tied and epoch >= self.start_from_epoch:
+            self.best_epoch = epoch
+            self.best_weights = self.model.get_weights()
 
 
 class TrainingLog(keras.callbacks.CSVLogger):
