@@ -28,6 +28,7 @@ import json
 import logging
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema
 
@@ -107,11 +108,18 @@ def convert(translator, beam_width=1, n_best=None, quantize="dynamic-int8", batc
         batch_size: int, the fixed number of inputs a call decodes.
 
     Raises:
+        ValueError: an option is out of range, or the backend is not
+            TensorFlow.
         LiteRTConversionError: the converter left an op that the LiteRT
             interpreter cannot run on its own (see `check_builtin_ops`).
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"LiteRT export converts TensorFlow graphs: run it on the TensorFlow backend "
+            f"(KERAS_BACKEND=tensorflow), not {keras.backend.backend()}"
+        )
     function = decoding_function(translator, beam_width, n_best, batch_size)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], translator)
     # Frozen from the concrete function: the SavedModel path would keep the

@@ -165,11 +165,6 @@ class Runner:
         """Writes the LiteRT file of the folder's model, decoding loop
         included, and its JSON beside it (`litert.export_litert`, TensorFlow
         backend only); returns both paths."""
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError(
-                f"LiteRT export converts TensorFlow graphs: run it on the TensorFlow backend "
-                f"(KERAS_BACKEND=tensorflow), not {keras.backend.backend()}"
-            )
         from keras_attention.litert import export_litert
 
         return export_litert(

@@ -249,3 +249,9 @@ def test_bad_options_fail_before_converting(translator):
         litert.convert(translator, batch_size=0)
     with pytest.raises(ValueError, match="`n_best` must be at most `beam_width`"):
         litert.convert(translator, beam_width=2, n_best=3)
+
+
+def test_conversion_on_another_backend_says_to_use_tensorflow(translator, monkeypatch):
+    monkeypatch.setattr(litert.keras.backend, "backend", lambda: "jax")
+    with pytest.raises(ValueError, match=r"run it on the TensorFlow backend \(KERAS_BACKEND=tensorflow\), not jax"):
+        litert.convert(translator)
