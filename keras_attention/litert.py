@@ -222,7 +222,7 @@ def runtime_metadata(translator, flatbuffer, beam_width=1, n_best=None, quantize
         "max_output_length": translator.max_output_length,
         "batch_size": batch_size,
         "beam_width": beam_width,
-        "n_best": (n_best or beam_width) if beam_width > 1 else 1,
+        "n_best": search_strategy(beam_width, n_best).n_best,
         "quantize": quantize,
         "outputs": output_order(flatbuffer),
     }

@@ -167,8 +167,8 @@ class DecodedEvaluation(keras.callbacks.Callback):
     the epoch's logs (so the training log and `EarlyStopping` see them),
     `best_epoch`, the epoch (from 1) with the lowest WER so far, the last
     of equals (the one trained longest: on a task the model has mastered,
-    several epochs reach a WER of 0 on the dev set), and `epoch_seconds`, the epoch's training time (decoding
-    excluded). `history` keeps one dict per epoch.
+    several epochs reach a WER of 0 on the dev set), and `epoch_seconds`,
+    the epoch's training time (decoding excluded). `history` keeps one dict per epoch.
     """
 
     def __init__(self, translator, pairs, label="validation", print_fn=print):
