@@ -85,6 +85,11 @@ def backup_folder(out, strategy):
     return Path(tempfile.gettempdir()) / f"keras-attention-backup-{key}-{resolver.task_type}-{resolver.task_id}"
 
 
+def under_multi_worker():
+    """Whether the current `tf.distribute` strategy spans several workers."""
+    return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
+
+
 def fit_under_multi_worker(model):
     """Lets `model.fit` start under `MultiWorkerMirroredStrategy`.
 
@@ -96,9 +101,9 @@ def fit_under_multi_worker(model):
     builds from this worker's own first batch (only the shapes matter) and
     gives the logs that axis. A no-op under any other strategy.
     """
-    strategy = tf.distribute.get_strategy()
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if not under_multi_worker():
         return
+    strategy = tf.distribute.get_strategy()
 
     def local_symbolic_build(iterator=None, data_batch=None):
         if iterator is not None:

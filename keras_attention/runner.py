@@ -57,7 +57,7 @@ class Runner:
     def train(self, pairs, dev=None, epochs=2, batch_size=DEFAULTS["batch_size"], seed=0,
               validation_split=0.02, patience=None, resume=False, distribute_strategy="none",
               precision="float32", export=True, learning_rate=DEFAULTS["learning_rate"],
-              warmup=DEFAULTS["warmup"], verbose=2, **model_options):
+              warmup=DEFAULTS["warmup"], time_budget=None, verbose=2, **model_options):
         """Trains on `pairs` and writes the model into the folder.
 
         Args:
@@ -75,6 +75,9 @@ class Runner:
             distribute_strategy: one of `options.STRATEGIES`.
             precision: one of `options.PRECISIONS`.
             export: bool, also write the SavedModel (TensorFlow backend).
+            time_budget: seconds or None: train for this long, the
+                learning rate following the time spent (see
+                `training.TimeBudget`), at most `epochs` epochs.
             verbose: 1 (a progress bar) or 2 (one line per epoch).
             **model_options: for `training.build_translator` (`units`,
                 `cell`, `target_split`, ...).
@@ -124,10 +127,14 @@ class Runner:
                 callbacks.append(training.TrainingLog(
                     str(self.out / layout.TRAINING_LOG_FILE), append=resume or backup.exists()
                 ))
-            training.fit(
+            history = training.fit(
                 translator, train, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
                 learning_rate=learning_rate, warmup=warmup, backup_dir=backup, verbose=verbose,
+                time_budget=time_budget,
             )
+            if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
+                self.report(f"the time budget of {time_budget / 60:g} min ran out in epoch "
+                            f"{history.time_budget.stopped_epoch}: training stopped there")
             if patience and evaluation.best_epoch is not None:  # None: no epoch ran
                 self.report(f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
                             f"({100 * evaluation.best_wer:.2f}%)")

@@ -4,6 +4,7 @@ TensorFlow-only (tf.data, tensorflow-text): what `keras-attention train`,
 `evaluate` and `demo` run, and the API behind them.
 """
 
+import math
 import time
 
 import keras
@@ -13,6 +14,7 @@ from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.distribute import fit_under_multi_worker
+from keras_attention.distribute import under_multi_worker
 from keras_attention.keras_internals import set_logged_keys
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
@@ -74,11 +76,20 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
 
 def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed=0,
         validation_pairs=None, callbacks=(), verbose=1, bucket_by_length=True, backup_dir=None,
-        **compile_kwargs):
+        time_budget=None, **compile_kwargs):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
     `warmup`) go to `compile_for_training`.
+    With `time_budget` (seconds), a `TimeBudget` sets the learning rate
+    from the time spent instead of the steps taken, and training stops
+    when the budget is spent (or after `epochs`, whichever comes first);
+    training resumed from a backup starts a new budget.
+
+    Returns:
+        The `History` of `model.fit`, with a `time_budget` attribute: the
+        `TimeBudget` (its `stopped_epoch` says whether it stopped
+        training), or `None`.
     With `backup_dir`, an `EpochBackup` backs the training state up there
     after every epoch; if a backup is already there (training was
     interrupted), training continues from it and ends where an
@@ -98,6 +109,18 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
     )
     steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
+    callbacks = list(callbacks)
+    if time_budget is not None:
+        if under_multi_worker():
+            # Each worker's clock would stop it at its own step, and the
+            # others would wait for it forever.
+            raise ValueError("`time_budget` cannot be used under a multi-worker strategy: each "
+                             "worker would stop at a different step; pass `epochs` instead")
+        schedule = {key: compile_kwargs.pop(key) for key in ("learning_rate", "warmup") if key in compile_kwargs}
+        compile_kwargs.pop("cosine_decay", None)
+        budget = TimeBudget(time_budget, **schedule)
+        callbacks.insert(0, budget)
+        compile_kwargs.update(learning_rate=budget.learning_rate_at(0.0), cosine_decay=False)
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)
     validation = None
     if validation_pairs:
@@ -106,18 +129,19 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
             batch_size=max(batch_size, 256), shuffle=False,
         )
     fit_under_multi_worker(translator.model)
-    callbacks = list(callbacks)
     if backup_dir:
         callbacks.insert(0, EpochBackup(backup_dir))
     if verbose:
         # The bar (1) or the one line per epoch (2) first, so that it ends
         # its line before a callback prints.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())
-    return translator.model.fit(
+    history = translator.model.fit(
         dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
         validation_data=validation, callbacks=callbacks, verbose=verbose,
         shuffle=False,  # the pipeline shuffles, every epoch
     )
+    history.time_budget = budget if time_budget is not None else None
+    return history
 
 
 def evaluate(translator, pairs, beam_width=1, n_best=None):
@@ -156,6 +180,72 @@ def evaluate(translator, pairs, beam_width=1, n_best=None):
             translated["n_best_translations"], references, translator.target_vectorizer
         )
     return evaluated
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Trains for a wall-clock time instead of a number of steps.
+
+    Before every batch, it sets the learning rate from the share of
+    `seconds` spent since training began: a linear rise from 0 over the
+    first `warmup` share, then a cosine decay to 5% of `learning_rate`
+    when the budget is spent (the schedule of `compile_for_training`, with
+    time in place of steps). After the first batch that ends past the
+    budget, it stops training: that epoch ends there (its callbacks, such
+    as a `DecodedEvaluation`, still run) and no other begins. Time spent
+    between batches (evaluating after an epoch) counts too, so a machine
+    twice as fast trains about twice as many steps in the same minutes.
+    The optimizer's learning rate must be a plain value (not a schedule):
+    `fit(..., time_budget=...)` compiles it so.
+
+    Args:
+        seconds: positive number, the training time.
+        learning_rate: the peak learning rate. Defaults to
+            `DEFAULTS["learning_rate"]`.
+        warmup: share in [0, 1) of the time over which it rises. Defaults
+            to `DEFAULTS["warmup"]`.
+        clock: function returning seconds, for tests. Defaults to
+            `time.monotonic`.
+
+    Attributes:
+        stopped_epoch: the epoch (from 1) in which the budget ran out, or
+            `None`.
+    """
+
+    def __init__(self, seconds, learning_rate=DEFAULTS["learning_rate"], warmup=DEFAULTS["warmup"],
+                 clock=time.monotonic):
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ValueError(f"`time_budget` must be a positive number of seconds. Received: time_budget={seconds!r}")
+        if not 0 <= warmup < 1:
+            raise ValueError(f"`warmup` must be in [0, 1). Received: warmup={warmup!r}")
+        self.seconds, self.peak, self.warmup, self.clock = seconds, learning_rate, warmup, clock
+        self.stopped_epoch, self._started, self._epoch = None, None, 0
+
+    def learning_rate_at(self, share):
+        """The learning rate after `share` (in [0, 1]) of the budget."""
+        share = min(max(share, 0.0), 1.0)
+        if share < self.warmup:
+            return self.peak * share / self.warmup
+        decay = (share - self.warmup) / (1 - self.warmup)
+        return self.peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * decay)))
+
+    def spent(self):
+        """The share of the budget spent so far (0 before training begins)."""
+        return 0.0 if self._started is None else (self.clock() - self._started) / self.seconds
+
+    def on_train_begin(self, logs=None):
+        self._started = self.clock()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = self.learning_rate_at(self.spent())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.spent() >= 1 and not self.model.stop_training:
+            self.model.stop_training = True
+            self.stopped_epoch = self._epoch + 1
 
 
 class DecodedEvaluation(keras.callbacks.Callback):

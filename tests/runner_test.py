@@ -34,3 +34,14 @@ def test_runner_refuses_options_that_cannot_work_together(tmp_path):
         runner.train(date_pairs(10), patience=2)
     with pytest.raises(ValueError, match="`validation_split` 0.99 leaves no pairs"):
         runner.train(date_pairs(1), validation_split=0.99)
+
+
+def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
+    lines = []
+    runner = Runner(tmp_path / "model", report=lines.append)
+    runner.train(date_pairs(200, seed=1), epochs=30, time_budget=1e-6, units=8, embedding_dim=4,
+                 batch_size=64, export=False)
+    # The first batch spends it: epoch 1 ends there, and the folder holds the model.
+    assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 1:")
+    assert "the time budget of 1.66667e-08 min ran out in epoch 1: training stopped there" in lines
+    assert (tmp_path / "model" / layout.TRAINING_LOG_FILE).read_text().count("\n") == 2

@@ -95,3 +95,72 @@ def test_evaluate_decodes_each_source_once_and_accepts_any_of_its_targets():
     assert result["sources"] == ["read", "cat"] and result["translations"] == ["R EH D", "K AA T"]
     assert result["exact_match"] == 0.5 and result["wer"] == 0.5
     assert result["token_error_rate"] == pytest.approx(1 / 6)
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_time_budget_sets_the_learning_rate_from_the_time_spent():
+    # The same warmup and cosine as the step schedule above, in time.
+    budget = training.TimeBudget(600, learning_rate=0.004, warmup=0.1)
+    rates = [budget.learning_rate_at(share) for share in (0.0, 0.05, 0.1, 0.55, 1.0, 1.5)]
+    np.testing.assert_allclose(
+        rates, [0.0, 0.002, 0.004, 0.004 * (0.05 + 0.95 * 0.5), 0.004 * 0.05, 0.004 * 0.05], rtol=1e-6
+    )
+    assert training.TimeBudget(600, learning_rate=0.004).learning_rate_at(0.0) == pytest.approx(0.004)
+
+
+@pytest.mark.tensorflow_only
+def test_a_time_budget_stops_training_in_the_batch_that_spends_it():
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(64, seed=5)
+    translator = training.build_translator(pairs, units=8, embedding_dim=4)
+    clock = FakeClock()
+    budget = training.TimeBudget(30.0, learning_rate=0.004, clock=clock)
+    rates, epochs_run = [], []
+
+    class Tick(keras.callbacks.Callback):
+        # Runs after TimeBudget set the rate: records it, then 1 s passes.
+        def on_train_batch_begin(self, batch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+            clock.now += 1.0
+
+        def on_epoch_end(self, epoch, logs=None):
+            epochs_run.append(epoch + 1)
+
+    training.compile_for_training(translator.model, learning_rate=0.004, cosine_decay=False)
+    dataset = training.make_dataset(pairs, translator.source_vectorizer, translator.target_vectorizer,
+                                    batch_size=16, epochs=20)
+    batches_per_epoch = int(dataset.cardinality()) // 20
+    translator.model.fit(dataset, epochs=20, steps_per_epoch=batches_per_epoch, callbacks=[budget, Tick()], verbose=0)
+    # The 30th batch ends with 30 s spent: training stops after it, whatever
+    # the 20 epochs asked for, and the epoch it was in still ends.
+    assert len(rates) == 30
+    np.testing.assert_allclose(rates, [budget.learning_rate_at(step / 30) for step in range(30)], rtol=1e-6)
+    assert rates[0] == pytest.approx(0.004) and rates[-1] < rates[0] * 0.1
+    assert budget.stopped_epoch == epochs_run[-1] == -(-30 // batches_per_epoch) < 20
+
+
+@pytest.mark.tensorflow_only
+def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(64, seed=5)
+    translator = training.build_translator(pairs, units=8, embedding_dim=4)
+    history = training.fit(translator, pairs, epochs=50, batch_size=16, time_budget=1e-9, verbose=0)
+    assert history.epoch == [0] and history.time_budget.stopped_epoch == 1
+    assert training.fit(translator, pairs, epochs=1, batch_size=16, verbose=0).time_budget is None
+
+
+@pytest.mark.parametrize("seconds", [0, -5, "10", True, None])
+def test_a_time_budget_must_be_a_positive_number_of_seconds(seconds):
+    with pytest.raises(ValueError, match=r"`time_budget` must be a positive number of seconds. Received: time_budget="):
+        training.TimeBudget(seconds)
