@@ -48,3 +48,17 @@ def test_serve_savedmodel_example_translates_without_the_package(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[:3] == [f"{text}\t{out}" for text, out in zip(texts, expected)]
     assert lines[3].startswith("attention_weights: (3, ")
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("folder", ["benchmarks", "examples"])
+def test_no_script_shadows_a_module_tensorflow_imports(folder):
+    # `python benchmarks/x.py` puts benchmarks/ first on the import path; a
+    # script there named like a module TensorFlow imports (a `litert.py`
+    # did) would be imported in its place and break TensorFlow's import.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+         "import tensorflow as tf, tensorflow.lite; tf.ones(1)", str(ROOT / folder)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

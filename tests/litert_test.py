@@ -115,7 +115,7 @@ def test_the_runner_loads_neither_tensorflow_nor_keras_nor_the_package(run_witho
 def test_int8_file_is_about_a_third_and_mostly_agrees(translator, exported, run_without_tensorflow, date_test_sources):
     # 48% for this small model in batches of 64 (41% in batches of 1: GRU
     # 64 per direction, whose small weight matrices and the graph weigh
-    # more); the demo's model gives 32% (benchmarks/litert.py).
+    # more); the demo's model gives 32% (benchmarks/on_device.py).
     assert exported["int8"].stat().st_size <= 0.5 * exported["float"].stat().st_size
     floats = run_without_tensorflow["outputs"][str(exported["float"])][: len(date_test_sources)]
     int8 = run_without_tensorflow["outputs"][str(exported["int8"])][: len(date_test_sources)]

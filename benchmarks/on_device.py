@@ -22,7 +22,7 @@ all the test pairs. With `--g2p-model DIR --g2p-test FILE` (a G2P model and
 its test pairs, `benchmarks/g2p.py`), the WER of the G2P test words, float
 against int8, is added.
 
-Usage: python benchmarks/litert.py [--model demo_output/model] [--work DIR]
+Usage: python benchmarks/on_device.py [--model demo_output/model] [--work DIR]
 (needs `pip install -e ".[litert]"`).
 """
 
@@ -35,9 +35,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-# This file's folder leaves the import path: TensorFlow's converter imports a
-# module named `litert`, which would otherwise be this script.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
