@@ -50,6 +50,10 @@ def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], 
     return Translator(model, source_vectorizer, target_vectorizer)
 
 
+# Where the cosine decay of the learning rate ends, as a share of its peak.
+FINAL_LEARNING_RATE_SHARE = 0.05
+
+
 def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_steps=None,
                          clip_norm=DEFAULTS["clip_norm"], cosine_decay=True,
                          warmup=DEFAULTS["warmup"]):
@@ -64,7 +68,7 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
         warmup_steps = int(warmup * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
             0.0 if warmup_steps else learning_rate, decay_steps=total_steps - warmup_steps,
-            alpha=0.05, warmup_target=learning_rate if warmup_steps else None,
+            alpha=FINAL_LEARNING_RATE_SHARE, warmup_target=learning_rate if warmup_steps else None,
             warmup_steps=warmup_steps,
         )
     model.compile(
@@ -85,17 +89,17 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     from the time spent instead of the steps taken, and training stops
     when the budget is spent (or after `epochs`, whichever comes first);
     training resumed from a backup starts a new budget.
-
-    Returns:
-        The `History` of `model.fit`, with a `time_budget` attribute: the
-        `TimeBudget` (its `stopped_epoch` says whether it stopped
-        training), or `None`.
     With `backup_dir`, an `EpochBackup` backs the training state up there
     after every epoch; if a backup is already there (training was
     interrupted), training continues from it and ends where an
     uninterrupted run would have. Under a `tf.distribute` strategy, call it
     inside `strategy.scope()`, where the model was built; `batch_size` is
     then the global batch, split across the replicas.
+
+    Returns:
+        The `History` of `model.fit`, with a `time_budget` attribute: the
+        `TimeBudget` (its `stopped_epoch` says whether it stopped
+        training), or `None`.
     """
     backed_up = read_backup_metadata(backup_dir)
     initial_epoch = backed_up["epoch"] if backed_up else 0
@@ -227,7 +231,8 @@ class TimeBudget(keras.callbacks.Callback):
         if share < self.warmup:
             return self.peak * share / self.warmup
         decay = (share - self.warmup) / (1 - self.warmup)
-        return self.peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * decay)))
+        final = FINAL_LEARNING_RATE_SHARE
+        return self.peak * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * decay)))
 
     def spent(self):
         """The share of the budget spent so far (0 before training begins)."""
