@@ -87,7 +87,7 @@ def build_parser():
     train.add_argument("--dropout", type=_fraction, default=DEFAULTS["dropout"], help="share of units dropped in training from embeddings, encoder layers and the output layer's input (default %(default)s)")
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
-    train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps over which the learning rate first rises from 0 (default %(default)s)")
+    train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps (of the time, with --time-budget) over which the learning rate first rises from 0 (default %(default)s)")
     train.add_argument("--time-budget", type=_positive_float, metavar="MINUTES", help="train for this many minutes (at most --epochs epochs): the learning rate rises over the --warmup share of the time, then follows a cosine to 5%% of its peak when the time is spent")
     train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on, without --dev (default 0.02)")
     train.add_argument("--dev", help="TSV file to validate on after every epoch, instead of holding out --validation-split")

@@ -113,17 +113,18 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
     )
     steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
-    callbacks = list(callbacks)
+    callbacks, budget = list(callbacks), None
     if time_budget is not None:
         if under_multi_worker():
             # Each worker's clock would stop it at its own step, and the
             # others would wait for it forever.
             raise ValueError("`time_budget` cannot be used under a multi-worker strategy: each "
                              "worker would stop at a different step; pass `epochs` instead")
-        schedule = {key: compile_kwargs.pop(key) for key in ("learning_rate", "warmup") if key in compile_kwargs}
-        compile_kwargs.pop("cosine_decay", None)
-        budget = TimeBudget(time_budget, **schedule)
+        budget = TimeBudget(time_budget, **{
+            key: compile_kwargs[key] for key in ("learning_rate", "warmup") if key in compile_kwargs
+        })
         callbacks.insert(0, budget)
+        # A plain rate, which the budget sets before every batch.
         compile_kwargs.update(learning_rate=budget.learning_rate_at(0.0), cosine_decay=False)
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)
     validation = None
@@ -144,7 +145,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         validation_data=validation, callbacks=callbacks, verbose=verbose,
         shuffle=False,  # the pipeline shuffles, every epoch
     )
-    history.time_budget = budget if time_budget is not None else None
+    history.time_budget = budget
     return history
 
 
