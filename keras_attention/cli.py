@@ -52,6 +52,7 @@ def _number(convert, accept, expected):
 
 _positive_int = _number(int, lambda value: value >= 1, "a positive integer")
 _positive_float = _number(float, lambda value: value > 0, "a positive number")
+_non_negative_int = _number(int, lambda value: value >= 0, "an integer >= 0")
 _fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
@@ -85,6 +86,7 @@ def build_parser():
     train.add_argument("--target-split", choices=SPLITS, help="tokens of the targets (default: --split); words: whitespace-separated tokens such as phones, output joined with one space")
     train.add_argument("--encoder-layers", type=_positive_int, default=DEFAULTS["encoder_layers"], help="recurrent layers stacked in the encoder (default %(default)s)")
     train.add_argument("--dropout", type=_fraction, default=DEFAULTS["dropout"], help="share of units dropped in training from embeddings, encoder layers and the output layer's input (default %(default)s)")
+    train.add_argument("--attentional-units", type=_non_negative_int, default=DEFAULTS["attentional_units"], help="size of a tanh layer between the attention's merge and the output layer (Luong's attentional vector tanh(W[c; h])); 0, the book's model, for none (default %(default)s)")
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
     train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps (of the time, with --time-budget) over which the learning rate first rises from 0 (default %(default)s)")
@@ -216,6 +218,7 @@ def command_train(args):
         "reverse_source": args.reverse_source, "split": args.split, "lowercase": args.lowercase,
         "source_split": args.source_split, "target_split": args.target_split,
         "encoder_layers": args.encoder_layers, "dropout": args.dropout,
+        "attentional_units": args.attentional_units,
     }
     try:
         return Runner(args.out).train(

@@ -36,5 +36,6 @@ DEFAULTS = {
     "warmup": 0.0,
     "encoder_layers": 1,
     "dropout": 0.0,
+    "attentional_units": 0,
     "split": "characters",
 }

@@ -29,7 +29,7 @@ def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], 
                      bidirectional=DEFAULTS["bidirectional"], reverse_source=DEFAULTS["reverse_source"],
                      split=DEFAULTS["split"], lowercase=False,
                      source_split=None, target_split=None, encoder_layers=DEFAULTS["encoder_layers"],
-                     dropout=DEFAULTS["dropout"]):
+                     dropout=DEFAULTS["dropout"], attentional_units=DEFAULTS["attentional_units"]):
     """A fresh Translator with vocabularies built from `train_pairs`.
 
     `split` sets how both sides are cut into tokens (`"characters"` or
@@ -46,6 +46,7 @@ def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], 
         source_vectorizer.size, target_vectorizer.size, kind=kind, embedding_dim=embedding_dim,
         units=units, cell=cell, score=score, bidirectional=bidirectional,
         reverse_source=reverse_source, encoder_layers=encoder_layers, dropout=dropout,
+        attentional_units=attentional_units,
     )
     return Translator(model, source_vectorizer, target_vectorizer)
 

@@ -30,6 +30,13 @@ class Seq2Seq(keras.Model):
       state is concatenated to every decoder input and to the `Dense` input;
     - `"plain"`: decoder states → `Dense`.
 
+    With `attentional_units`, a `Dense(attentional_units, "tanh")` without
+    bias comes between what is merged and the output `Dense`: for
+    `"attention"`, Luong et al.'s (2015) attentional vector
+    `tanh(W [context; state])`, so that the output layer reads a nonlinear
+    mix of where the decoder looks and what it has output, not a sum of
+    the two's separate logits.
+
     Inputs are `[source_ids, decoder_ids]`, int `(batch, src_len)` and
     `(batch, dec_len)`, 0 for padding; the output is the next-token logits
     `(batch, dec_len, target_vocabulary_size)`. `encode` and `decode` run
@@ -66,6 +73,8 @@ class Seq2Seq(keras.Model):
         dropout: float in [0, 1), the share of units dropped (in training
             only) from the embeddings, from every encoder layer's input and
             output, and from what the output layer reads. Defaults to `0.0`.
+        attentional_units: int, the size of the tanh layer before the output
+            layer; `0` (the book's model) for none. Defaults to `0`.
         dtype: the dtype policy of every layer but the output `Dense`,
             which computes in float32 (e.g. `"mixed_bfloat16"`); saved in
             the config. Defaults to `None`: the global policy at
@@ -94,11 +103,13 @@ class Seq2Seq(keras.Model):
         reverse_source=False,
         encoder_layers=1,
         dropout=0.0,
+        attentional_units=0,
         dtype=None,
         **kwargs,
     ):
         _validate(kind, cell, score, units, bidirectional, embedding_dim,
-                  source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout)
+                  source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout,
+                  attentional_units)
         rnn = CELLS[cell]
         # One dtype policy for every layer, kept in the config, so that a
         # model trained in mixed precision reloads in mixed precision.
@@ -146,6 +157,9 @@ class Seq2Seq(keras.Model):
         )
         # Plain models join nothing (and an unused layer would stay unbuilt).
         parts.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
+        parts.attentional = keras.layers.Dense(
+            attentional_units, activation="tanh", use_bias=False, name="attentional", dtype=policy
+        ) if attentional_units else None
         parts.logits = keras.layers.Dense(
             # The output layer computes in float32 whatever the policy, as
             # Keras advises for mixed precision: with bfloat16 logits the
@@ -172,6 +186,7 @@ class Seq2Seq(keras.Model):
         self.score = score
         self.encoder_layers = encoder_layers
         self.dropout_rate = dropout
+        self.attentional_units = attentional_units
         self.layers_dtype = policy.name
 
     def encode(self, source_ids):
@@ -211,6 +226,7 @@ class Seq2Seq(keras.Model):
             "reverse_source": self.reverse_source,
             "encoder_layers": self.encoder_layers,
             "dropout": self.dropout_rate,
+            "attentional_units": self.attentional_units,
             "dtype": self.layers_dtype,
             "name": self.name,
         }
@@ -225,7 +241,8 @@ class Seq2Seq(keras.Model):
 
 
 def _validate(kind, cell, score, units, bidirectional, embedding_dim,
-              source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout):
+              source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout,
+              attentional_units):
     if kind not in KINDS:
         raise ValueError(f"Seq2Seq: `kind` must be one of {KINDS}. Received: kind={kind!r}")
     if cell not in CELLS:
@@ -240,6 +257,11 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
         check_positive_int(name, value, owner="Seq2Seq: ")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"Seq2Seq: `dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+    if isinstance(attentional_units, bool) or not isinstance(attentional_units, int) or attentional_units < 0:
+        raise ValueError(
+            f"Seq2Seq: `attentional_units` must be an int >= 0 (0: no attentional layer). "
+            f"Received: attentional_units={attentional_units!r}"
+        )
     if bidirectional and units % 2:
         raise ValueError(
             f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
@@ -296,6 +318,8 @@ def _decode(parts, decoder_ids, encoded):
         )
     else:
         features = decoder_states
+    if parts.attentional is not None:
+        features = parts.attentional(features)
     return parts.logits(_dropout(parts, features)), states, attention_weights
 
 

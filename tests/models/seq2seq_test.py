@@ -147,3 +147,63 @@ def test_bad_encoder_layers_and_dropout_are_refused(kwargs, message):
 def test_a_config_saved_with_the_removed_unroll_option_still_loads():
     config = {**Seq2Seq(20, 15, units=16).get_config(), "unroll": False}
     assert "unroll" not in Seq2Seq.from_config(config).get_config()
+
+
+@pytest.mark.parametrize("kind", ["attention", "peeky", "plain"])
+def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_layer(kind):
+    model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell="gru", attentional_units=6)
+    assert model.get_layer("attentional").kernel.shape == ((32 if kind != "plain" else 16), 6)
+    logits = keras.ops.convert_to_numpy(model([SOURCE, DECODER]))
+    # The same model without the layer, from the same weights, gives the
+    # merged features; by hand: logits = tanh(features @ W) @ W_out + b.
+    encoded = model.encode(SOURCE)
+    summary = keras.ops.convert_to_numpy(encoded["summary"])
+    embedded = keras.ops.convert_to_numpy(model.target_embedding(DECODER))
+    if kind == "peeky":
+        embedded = np.concatenate([embedded, np.repeat(summary[:, None], DECODER.shape[1], 1)], -1)
+    decoder_states = model.decoder(embedded, initial_state=encoded["states"], mask=DECODER != 0)[0]
+    if kind == "attention":
+        context, _ = model.attention(decoder_states, encoded["encoder_states"],
+                                     encoder_states_mask=encoded["encoder_mask"])
+        features = np.concatenate([keras.ops.convert_to_numpy(context), keras.ops.convert_to_numpy(decoder_states)], -1)
+    elif kind == "peeky":
+        states = keras.ops.convert_to_numpy(decoder_states)
+        features = np.concatenate([states, np.repeat(summary[:, None], states.shape[1], 1)], -1)
+    else:
+        features = keras.ops.convert_to_numpy(decoder_states)
+    kernel = keras.ops.convert_to_numpy(model.get_layer("attentional").kernel)
+    output_kernel, output_bias = (keras.ops.convert_to_numpy(w) for w in model.get_layer("logits").weights)
+    by_hand = np.tanh(features @ kernel) @ output_kernel + output_bias
+    real = DECODER != 0  # padded steps are the loss's to leave out
+    np.testing.assert_allclose(logits[real], by_hand[real], rtol=1e-5, atol=1e-5)
+
+
+def test_a_model_with_an_attentional_layer_reloads_and_decodes_step_by_step(tmp_path):
+    model = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True, attentional_units=12)
+    without = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True)
+    assert model.count_params() == without.count_params() + 32 * 12 + (12 - 32) * 15
+    logits = model.predict([SOURCE, DECODER], verbose=0)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert restored.get_config() == model.get_config() and restored.get_config()["attentional_units"] == 12
+    np.testing.assert_array_equal(restored.predict([SOURCE, DECODER], verbose=0), logits)
+    encoded = model.encode(SOURCE)
+    for step in range(DECODER.shape[1]):
+        step_logits, states, _ = model.decode(DECODER[:, step : step + 1], encoded)
+        encoded = {**encoded, "states": states}
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step_logits)[:, 0], logits[:, step], rtol=1e-5, atol=1e-5)
+
+
+def test_a_config_saved_before_the_attentional_layer_loads_without_it():
+    config = Seq2Seq(20, 15, units=16).get_config()
+    del config["attentional_units"]
+    model = Seq2Seq.from_config(config)
+    assert model.get_config()["attentional_units"] == 0
+    assert "attentional" not in [layer.name for layer in model.layers]
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, True, "8", None])
+def test_a_bad_attentional_units_is_refused(value):
+    with pytest.raises(ValueError) as error:
+        Seq2Seq(20, 15, units=16, attentional_units=value)
+    assert f"`attentional_units` must be an int >= 0 (0: no attentional layer). Received: attentional_units={value!r}" in str(error.value)
