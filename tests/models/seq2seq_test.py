@@ -154,21 +154,20 @@ def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_
     model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell="gru", attentional_units=6)
     assert model.get_layer("attentional").kernel.shape == ((32 if kind != "plain" else 16), 6)
     logits = keras.ops.convert_to_numpy(model([SOURCE, DECODER]))
-    # The same model without the layer, from the same weights, gives the
-    # merged features; by hand: logits = tanh(features @ W) @ W_out + b.
+    # The merged features from the model's own layers, then by hand:
+    # logits = tanh(features @ W) @ W_out + b.
     encoded = model.encode(SOURCE)
-    summary = keras.ops.convert_to_numpy(encoded["summary"])
+    summary = np.repeat(keras.ops.convert_to_numpy(encoded["summary"])[:, None], DECODER.shape[1], 1)
     embedded = keras.ops.convert_to_numpy(model.target_embedding(DECODER))
     if kind == "peeky":
-        embedded = np.concatenate([embedded, np.repeat(summary[:, None], DECODER.shape[1], 1)], -1)
+        embedded = np.concatenate([embedded, summary], -1)
     decoder_states = model.decoder(embedded, initial_state=encoded["states"], mask=DECODER != 0)[0]
     if kind == "attention":
         context, _ = model.attention(decoder_states, encoded["encoder_states"],
                                      encoder_states_mask=encoded["encoder_mask"])
         features = np.concatenate([keras.ops.convert_to_numpy(context), keras.ops.convert_to_numpy(decoder_states)], -1)
     elif kind == "peeky":
-        states = keras.ops.convert_to_numpy(decoder_states)
-        features = np.concatenate([states, np.repeat(summary[:, None], states.shape[1], 1)], -1)
+        features = np.concatenate([keras.ops.convert_to_numpy(decoder_states), summary], -1)
     else:
         features = keras.ops.convert_to_numpy(decoder_states)
     kernel = keras.ops.convert_to_numpy(model.get_layer("attentional").kernel)
