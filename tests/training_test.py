@@ -164,3 +164,88 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
 def test_a_time_budget_must_be_a_positive_number_of_seconds(seconds):
     with pytest.raises(ValueError, match=r"`time_budget` must be a positive number of seconds. Received: time_budget="):
         training.TimeBudget(seconds)
+
+
+class WeightsAfterEachBatch(keras.callbacks.Callback):
+    """The trained weights after every batch, and what the callbacks after
+    `AveragedWeights` see when an epoch begins and ends."""
+
+    def __init__(self):
+        super().__init__()
+        self.after_batch, self.epoch_begins, self.epoch_ends = [], [], []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.after_batch.append(self.model.get_weights())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_begins.append((len(self.after_batch), self.model.get_weights()))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_ends.append((len(self.after_batch), self.model.get_weights()))
+
+
+def moving_average(weights_after_each_batch, momentum, steps):
+    """The numpy reference: the first step's weights, then
+    `momentum * average + (1 - momentum) * weights` after each later step."""
+    average = [np.array(w, dtype=np.float64) for w in weights_after_each_batch[0]]
+    for weights in weights_after_each_batch[1:steps]:
+        average = [momentum * a + (1 - momentum) * w for a, w in zip(average, weights)]
+    return average
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("patience", [None, 2])
+def test_a_moving_average_of_the_weights_is_what_the_epochs_callbacks_see_and_what_is_kept(
+        monkeypatch, patience):
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(64, seed=5)
+    translator = training.build_translator(pairs, units=8, embedding_dim=4)
+    # With early stopping: the dev WER is best after epoch 2, then two epochs
+    # without improvement stop training after epoch 4.
+    scripted = iter([0.5, 0.2, 0.4, 0.4, 0.4])
+    monkeypatch.setattr(training, "evaluate", lambda *args, **kwargs: {
+        "exact_match": 0.0, "wer": next(scripted), "token_error_rate": 0.0, "sources": []
+    })
+    recorded = WeightsAfterEachBatch()
+    callbacks = [recorded]
+    if patience:
+        callbacks = [training.DecodedEvaluation(translator, pairs, label="dev", print_fn=lambda *_: None),
+                     training.early_stopping("dev", patience=patience), recorded]
+    history = training.fit(translator, pairs, epochs=4 if patience is None else 10, batch_size=16,
+                           verbose=0, ema_momentum=0.8, callbacks=callbacks)
+    assert len(history.epoch) == 4
+    # The average starts from the first step's weights, not the initial ones:
+    # after one step it equals them.
+    trained_steps = len(recorded.after_batch)
+    for steps, seen in recorded.epoch_ends:
+        expected = moving_average(recorded.after_batch, 0.8, steps)
+        for got, want in zip(seen, expected):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        # ... and it is not what was trained.
+        assert any(not np.allclose(got, w) for got, w in zip(seen, recorded.after_batch[steps - 1]))
+    # Each later epoch trains on from the trained weights, not the average.
+    for steps, seen in recorded.epoch_begins[1:]:
+        for got, want in zip(seen, recorded.after_batch[steps - 1]):
+            np.testing.assert_array_equal(got, want)
+    # The model kept: the last epoch's average, or the best epoch's with early stopping.
+    kept_epoch = 4 if patience is None else 2
+    for got, want in zip(translator.model.get_weights(), recorded.epoch_ends[kept_epoch - 1][1]):
+        np.testing.assert_array_equal(got, want)
+    assert trained_steps == recorded.epoch_ends[-1][0]
+
+
+@pytest.mark.parametrize("momentum", [1, 1.5, -0.1, True, "0.9", None])
+def test_the_moving_average_momentum_must_be_in_zero_to_one(momentum):
+    with pytest.raises(ValueError, match=r"`ema_momentum` must be a number in \[0, 1\).*"
+                                         r"Received: ema_momentum="):
+        compiled(ema_momentum=momentum)
+
+
+def test_averaged_weights_without_an_averaging_optimizer_fails_clearly():
+    model = Seq2Seq(12, 10, units=8, embedding_dim=4)
+    training.compile_for_training(model)
+    callback = training.AveragedWeights()
+    callback.set_model(model)
+    with pytest.raises(ValueError, match=r"needs a model compiled with an optimizer with `use_ema=True`"):
+        callback.on_train_begin()
