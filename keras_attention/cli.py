@@ -90,7 +90,6 @@ def build_parser():
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
     train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps (of the time, with --time-budget) over which the learning rate first rises from 0 (default %(default)s)")
-    train.add_argument("--ema-momentum", type=_fraction, default=DEFAULTS["ema_momentum"], help="keep an exponential moving average of the weights with this momentum (e.g. 0.999: about the last 1,000 steps), evaluate it after every epoch and save it; 0 for none (default %(default)s)")
     train.add_argument("--time-budget", type=_positive_float, metavar="MINUTES", help="train for this many minutes (at most --epochs epochs): the learning rate rises over the --warmup share of the time, then follows a cosine to 5%% of its peak when the time is spent")
     train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on, without --dev (default 0.02)")
     train.add_argument("--dev", help="TSV file to validate on after every epoch, instead of holding out --validation-split")
@@ -226,8 +225,7 @@ def command_train(args):
             pairs, dev=dev, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
             validation_split=args.validation_split, patience=args.patience, resume=args.resume,
             distribute_strategy=args.distribute, precision=args.precision, export=args.export,
-            learning_rate=args.learning_rate, warmup=args.warmup, ema_momentum=args.ema_momentum,
-            verbose=_progress_verbosity(),
+            learning_rate=args.learning_rate, warmup=args.warmup, verbose=_progress_verbosity(),
             time_budget=args.time_budget * 60 if args.time_budget else None,
             **({} if args.resume else model_options),
         )

@@ -10,11 +10,6 @@ Each is a workaround for something public Keras cannot do yet:
   (keras-team/keras#20585; used by `distribute.fit_under_multi_worker`).
 - `set_logged_keys`: `keras.callbacks.CSVLogger.keys`, which Keras fills
   with a `val_` twin of every column when an epoch has no `val_` value.
-- `moving_averages`: an optimizer's `_trainable_variables` and
-  `_model_variables_moving_average` (`use_ema=True`), which
-  `keras.callbacks.SwapEMAWeights` also reads; that callback swaps in
-  place and leaves the trained weights in the model when training stops
-  before its last epoch, so `training.AveragedWeights` copies instead.
 
 (keras-team/keras#20095, Keras variables that TensorFlow's SavedModel does
 not track, is worked around with the public `Variable.value` in `export`.)
@@ -88,10 +83,3 @@ def set_logged_keys(logger, keys):
     """Sets the columns a `keras.callbacks.CSVLogger` writes."""
     check_keras_version("the training log's columns (CSVLogger.keys)")
     logger.keys = keys
-
-
-def moving_averages(optimizer):
-    """`(variable, moving_average)` pairs of an optimizer built with
-    `use_ema=True`, the average in Keras' own variable."""
-    check_keras_version("weight averaging (the optimizer's _model_variables_moving_average)")
-    return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))

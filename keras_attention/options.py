@@ -37,6 +37,5 @@ DEFAULTS = {
     "encoder_layers": 1,
     "dropout": 0.0,
     "attentional_units": 0,
-    "ema_momentum": 0.0,
     "split": "characters",
 }

@@ -57,16 +57,15 @@ class Runner:
     def train(self, pairs, dev=None, epochs=2, batch_size=DEFAULTS["batch_size"], seed=0,
               validation_split=0.02, patience=None, resume=False, distribute_strategy="none",
               precision="float32", export=True, learning_rate=DEFAULTS["learning_rate"],
-              warmup=DEFAULTS["warmup"], ema_momentum=DEFAULTS["ema_momentum"], time_budget=None,
-              verbose=2, **model_options):
+              warmup=DEFAULTS["warmup"], time_budget=None, verbose=2, **model_options):
         """Trains on `pairs` and writes the model into the folder.
 
         Args:
             pairs: list of `(source, target)` str pairs.
             dev: pairs to score (greedy, WER) after every epoch; without
                 them, `validation_split` of `pairs` is held out instead.
-            epochs, batch_size, seed, learning_rate, warmup, ema_momentum:
-                as in `training.fit`.
+            epochs, batch_size, seed, learning_rate, warmup: as in
+                `training.fit`.
             validation_split: float in [0, 1), the share held out without
                 `dev`. Defaults to `0.02`.
             patience: int or None, with `dev`: stop when the dev WER has not
@@ -131,7 +130,7 @@ class Runner:
             history = training.fit(
                 translator, train, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
                 learning_rate=learning_rate, warmup=warmup, backup_dir=backup, verbose=verbose,
-                time_budget=time_budget, ema_momentum=ema_momentum,
+                time_budget=time_budget,
             )
             if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
                 self.report(f"the time budget of {time_budget / 60:g} min ran out in epoch "

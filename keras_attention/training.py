@@ -15,7 +15,6 @@ from keras_attention.backup import read_backup_metadata
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.distribute import under_multi_worker
-from keras_attention.keras_internals import moving_averages
 from keras_attention.keras_internals import set_logged_keys
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
@@ -58,23 +57,14 @@ FINAL_LEARNING_RATE_SHARE = 0.05
 
 def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_steps=None,
                          clip_norm=DEFAULTS["clip_norm"], cosine_decay=True,
-                         warmup=DEFAULTS["warmup"], ema_momentum=DEFAULTS["ema_momentum"]):
+                         warmup=DEFAULTS["warmup"]):
     """Adam with gradient-norm clipping; loss and metrics ignore padding.
 
     Over `total_steps`, the learning rate rises linearly from 0 to
     `learning_rate` during the first `warmup` share of them, then decays
     along a cosine to 5% of it. Without `total_steps`, or with
     `cosine_decay=False` (as the book trains), it stays at `learning_rate`.
-    With `ema_momentum` in (0, 1), the optimizer also keeps an exponential
-    moving average of the weights (`use_ema=True`): after each step,
-    `average = ema_momentum * average + (1 - ema_momentum) * weights`,
-    starting from the weights after the first step (see `AveragedWeights`).
     """
-    if isinstance(ema_momentum, bool) or not isinstance(ema_momentum, (int, float)) \
-            or not 0 <= ema_momentum < 1:
-        raise ValueError(f"`ema_momentum` must be a number in [0, 1) (0: no moving average of the weights). "
-                         f"Received: ema_momentum={ema_momentum!r}")
-    averaging = {"use_ema": True, "ema_momentum": ema_momentum} if ema_momentum else {}
     if total_steps and cosine_decay:
         warmup_steps = int(warmup * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -83,7 +73,7 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
             warmup_steps=warmup_steps,
         )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm, **averaging),
+        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         metrics=[MaskedTokenAccuracy(), SequenceExactMatch()],
     )
@@ -95,11 +85,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
-    `warmup`, `ema_momentum`) go to `compile_for_training`. With
-    `ema_momentum`, an `AveragedWeights` puts the moving average of the
-    weights into the model after every epoch, before `callbacks` see it
-    (a `DecodedEvaluation` scores the average, early stopping keeps it),
-    and the trained model is the average.
+    `warmup`) go to `compile_for_training`.
     With `time_budget` (seconds), a `TimeBudget` sets the learning rate
     from the time spent instead of the steps taken, and training stops
     when the budget is spent (or after `epochs`, whichever comes first);
@@ -129,8 +115,6 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     )
     steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
     callbacks, budget = list(callbacks), None
-    if compile_kwargs.get("ema_momentum"):
-        callbacks.insert(0, AveragedWeights())
     if time_budget is not None:
         if under_multi_worker():
             # Each worker's clock would stop it at its own step, and the
@@ -269,47 +253,6 @@ class TimeBudget(keras.callbacks.Callback):
         if self.spent() >= 1 and not self.model.stop_training:
             self.model.stop_training = True
             self.stopped_epoch = self._epoch + 1
-
-
-class AveragedWeights(keras.callbacks.Callback):
-    """After every epoch, puts the optimizer's moving average of the weights
-    into the model for the callbacks after this one; before the next epoch,
-    puts the trained weights back.
-
-    For a model compiled with an optimizer with `use_ema=True` (`fit(...,
-    ema_momentum=...)` compiles it so and places this callback). The
-    callbacks after it see the average: a `DecodedEvaluation` scores it,
-    early stopping keeps it as the best epoch's weights, a checkpoint saves
-    it. Callbacks before it see the trained weights: an `EpochBackup`
-    placed first backs them up, with the average in the optimizer's state,
-    so training resumed from it goes on as it would have. When training
-    ends, Keras puts the last average into the model
-    (`Optimizer.finalize_variable_values`), so the trained model is the
-    average. Keras' own `val_` metrics, computed before the epoch's
-    callbacks run, are of the trained weights.
-    """
-
-    def on_train_begin(self, logs=None):
-        if not getattr(self.model.optimizer, "use_ema", False):
-            raise ValueError(
-                "`AveragedWeights` needs a model compiled with an optimizer with `use_ema=True` "
-                "(`training.fit(..., ema_momentum=...)` compiles it so). Received: "
-                f"use_ema={getattr(self.model.optimizer, 'use_ema', None)!r}"
-            )
-        self._trained = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        pairs = [(variable, average) for variable, average in moving_averages(self.model.optimizer)
-                 if average is not None]
-        self._trained = [(variable, keras.ops.convert_to_numpy(variable)) for variable, _ in pairs]
-        for variable, average in pairs:
-            variable.assign(average)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self._trained is not None:
-            for variable, value in self._trained:
-                variable.assign(value)
-            self._trained = None
 
 
 class DecodedEvaluation(keras.callbacks.Callback):

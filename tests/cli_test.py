@@ -47,7 +47,6 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "{good}", "--out", "x", "--dropout", "1"], "--dropout: expected a number in [0, 1)"),
         (["train", "--data", "{good}", "--out", "x", "--encoder-layers", "0"], "expected a positive integer, received '0'"),
         (["train", "--data", "{good}", "--out", "x", "--attentional-units", "-1"], "--attentional-units: expected an integer >= 0, received '-1'"),
-        (["train", "--data", "{good}", "--out", "x", "--ema-momentum", "1"], "--ema-momentum: expected a number in [0, 1), received '1'"),
         (["train", "--data", "{good}", "--out", "x", "--target-split", "phones"], "invalid choice: 'phones'"),
         (["data", "cmudict", "--out", "x", "--dictionary", "{bad}"], "bad.tsv:1: 'b' is not a phone"),
         (["data", "cmudict", "--out", "x", "--dictionary", "{empty}"], "empty.tsv: no entries"),
@@ -263,7 +262,7 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
         capsys, "train", "--data", data / "train.tsv", "--dev", data / "dev.tsv", "--out", out,
         "--target-split", "words", "--epochs", "3", "--patience", "1", "--units", "32",
         "--embedding-dim", "16", "--encoder-layers", "2", "--dropout", "0.1", "--batch-size", "64",
-        "--attentional-units", "24", "--ema-momentum", "0.9",
+        "--attentional-units", "24",
     )
     assert code == 0
     with zipfile.ZipFile(out / "model.keras") as saved:
