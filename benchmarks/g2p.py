@@ -18,9 +18,9 @@ removed), then, one after another on the same machine:
 
 A word is right if the output equals any of its pronunciations (WER: the
 share of words wrong); PER is the phone edit distance to the closest
-pronunciation over its length. Prints a table (with a speed probe: the milliseconds a training step of the
-recipe's model takes on this machine, to compare runs), writes `results.json`, the
-dev WER after each epoch against training minutes (`wer_by_minutes.csv`)
+pronunciation over its length. Prints a table (with a speed probe: the
+milliseconds a training step of the recipe's model takes on this machine,
+to compare runs), writes `results.json`, the dev WER after each epoch against training minutes (`wer_by_minutes.csv`)
 and its plot (`wer_by_minutes.png`, Phonetisaurus as one point) into
 `--work`.
 
@@ -151,14 +151,16 @@ def phonetisaurus(work, train, words, references, dev_words, dev_references):
 
 def speed_probe(line, extra, steps=20):
     """Median milliseconds a training step of the recipe's model takes on one
-    fixed batch (128 ten-letter words, eight phones each): the machine's
-    speed, so that runs on different days or machines can be compared."""
+    fixed batch of ten-letter words, eight phones each (as many as the
+    line's `--batch-size`), and that batch size: the machine's speed, so
+    that runs on different days or machines can be compared."""
     import random
 
     import numpy as np
 
     from keras_attention import training
     from keras_attention.cli import build_parser
+    from keras_attention.cli import train_model_options
     from keras_attention.data.pipeline import make_dataset
 
     args = build_parser().parse_args(["train", *with_files(line, "train.tsv", "dev.tsv", "model", extra)])
@@ -166,12 +168,7 @@ def speed_probe(line, extra, steps=20):
     letters, phones = "abcdefghijklmnopqrstuvwxyz", ["AA", "AE", "B", "D", "EH", "IY", "K", "L", "N", "S", "T"]
     pairs = [("".join(rng.choice(letters) for _ in range(10)), " ".join(rng.choice(phones) for _ in range(8)))
              for _ in range(args.batch_size)]
-    translator = training.build_translator(
-        pairs, units=args.units, embedding_dim=args.embedding_dim, cell=args.cell, kind=args.kind,
-        score=args.score, bidirectional=args.bidirectional, encoder_layers=args.encoder_layers,
-        dropout=args.dropout, attentional_units=args.attentional_units, source_split=args.source_split,
-        target_split=args.target_split,
-    )
+    translator = training.build_translator(pairs, **train_model_options(args))
     training.compile_for_training(translator.model)
     batch = next(iter(make_dataset(pairs, translator.source_vectorizer, translator.target_vectorizer,
                                    batch_size=args.batch_size, shuffle=False)))
@@ -180,7 +177,7 @@ def speed_probe(line, extra, steps=20):
         start = time.perf_counter()
         translator.model.train_on_batch(*batch)
         timings.append(time.perf_counter() - start)
-    return 1000 * float(np.median(timings[5:]))
+    return 1000 * float(np.median(timings[5:])), args.batch_size
 
 
 def recipe(work, data, words, references, extra):
@@ -347,8 +344,9 @@ def main():
     words, references = scoring.group_references(test)
     print(f"{len(words):,} test words", flush=True)
     dev_words, dev_references = scoring.group_references(read_pairs(data / "dev.tsv")[0])
+    probe_ms, probe_batch = speed_probe(recipe_train_line(), args.train_option)
     results = {"seed": args.seed, "test_words": len(words),
-               "speed_probe_ms_per_step": speed_probe(recipe_train_line(), args.train_option)}
+               "speed_probe_ms_per_step": probe_ms, "speed_probe_batch_size": probe_batch}
     print(f"speed probe: {results['speed_probe_ms_per_step']:.0f} ms a training step of the recipe's model", flush=True)
     if not args.skip_phonetisaurus:
         results["phonetisaurus"] = phonetisaurus(
@@ -388,8 +386,8 @@ def print_tables(results):
         rows.append(("g2p-en G2p().predict (trained on CMUdict: has probably seen these words)",
                      f"{100 * other['wer']:.2f}%", f"{100 * other['per']:.2f}%", "", f"{other['words_per_second']:,.0f}"))
     print(f"\nCMUdict, split seed {results['seed']}, {results['test_words']:,} test words; this machine: "
-          f"{results['speed_probe_ms_per_step']:.0f} ms a training step of the recipe's model (batch of 128 "
-          f"ten-letter words, median of 20)")
+          f"{results['speed_probe_ms_per_step']:.0f} ms a training step of the recipe's model (batch of "
+          f"{results['speed_probe_batch_size']} ten-letter words, median of 20)")
     print("| system | WER | PER | training | words/s |")
     print("|---|---|---|---|---|")
     for row in rows:

@@ -212,14 +212,6 @@ def command_train(args):
     from keras_attention import distribute
     from keras_attention.runner import Runner
 
-    model_options = {
-        "kind": args.kind, "cell": args.cell, "score": args.score, "units": args.units,
-        "embedding_dim": args.embedding_dim, "bidirectional": args.bidirectional,
-        "reverse_source": args.reverse_source, "split": args.split, "lowercase": args.lowercase,
-        "source_split": args.source_split, "target_split": args.target_split,
-        "encoder_layers": args.encoder_layers, "dropout": args.dropout,
-        "attentional_units": args.attentional_units,
-    }
     try:
         return Runner(args.out).train(
             pairs, dev=dev, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -227,12 +219,24 @@ def command_train(args):
             distribute_strategy=args.distribute, precision=args.precision, export=args.export,
             learning_rate=args.learning_rate, warmup=args.warmup, verbose=_progress_verbosity(),
             time_budget=args.time_budget * 60 if args.time_budget else None,
-            **({} if args.resume else model_options),
+            **({} if args.resume else train_model_options(args)),
         )
     except distribute.ClusterError as error:
         raise CommandError(f"--distribute {args.distribute}: {error}") from None
     except ValueError as error:
         raise CommandError(str(error).replace("`validation_split`", "--validation-split")) from None
+
+
+def train_model_options(args):
+    """The `training.build_translator` keyword arguments of parsed `train` arguments."""
+    return {
+        "kind": args.kind, "cell": args.cell, "score": args.score, "units": args.units,
+        "embedding_dim": args.embedding_dim, "bidirectional": args.bidirectional,
+        "reverse_source": args.reverse_source, "split": args.split, "lowercase": args.lowercase,
+        "source_split": args.source_split, "target_split": args.target_split,
+        "encoder_layers": args.encoder_layers, "dropout": args.dropout,
+        "attentional_units": args.attentional_units,
+    }
 
 
 def _progress_verbosity():
