@@ -120,8 +120,9 @@ class Runner:
                 self.report(f"resuming interrupted training from the backup in {backup}")
             evaluation = training.DecodedEvaluation(translator, validation, label=label, print_fn=self.report)
             callbacks = [evaluation] if validation else []
-            if patience:
-                callbacks.append(training.early_stopping(label, patience))
+            stopping = training.early_stopping(label, patience) if patience else None
+            if stopping is not None:
+                callbacks.append(stopping)
             if chief:
                 self.out.mkdir(parents=True, exist_ok=True)
                 callbacks.append(training.TrainingLog(
@@ -135,6 +136,9 @@ class Runner:
             if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
                 self.report(f"the time budget of {time_budget / 60:g} min ran out in epoch "
                             f"{history.time_budget.stopped_epoch}: training stopped there")
+            if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:
+                self.report(f"the {label} WER has not improved for {patience} epochs: training stopped "
+                            f"after epoch {stopping.stopped_epoch + 1} of {epochs}")
             if patience and evaluation.best_epoch is not None:  # None: no epoch ran
                 self.report(f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
                             f"({100 * evaluation.best_wer:.2f}%)")

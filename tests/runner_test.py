@@ -36,6 +36,18 @@ def test_runner_refuses_options_that_cannot_work_together(tmp_path):
         runner.train(date_pairs(1), validation_split=0.99)
 
 
+def test_early_stopping_ends_training_before_the_epochs_asked_and_the_runner_says_so(tmp_path):
+    lines = []
+    runner = Runner(tmp_path / "model", report=lines.append)
+    # At this learning rate nothing is learned: the dev WER stays where it
+    # began, and no epoch after the first improves on it.
+    runner.train(date_pairs(200, seed=1), dev=date_pairs(20, seed=2), epochs=6, patience=2,
+                 learning_rate=1e-12, units=8, embedding_dim=4, batch_size=64, export=False)
+    assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 3:")
+    assert "the dev WER has not improved for 2 epochs: training stopped after epoch 3 of 6" in lines
+    assert "keeping the weights of epoch 3, the lowest dev WER (100.00%)" in lines
+
+
 def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
     lines = []
     runner = Runner(tmp_path / "model", report=lines.append)
