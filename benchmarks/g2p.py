@@ -20,9 +20,9 @@ A word is right if the output equals any of its pronunciations (WER: the
 share of words wrong); PER is the phone edit distance to the closest
 pronunciation over its length. Prints a table (with a speed probe: the
 milliseconds a training step of the recipe's model takes on this machine,
-to compare runs), writes `results.json`, the dev WER after each epoch against training minutes (`wer_by_minutes.csv`)
-and its plot (`wer_by_minutes.png`, Phonetisaurus as one point) into
-`--work`.
+to compare runs), writes `results.json`, the dev WER after each epoch
+against training minutes (`wer_by_minutes.csv`) and its plot
+(`wer_by_minutes.png`, Phonetisaurus as one point) into `--work`.
 
 With `--part other-tasks`, the same train line with `--target-split
 characters` on two character-level tasks, the book's dates (`keras-attention
@@ -159,8 +159,7 @@ def speed_probe(line, extra, steps=20):
     import numpy as np
 
     from keras_attention import training
-    from keras_attention.cli import build_parser
-    from keras_attention.cli import train_model_options
+    from keras_attention.cli import build_parser, train_model_options
     from keras_attention.data.pipeline import make_dataset
 
     args = build_parser().parse_args(["train", *with_files(line, "train.tsv", "dev.tsv", "model", extra)])
