@@ -50,6 +50,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# As the keras-attention command does (keras_attention/cli.py), so that the
+# speed probe and the scoring run TensorFlow as the recipe's `train` does.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SECTION = "## Grapheme-to-phoneme (CMUdict)"

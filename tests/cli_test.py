@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -397,3 +398,21 @@ def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, d
     assert cli.main(["translate", "--model", str(folder), "1/2/03"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and error.startswith(f"keras-attention: error: {folder}: ") and fragment in error
+
+
+ONEDNN_OF = """
+import keras_attention.cli
+import tensorflow
+from tensorflow.python.util import _pywrap_util_port
+print(_pywrap_util_port.IsMklEnabled())
+"""
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "True"), ("0", "False")], ids=["unset", "set to 0"])
+def test_the_command_turns_on_onednn_unless_the_environment_says_otherwise(setting, expected):
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    result = subprocess.run([sys.executable, "-c", ONEDNN_OF], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
