@@ -4,6 +4,8 @@ Each check raises an error that names the argument, what was expected and
 what was received, in the style of Keras' own messages.
 """
 
+import numbers
+
 from keras import backend
 
 
@@ -54,13 +56,22 @@ def check_not_empty(layer_name, arg_name, shape, axis, axis_name):
 
 
 def check_positive_int(name, value, owner="", alternative=""):
-    """Raise `ValueError` unless `value` is an int >= 1 (bools are refused).
+    """Return `value` as a Python int; raise `ValueError` unless it is an
+    integer >= 1 (a Python or NumPy integer: bools are refused).
 
     `owner` prefixes the message (`"Seq2Seq: "`); `alternative` names what
     else is accepted (`", or None to ..."`).
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    return check_int(name, value, 1, "a positive integer", owner, alternative)
+
+
+def check_int(name, value, minimum, expected, owner="", alternative=""):
+    """Return `value` as a Python int; raise `ValueError` unless it is an
+    integer (Python or NumPy, not a bool) >= `minimum`, saying it must be
+    `expected` (`"an int >= 0"`)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(
-            f"{owner}`{name}` must be a positive integer{alternative}. "
+            f"{owner}`{name}` must be {expected}{alternative}. "
             f"Received: {name}={value!r}"
         )
+    return int(value)

@@ -73,8 +73,8 @@ class BeamSearch:
     """
 
     def __init__(self, beam_width=5, n_best=1, length_penalty=1.0, select=top_k_select):
-        check_positive_int("beam_width", beam_width)
-        check_positive_int("n_best", n_best)
+        beam_width = check_positive_int("beam_width", beam_width)
+        n_best = check_positive_int("n_best", n_best)
         if n_best > beam_width:
             raise ValueError(
                 f"`n_best` must be at most `beam_width` ({beam_width}): a beam search keeps "

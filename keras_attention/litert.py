@@ -62,7 +62,7 @@ def tf_top_k_select(scores, k):
 def search_strategy(beam_width=1, n_best=None):
     """The strategy a LiteRT file decodes with: greedy for `beam_width` 1,
     else beam search returning `n_best` (default `beam_width`) hypotheses."""
-    check_positive_int("beam_width", beam_width)
+    beam_width = check_positive_int("beam_width", beam_width)
     if beam_width == 1:
         return decoding.GreedySearch(select=tf_argmax_select)
     return decoding.BeamSearch(beam_width, n_best=n_best or beam_width, select=tf_top_k_select)
@@ -75,7 +75,7 @@ def decoding_function(translator, beam_width=1, n_best=None, batch_size=1):
     steps, src_len]` of the best hypothesis; with beam search, also
     `n_best_token_ids` int32 `[batch_size, n_best, steps]` and
     `n_best_scores` float32 `[batch_size, n_best]` (normalised, best first)."""
-    check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     strategy = search_strategy(beam_width, n_best)
     model, max_length = translator.model, translator.max_output_length
 

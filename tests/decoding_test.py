@@ -63,6 +63,12 @@ def test_beam_search_finds_the_sequence_greedy_misses():
     np.testing.assert_allclose(beam["scores"][:, 0], [math.log(0.36), math.log(0.81)], rtol=1e-5)
 
 
+def test_numpy_beam_sizes_are_taken_as_python_ints():
+    beam = decoding.BeamSearch(beam_width=np.int64(3), n_best=np.int32(2))
+    assert (beam.beam_width, beam.n_best) == (3, 2)
+    assert type(beam.beam_width) is int and type(beam.n_best) is int
+
+
 def test_n_best_lists_come_best_first_with_exact_scores():
     beam = stub_decode(decoding.BeamSearch(beam_width=3, n_best=3))
     # Input 0: b [END] 0.36 and a [END] 0.30 end at step 2; a a (0.18)

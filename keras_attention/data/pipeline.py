@@ -50,8 +50,8 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     targets to the longest target, so that a backend that compiles a step
     per input shape (JAX) compiles a few steps, not one per batch.
     """
-    check_positive_int("batch_size", batch_size)
-    check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    epochs = check_positive_int("epochs", epochs)
     if not 0 <= initial_epoch < epochs:
         raise ValueError(
             f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: initial_epoch={initial_epoch}"

@@ -19,7 +19,8 @@ _EPSILON = 1e-12
 
 
 def validate_score_options(layer_name, score, temperature, additive_units):
-    """Check the score options of an attention layer at construction time."""
+    """Check the score options of an attention layer at construction time;
+    returns `additive_units` as a Python int (or None)."""
     if score not in SCORES:
         raise ValueError(
             f"{layer_name}: `score` must be one of {', '.join(map(repr, SCORES))}. "
@@ -45,10 +46,11 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"score='additive'. Received: additive_units={additive_units!r} "
                 f"with score={score!r}"
             )
-        checks.check_positive_int(
+        return checks.check_positive_int(
             "additive_units", additive_units, owner=f"{layer_name}: ",
             alternative=", or None to use the encoder's units",
         )
+    return None
 
 
 def check_state_shapes(layer_name, score, decoder_states_shape, encoder_states_shape):
@@ -192,12 +194,11 @@ class AttentionWeight(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        validate_score_options(
+        self.additive_units = validate_score_options(
             type(self).__name__, score, temperature, additive_units
         )
         self.score = score
         self.temperature = temperature
-        self.additive_units = additive_units
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.supports_masking = True
 

@@ -29,7 +29,7 @@ class BaseAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        validate_score_options(
+        additive_units = validate_score_options(
             type(self).__name__, score, temperature, additive_units
         )
         self.score = score

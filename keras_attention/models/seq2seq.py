@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_attention.layers import TimeAttention
+from keras_attention.checks import check_int
 from keras_attention.checks import check_positive_int
 from keras_attention.layers.attention_weight import validate_score_options
 from keras_attention.options import KINDS
@@ -107,9 +108,10 @@ class Seq2Seq(keras.Model):
         dtype=None,
         **kwargs,
     ):
-        _validate(kind, cell, score, units, bidirectional, embedding_dim,
-                  source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout,
-                  attentional_units)
+        (units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers,
+         attentional_units) = _validate(kind, cell, score, units, bidirectional, embedding_dim,
+                                        source_vocabulary_size, target_vocabulary_size,
+                                        encoder_layers, dropout, attentional_units)
         rnn = CELLS[cell]
         # One dtype policy for every layer, kept in the config, so that a
         # model trained in mixed precision reloads in mixed precision.
@@ -248,25 +250,25 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
     if cell not in CELLS:
         raise ValueError(f"Seq2Seq: `cell` must be one of {tuple(CELLS)}. Received: cell={cell!r}")
     validate_score_options("Seq2Seq", score, None, None)
-    for name, value in [
-        ("units", units), ("embedding_dim", embedding_dim),
-        ("source_vocabulary_size", source_vocabulary_size),
-        ("target_vocabulary_size", target_vocabulary_size),
-        ("encoder_layers", encoder_layers),
-    ]:
-        check_positive_int(name, value, owner="Seq2Seq: ")
+    units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers = (
+        check_positive_int(name, value, owner="Seq2Seq: ") for name, value in [
+            ("units", units), ("embedding_dim", embedding_dim),
+            ("source_vocabulary_size", source_vocabulary_size),
+            ("target_vocabulary_size", target_vocabulary_size),
+            ("encoder_layers", encoder_layers),
+        ]
+    )
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"Seq2Seq: `dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
-    if isinstance(attentional_units, bool) or not isinstance(attentional_units, int) or attentional_units < 0:
-        raise ValueError(
-            f"Seq2Seq: `attentional_units` must be an int >= 0 (0: no attentional layer). "
-            f"Received: attentional_units={attentional_units!r}"
-        )
+    attentional_units = check_int("attentional_units", attentional_units, 0, "an int >= 0",
+                                  owner="Seq2Seq: ", alternative=" (0: no attentional layer)")
     if bidirectional and units % 2:
         raise ValueError(
             f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
             f"`units` must be even. Received: units={units}"
         )
+    return (units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers,
+            attentional_units)
 
 
 def _encode(parts, source_ids):

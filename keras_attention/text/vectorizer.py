@@ -10,6 +10,7 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_attention.checks import check_int
 from keras_attention.checks import check_positive_int
 from keras_attention.options import SPLITS
 from keras_attention.tokens import END_ID
@@ -68,7 +69,7 @@ class TextVectorizer(tf.Module):
         if split not in SPLITS:
             raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
         if max_length is not None:
-            check_positive_int("max_length", max_length, alternative=" or None")
+            max_length = check_positive_int("max_length", max_length, alternative=" or None")
         self.vocabulary = vocabulary
         self.split = split
         self.lowercase = bool(lowercase)
@@ -100,11 +101,9 @@ class TextVectorizer(tf.Module):
         texts = list(texts)
         if not texts:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
-        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens <= len(RESERVED_TOKENS)):
-            raise ValueError(
-                f"`max_tokens` must be an int above the {len(RESERVED_TOKENS)} reserved tokens, or None. "
-                f"Received: max_tokens={max_tokens!r}"
-            )
+        if max_tokens is not None:
+            max_tokens = check_int("max_tokens", max_tokens, len(RESERVED_TOKENS) + 1,
+                                   f"an int above the {len(RESERVED_TOKENS)} reserved tokens", alternative=", or None")
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
         counts, longest = collections.Counter(), 0
         for start in range(0, len(texts), 4096):

@@ -6,6 +6,7 @@ import pytest
 from keras.src.backend import get_keras_mask
 
 from keras_attention import AttentionWeight
+from keras_attention import TimeAttention
 from tests import numpy_reference
 from tests.gradients import assert_gradients_match
 from tests.gradients import gradients
@@ -279,6 +280,13 @@ def test_bad_options_fail_clearly(kwargs, fragment):
     with pytest.raises(ValueError, match=None) as info:
         AttentionWeight(**kwargs)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("layer_class", [AttentionWeight, TimeAttention])
+def test_numpy_additive_units_are_kept_as_a_python_int(layer_class):
+    layer = layer_class(score="additive", additive_units=np.int64(6))
+    assert type(layer.get_config()["additive_units"]) is int
+    assert type(layer_class.from_config(layer.get_config()).additive_units) is int
 
 
 @pytest.mark.parametrize(

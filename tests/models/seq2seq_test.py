@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -191,6 +193,20 @@ def test_a_model_with_an_attentional_layer_reloads_and_decodes_step_by_step(tmp_
         step_logits, states, _ = model.decode(DECODER[:, step : step + 1], encoded)
         encoded = {**encoded, "states": states}
         np.testing.assert_allclose(keras.ops.convert_to_numpy(step_logits)[:, 0], logits[:, step], rtol=1e-5, atol=1e-5)
+
+
+def test_numpy_integer_sizes_are_taken_and_saved_as_python_ints():
+    # A hyper-parameter grid built with numpy hands over numpy integers.
+    model = Seq2Seq(np.int64(20), np.int64(15), units=np.int64(16), embedding_dim=np.int32(8),
+                    encoder_layers=np.int64(2), attentional_units=np.int64(12), bidirectional=True)
+    config = model.get_config()
+    sizes = {key: config[key] for key in ("source_vocabulary_size", "target_vocabulary_size", "units",
+                                          "embedding_dim", "encoder_layers", "attentional_units")}
+    assert sizes == {"source_vocabulary_size": 20, "target_vocabulary_size": 15, "units": 16,
+                     "embedding_dim": 8, "encoder_layers": 2, "attentional_units": 12}
+    assert all(type(value) is int for value in sizes.values())
+    json.dumps(config)
+    assert model([SOURCE, DECODER]).shape == (2, 3, 15)
 
 
 def test_a_config_saved_before_the_attentional_layer_loads_without_it():

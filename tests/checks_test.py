@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+
+from keras_attention.checks import check_int
+from keras_attention.checks import check_positive_int
+
+
+@pytest.mark.parametrize("value", [1, 7, np.int64(7), np.int32(7), np.uint8(7)], ids=repr)
+def test_a_python_or_numpy_integer_passes_as_a_python_int(value):
+    checked = check_positive_int("units", value)
+    assert checked == int(value) and type(checked) is int
+
+
+@pytest.mark.parametrize("value", [0, -3, np.int64(0), True, np.bool_(True), 7.0, np.float32(7), "7", None], ids=repr)
+def test_anything_else_is_refused_naming_the_argument_and_the_value(value):
+    with pytest.raises(ValueError) as error:
+        check_positive_int("units", value, owner="Seq2Seq: ", alternative=", or None")
+    assert str(error.value) == f"Seq2Seq: `units` must be a positive integer, or None. Received: units={value!r}"
+
+
+def test_check_int_takes_its_own_minimum():
+    assert check_int("attentional_units", np.int16(0), 0, "an int >= 0") == 0
+    with pytest.raises(ValueError, match=r"`attentional_units` must be an int >= 0\. Received: attentional_units=-1"):
+        check_int("attentional_units", -1, 0, "an int >= 0")
