@@ -401,7 +401,8 @@ def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, d
 
 
 ONEDNN_OF = """
-import keras_attention.cli
+from keras_attention import cli
+cli.main(["translate", "--model", "nowhere", "hello"])  # an argument error, before TensorFlow loads
 import tensorflow
 from tensorflow.python.util import _pywrap_util_port
 print(_pywrap_util_port.IsMklEnabled())
