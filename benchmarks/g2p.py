@@ -50,9 +50,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# As the keras-attention command does (keras_attention/cli.py), so that the
-# speed probe and the scoring run TensorFlow as the recipe's `train` does.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from keras_attention.cli import prefer_onednn  # noqa: E402  (imports no TensorFlow)
+
+# As the keras-attention command does, so that the speed probe and the
+# scoring run TensorFlow as the recipe's `train` does.
+prefer_onednn()
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SECTION = "## Grapheme-to-phoneme (CMUdict)"
