@@ -4,6 +4,7 @@ Each check raises an error that names the argument, what was expected and
 what was received, in the style of Keras' own messages.
 """
 
+import math
 import numbers
 
 from keras import backend
@@ -75,3 +76,17 @@ def check_int(name, value, minimum, expected, owner="", alternative=""):
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_number(name, value, expected, within, owner="", alternative=""):
+    """Return `value` as a Python float; raise `ValueError` unless it is a
+    finite real number (a Python or NumPy int or float: bools, NaN and
+    infinities are refused) for which `within(value)` holds, saying it
+    must be `expected` (`"a number >= 0"`)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or not within(value)):
+        raise ValueError(
+            f"{owner}`{name}` must be {expected}{alternative}. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)

@@ -19,6 +19,7 @@ reference the graph loop is tested and timed against.)
 import keras
 from keras import ops
 
+from keras_attention.checks import check_number
 from keras_attention.checks import check_positive_int
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
@@ -80,10 +81,8 @@ class BeamSearch:
                 f"`n_best` must be at most `beam_width` ({beam_width}): a beam search keeps "
                 f"only that many hypotheses. Received: n_best={n_best}"
             )
-        if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or length_penalty < 0:
-            raise ValueError(f"`length_penalty` must be a number >= 0. Received: length_penalty={length_penalty!r}")
-        self.beam_width, self.n_best = beam_width, n_best
-        self.length_penalty, self.select = float(length_penalty), select
+        self.length_penalty = check_number("length_penalty", length_penalty, "a number >= 0", lambda p: p >= 0)
+        self.beam_width, self.n_best, self.select = beam_width, n_best, select
 
 
 def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_length, strategy):

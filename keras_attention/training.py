@@ -12,6 +12,7 @@ import keras
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
+from keras_attention.checks import check_number
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.distribute import under_multi_worker
@@ -64,7 +65,13 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
     `learning_rate` during the first `warmup` share of them, then decays
     along a cosine to 5% of it. Without `total_steps`, or with
     `cosine_decay=False` (as the book trains), it stays at `learning_rate`.
+    `clip_norm=None` does not clip.
     """
+    learning_rate = check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0)
+    if clip_norm is not None:
+        clip_norm = check_number("clip_norm", clip_norm, "a positive number", lambda n: n > 0,
+                                 alternative=", or None not to clip")
+    warmup = check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1)
     if total_steps and cosine_decay:
         warmup_steps = int(warmup * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -126,7 +133,7 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         })
         callbacks.insert(0, budget)
         # A plain rate, which the budget sets before every batch.
-        compile_kwargs.update(learning_rate=budget.learning_rate_at(0.0), cosine_decay=False)
+        compile_kwargs.update(learning_rate=budget.peak, cosine_decay=False)
     compile_for_training(translator.model, total_steps=steps_per_epoch * epochs, **compile_kwargs)
     validation = None
     if validation_pairs:
@@ -220,10 +227,9 @@ class TimeBudget(keras.callbacks.Callback):
     def __init__(self, seconds, learning_rate=DEFAULTS["learning_rate"], warmup=DEFAULTS["warmup"],
                  clock=time.monotonic):
         super().__init__()
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-            raise ValueError(f"`time_budget` must be a positive number of seconds. Received: time_budget={seconds!r}")
-        if not 0 <= warmup < 1:
-            raise ValueError(f"`warmup` must be in [0, 1). Received: warmup={warmup!r}")
+        seconds = check_number("time_budget", seconds, "a positive number of seconds", lambda s: s > 0)
+        learning_rate = check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0)
+        warmup = check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1)
         self.seconds, self.peak, self.warmup, self.clock = seconds, learning_rate, warmup, clock
         self.stopped_epoch, self._started, self._epoch = None, None, 0
 

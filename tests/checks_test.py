@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from keras_attention.checks import check_int
+from keras_attention.checks import check_number
 from keras_attention.checks import check_positive_int
 
 
@@ -22,3 +23,22 @@ def test_check_int_takes_its_own_minimum():
     assert check_int("attentional_units", np.int16(0), 0, "an int >= 0") == 0
     with pytest.raises(ValueError, match=r"`attentional_units` must be an int >= 0\. Received: attentional_units=-1"):
         check_int("attentional_units", -1, 0, "an int >= 0")
+
+
+@pytest.mark.parametrize("value", [0.5, 2, np.float32(0.5), np.float64(0.5), np.int64(2)], ids=repr)
+def test_a_python_or_numpy_real_number_passes_as_a_python_float(value):
+    checked = check_number("temperature", value, "a positive number", lambda t: t > 0)
+    assert checked == float(value) and type(checked) is float
+
+
+@pytest.mark.parametrize(
+    "value", [0, -0.5, float("nan"), np.float32("nan"), float("inf"), -float("inf"), True, np.bool_(False), "0.5", None],
+    ids=repr,
+)
+def test_any_other_number_is_refused_naming_the_argument_and_the_value(value):
+    with pytest.raises(ValueError) as error:
+        check_number("temperature", value, "a positive number", lambda t: t > 0,
+                     owner="AttentionWeight: ", alternative=", or None to learn it")
+    assert str(error.value) == (
+        f"AttentionWeight: `temperature` must be a positive number, or None to learn it. Received: temperature={value!r}"
+    )

@@ -121,6 +121,8 @@ def test_width_one_beam_is_greedy_and_select_can_be_swapped():
     ({"beam_width": 2, "n_best": 3}, "`n_best` must be at most `beam_width` \\(2\\).*Received: n_best=3"),
     ({"n_best": 0}, "Received: n_best=0"),
     ({"length_penalty": -1}, "Received: length_penalty=-1"),
+    ({"length_penalty": float("nan")}, r"`length_penalty` must be a number >= 0\. Received: length_penalty=nan"),
+    ({"length_penalty": "1"}, "Received: length_penalty='1'"),
 ])
 def test_bad_search_options(arguments, message):
     with pytest.raises(ValueError, match=message):

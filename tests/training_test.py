@@ -160,7 +160,34 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
     assert training.fit(translator, pairs, epochs=1, batch_size=16, verbose=0).time_budget is None
 
 
-@pytest.mark.parametrize("seconds", [0, -5, "10", True, None])
+@pytest.mark.parametrize("kwargs, message", [
+    ({"learning_rate": -0.003}, "`learning_rate` must be a positive number. Received: learning_rate=-0.003"),
+    ({"learning_rate": 0}, "Received: learning_rate=0"),
+    ({"learning_rate": "0.003"}, "Received: learning_rate='0.003'"),
+    ({"clip_norm": 0}, "`clip_norm` must be a positive number, or None not to clip. Received: clip_norm=0"),
+    ({"warmup": 1}, "`warmup` must be a number in [0, 1). Received: warmup=1"),
+    ({"warmup": float("nan")}, "Received: warmup=nan"),
+])
+def test_bad_training_rates_are_refused_before_compiling(kwargs, message):
+    model = Seq2Seq(12, 10, units=8, embedding_dim=4)
+    with pytest.raises(ValueError) as error:
+        training.compile_for_training(model, total_steps=100, **kwargs)
+    assert message in str(error.value)
+    if "clip_norm" not in kwargs:  # the budget takes the same rates
+        with pytest.raises(ValueError) as error:
+            training.TimeBudget(600, **kwargs)
+        assert message in str(error.value)
+
+
+def test_numpy_rates_compile_and_no_clip_norm_does_not_clip():
+    optimizer = compiled(total_steps=100, warmup=np.float32(0.1), clip_norm=None)
+    assert optimizer.global_clipnorm is None
+    assert learning_rate_at(optimizer, 10) == pytest.approx(0.004)
+    budget = training.TimeBudget(np.float32(600), learning_rate=np.float64(0.004), warmup=np.float32(0.5))
+    assert type(budget.seconds) is float and budget.learning_rate_at(0.25) == pytest.approx(0.002)
+
+
+@pytest.mark.parametrize("seconds", [0, -5, "10", True, None, float("nan"), float("inf")])
 def test_a_time_budget_must_be_a_positive_number_of_seconds(seconds):
     with pytest.raises(ValueError, match=r"`time_budget` must be a positive number of seconds. Received: time_budget="):
         training.TimeBudget(seconds)

@@ -20,7 +20,8 @@ _EPSILON = 1e-12
 
 def validate_score_options(layer_name, score, temperature, additive_units):
     """Check the score options of an attention layer at construction time;
-    returns `additive_units` as a Python int (or None)."""
+    returns `(temperature, additive_units)` as a Python float and int (or
+    None)."""
     if score not in SCORES:
         raise ValueError(
             f"{layer_name}: `score` must be one of {', '.join(map(repr, SCORES))}. "
@@ -32,13 +33,10 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"{layer_name}: `temperature` applies only to score='cosine'. "
                 f"Received: temperature={temperature!r} with score={score!r}"
             )
-        if isinstance(temperature, bool) or not isinstance(
-            temperature, (int, float)
-        ) or not temperature > 0:
-            raise ValueError(
-                f"{layer_name}: `temperature` must be a positive number, or "
-                f"None to learn it. Received: temperature={temperature!r}"
-            )
+        temperature = checks.check_number(
+            "temperature", temperature, "a positive number", lambda t: t > 0,
+            owner=f"{layer_name}: ", alternative=", or None to learn it",
+        )
     if additive_units is not None:
         if score != "additive":
             raise ValueError(
@@ -46,11 +44,11 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"score='additive'. Received: additive_units={additive_units!r} "
                 f"with score={score!r}"
             )
-        return checks.check_positive_int(
+        additive_units = checks.check_positive_int(
             "additive_units", additive_units, owner=f"{layer_name}: ",
             alternative=", or None to use the encoder's units",
         )
-    return None
+    return temperature, additive_units
 
 
 def check_state_shapes(layer_name, score, decoder_states_shape, encoder_states_shape):
@@ -194,11 +192,10 @@ class AttentionWeight(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.additive_units = validate_score_options(
+        self.temperature, self.additive_units = validate_score_options(
             type(self).__name__, score, temperature, additive_units
         )
         self.score = score
-        self.temperature = temperature
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.supports_masking = True
 

@@ -29,7 +29,7 @@ class BaseAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        additive_units = validate_score_options(
+        temperature, additive_units = validate_score_options(
             type(self).__name__, score, temperature, additive_units
         )
         self.score = score

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_attention.layers import TimeAttention
 from keras_attention.checks import check_int
+from keras_attention.checks import check_number
 from keras_attention.checks import check_positive_int
 from keras_attention.layers.attention_weight import validate_score_options
 from keras_attention.options import KINDS
@@ -109,7 +110,7 @@ class Seq2Seq(keras.Model):
         **kwargs,
     ):
         (units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers,
-         attentional_units) = _validate(kind, cell, score, units, bidirectional, embedding_dim,
+         dropout, attentional_units) = _validate(kind, cell, score, units, bidirectional, embedding_dim,
                                         source_vocabulary_size, target_vocabulary_size,
                                         encoder_layers, dropout, attentional_units)
         rnn = CELLS[cell]
@@ -258,8 +259,7 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
             ("encoder_layers", encoder_layers),
         ]
     )
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"Seq2Seq: `dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+    dropout = check_number("dropout", dropout, "a number in [0, 1)", lambda d: 0 <= d < 1, owner="Seq2Seq: ")
     attentional_units = check_int("attentional_units", attentional_units, 0, "an int >= 0",
                                   owner="Seq2Seq: ", alternative=" (0: no attentional layer)")
     if bidirectional and units % 2:
@@ -268,7 +268,7 @@ def _validate(kind, cell, score, units, bidirectional, embedding_dim,
             f"`units` must be even. Received: units={units}"
         )
     return (units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers,
-            attentional_units)
+            dropout, attentional_units)
 
 
 def _encode(parts, source_ids):

@@ -1,3 +1,4 @@
+import json
 import math
 
 import keras
@@ -272,6 +273,7 @@ def test_unknown_score_lists_the_choices():
         ({"score": "dot", "temperature": 0.5}, "`temperature` applies only to score='cosine'"),
         ({"score": "cosine", "temperature": 0}, "Received: temperature=0"),
         ({"score": "cosine", "temperature": "hot"}, "must be a positive number"),
+        ({"score": "cosine", "temperature": float("inf")}, "Received: temperature=inf"),
         ({"score": "general", "additive_units": 8}, "`additive_units` applies only"),
         ({"score": "additive", "additive_units": 0}, "Received: additive_units=0"),
     ],
@@ -345,3 +347,12 @@ def test_integer_states_fail_clearly_in_a_functional_model():
 def test_mismatched_units_fail_clearly_in_a_functional_model():
     with pytest.raises(ValueError, match="4 units.*6 units"):
         AttentionWeight()(keras.Input((None, 4)), keras.Input((None, 6)))
+
+
+@pytest.mark.parametrize("layer_class", [AttentionWeight, TimeAttention])
+def test_a_numpy_temperature_is_kept_as_a_python_float(layer_class):
+    layer = layer_class(score="cosine", temperature=np.float32(0.25))
+    config = layer.get_config()
+    assert type(config["temperature"]) is float and config["temperature"] == 0.25
+    json.dumps(config)
+    assert type(layer_class.from_config(config).temperature) is float

@@ -138,6 +138,7 @@ def test_dropout_drops_units_in_training_only():
         ({"dropout": 1.0}, "`dropout` must be a number in [0, 1). Received: dropout=1.0"),
         ({"dropout": -0.1}, "Received: dropout=-0.1"),
         ({"dropout": "0.2"}, "Received: dropout='0.2'"),
+        ({"dropout": float("nan")}, "Received: dropout=nan"),
     ],
 )
 def test_bad_encoder_layers_and_dropout_are_refused(kwargs, message):
@@ -195,11 +196,13 @@ def test_a_model_with_an_attentional_layer_reloads_and_decodes_step_by_step(tmp_
         np.testing.assert_allclose(keras.ops.convert_to_numpy(step_logits)[:, 0], logits[:, step], rtol=1e-5, atol=1e-5)
 
 
-def test_numpy_integer_sizes_are_taken_and_saved_as_python_ints():
+def test_numpy_sizes_and_rates_are_taken_and_saved_as_python_numbers():
     # A hyper-parameter grid built with numpy hands over numpy integers.
     model = Seq2Seq(np.int64(20), np.int64(15), units=np.int64(16), embedding_dim=np.int32(8),
-                    encoder_layers=np.int64(2), attentional_units=np.int64(12), bidirectional=True)
+                    encoder_layers=np.int64(2), attentional_units=np.int64(12), bidirectional=True,
+                    dropout=np.float32(0.25))
     config = model.get_config()
+    assert type(config["dropout"]) is float and config["dropout"] == 0.25
     sizes = {key: config[key] for key in ("source_vocabulary_size", "target_vocabulary_size", "units",
                                           "embedding_dim", "encoder_layers", "attentional_units")}
     assert sizes == {"source_vocabulary_size": 20, "target_vocabulary_size": 15, "units": 16,
