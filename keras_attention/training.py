@@ -56,6 +56,13 @@ def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], 
 FINAL_LEARNING_RATE_SHARE = 0.05
 
 
+def _check_schedule(learning_rate, warmup):
+    """The peak learning rate and the warm-up share, checked, as floats:
+    the schedule of `compile_for_training` and of `TimeBudget`."""
+    return (check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0),
+            check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1))
+
+
 def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_steps=None,
                          clip_norm=DEFAULTS["clip_norm"], cosine_decay=True,
                          warmup=DEFAULTS["warmup"]):
@@ -67,11 +74,10 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
     `cosine_decay=False` (as the book trains), it stays at `learning_rate`.
     `clip_norm=None` does not clip.
     """
-    learning_rate = check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0)
+    learning_rate, warmup = _check_schedule(learning_rate, warmup)
     if clip_norm is not None:
         clip_norm = check_number("clip_norm", clip_norm, "a positive number", lambda n: n > 0,
                                  alternative=", or None not to clip")
-    warmup = check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1)
     if total_steps and cosine_decay:
         warmup_steps = int(warmup * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -228,8 +234,7 @@ class TimeBudget(keras.callbacks.Callback):
                  clock=time.monotonic):
         super().__init__()
         seconds = check_number("time_budget", seconds, "a positive number of seconds", lambda s: s > 0)
-        learning_rate = check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0)
-        warmup = check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1)
+        learning_rate, warmup = _check_schedule(learning_rate, warmup)
         self.seconds, self.peak, self.warmup, self.clock = seconds, learning_rate, warmup, clock
         self.stopped_epoch, self._started, self._epoch = None, None, 0
 
