@@ -218,15 +218,20 @@ def recipe(work, data, words, references, extra):
             serving(text=batch)
         timings.append(time.perf_counter() - start)
     minutes = np.cumsum([float(row["epoch_seconds"]) for row in epochs]) / 60
+    # An ensemble's log has a `member` column: its members' epochs, one after the other.
+    member_of = [int(float(row.get("member") or 1)) for row in epochs]
+    last_rows = {member: row for member, row in zip(member_of, epochs)}
+    dev, _ = read_pairs(data / "dev.tsv")
     return {
         "train_line": line, "extra": list(extra), "train_seconds": train_seconds,
-        "epochs_run": len(epochs), "best_epoch": int(float(epochs[-1]["best_epoch"])),
+        "epochs_run": len(epochs), "members": len(last_rows),
+        "best_epochs": [int(float(row["best_epoch"])) for row in last_rows.values()],
         "seconds_per_epoch": float(np.median([float(row["epoch_seconds"]) for row in epochs])),
-        "greedy": decoded[1], "beam5": decoded[5],
+        "greedy": decoded[1], "beam5": decoded[5], "dev_wer_greedy": training.evaluate(translator, dev)["wer"],
         "saved_model_words_per_second": len(words) / float(np.median(timings)),
-        "curve": [{"epoch": index + 1, "minutes": float(m), "dev_wer": float(row["dev_wer"]),
-                   "dev_per": float(row["dev_token_error_rate"])}
-                  for index, (m, row) in enumerate(zip(minutes, epochs))],
+        "curve": [{"member": member, "epoch": int(float(row["epoch"])) + 1, "minutes": float(m),
+                   "dev_wer": float(row["dev_wer"]), "dev_per": float(row["dev_token_error_rate"])}
+                  for member, m, row in zip(member_of, minutes, epochs)],
     }
 
 
@@ -258,15 +263,24 @@ def g2p_en(work, words, references):
     return {**score_outputs(outputs, words, references), "words_per_second": len(words) / seconds}
 
 
-def plot(curve, phonetisaurus_result, path, test_wer=None):
+def plot(curve, phonetisaurus_result, path, test_wer=None, final_dev_wer=None):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6.5, 4))
-    axes.plot([p["minutes"] for p in curve], [100 * p["dev_wer"] for p in curve], "o-",
-              label="keras_attention recipe: dev WER after each epoch")
+    members = sorted({p["member"] for p in curve})
+    for member in members:
+        points = [p for p in curve if p["member"] == member]
+        axes.plot([p["minutes"] for p in points], [100 * p["dev_wer"] for p in points], "o-", color="tab:blue",
+                  alpha=1 if len(members) == 1 else 0.45 + 0.55 * member / len(members),
+                  label="keras_attention recipe: dev WER after each epoch"
+                  + (" (each ensemble member's, one after the other)" if len(members) > 1 else "")
+                  if member == 1 else None)
+    if final_dev_wer is not None and len(members) > 1:
+        axes.plot([curve[-1]["minutes"]], [100 * final_dev_wer], "s", color="tab:blue", markersize=9,
+                  label=f"keras_attention recipe: the ensemble of {len(members)}, dev WER")
     if test_wer is not None:
         axes.plot([curve[-1]["minutes"]], [100 * test_wer], "D", color="tab:blue", markerfacecolor="none",
                   markersize=9, label="keras_attention recipe: test WER, beam 5")
@@ -364,11 +378,12 @@ def main():
         results["g2p_en"] = g2p_en(work, words, references)
     (work / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     with open(work / "wer_by_minutes.csv", "w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, ["epoch", "minutes", "dev_wer", "dev_per"])
+        writer = csv.DictWriter(file, ["member", "epoch", "minutes", "dev_wer", "dev_per"])
         writer.writeheader()
         writer.writerows(results["recipe"]["curve"])
     peer = results.get("phonetisaurus")
-    plot(results["recipe"]["curve"], peer, work / "wer_by_minutes.png", results["recipe"]["beam5"]["wer"])
+    plot(results["recipe"]["curve"], peer, work / "wer_by_minutes.png", results["recipe"]["beam5"]["wer"],
+         results["recipe"]["dev_wer_greedy"])
     print_tables(results)
     print(f"\nresults, curve and plot in {work}")
 
@@ -382,7 +397,8 @@ def print_tables(results):
     ours = results["recipe"]
     for name, key in (("greedy", "greedy"), ("beam 5", "beam5")):
         rows.append((f"keras_attention recipe, {name}", f"{100 * ours[key]['wer']:.2f}%", f"{100 * ours[key]['per']:.2f}%",
-                     f"{ours['train_seconds'] / 60:.1f} min ({ours['epochs_run']} epochs, best {ours['best_epoch']}, "
+                     f"{ours['train_seconds'] / 60:.1f} min ({_members(ours)}{ours['epochs_run']} epochs, best "
+                     f"{'/'.join(map(str, ours['best_epochs']))}, "
                      f"{ours['seconds_per_epoch']:.0f} s/epoch)", f"{ours[key]['words_per_second']:,.0f}"))
     rows.append(("keras_attention recipe, SavedModel greedy, batch 256", "", "", "",
                  f"{ours['saved_model_words_per_second']:,.0f}"))
@@ -403,10 +419,16 @@ def print_tables(results):
         print(f"\ng2p-en left out: {other['error']}")
     if peer and "dev_wer" in peer:
         print(f"\nPhonetisaurus on the dev words: WER {100 * peer['dev_wer']:.2f}%")
-    print("\n| epoch | training minutes | dev WER | dev PER |")
-    print("|---|---|---|---|")
+    print(f"\nThe recipe's final model on the dev words (greedy): WER {100 * ours['dev_wer_greedy']:.2f}%")
+    print("\n| member | epoch | training minutes | dev WER | dev PER |")
+    print("|---|---|---|---|---|")
     for point in ours["curve"]:
-        print(f"| {point['epoch']} | {point['minutes']:.1f} | {100 * point['dev_wer']:.2f}% | {100 * point['dev_per']:.2f}% |")
+        print(f"| {point['member']} | {point['epoch']} | {point['minutes']:.1f} | {100 * point['dev_wer']:.2f}% | "
+              f"{100 * point['dev_per']:.2f}% |")
+
+
+def _members(recipe_result):
+    return f"{recipe_result['members']} models, " if recipe_result["members"] > 1 else ""
 
 
 if __name__ == "__main__":

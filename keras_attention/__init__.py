@@ -4,7 +4,8 @@ The layers of "Deep Learning from Scratch 2", chapter 8, done properly in
 Keras: `AttentionWeight`, `WeightSum`, `Attention` (one decoder step) and
 `TimeAttention` (every decoder step at once). They use `keras.ops` only, so
 they run on the TensorFlow, JAX and PyTorch backends. Around them: the
-encoder–decoder `Seq2Seq`, the decoding loop `dynamic_decode` with
+encoder–decoder `Seq2Seq` (and `Ensemble`, several of them decoded
+together), the decoding loop `dynamic_decode` with
 `GreedySearch` and `BeamSearch`, and, on TensorFlow, the `Translator`
 (strings in, strings out), the `Runner` (training to a model folder and what
 the `keras-attention` command does), `export_saved_model` and
@@ -30,6 +31,7 @@ _HOMES = {
     "TimeAttention": "keras_attention.layers",
     "WeightSum": "keras_attention.layers",
     "Seq2Seq": "keras_attention.models",
+    "Ensemble": "keras_attention.models",
     "GreedySearch": "keras_attention.decoding",
     "BeamSearch": "keras_attention.decoding",
     "dynamic_decode": "keras_attention.decoding",

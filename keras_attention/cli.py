@@ -91,6 +91,7 @@ def build_parser():
     train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
     train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps (of the time, with --time-budget) over which the learning rate first rises from 0 (default %(default)s)")
     train.add_argument("--time-budget", type=_positive_float, metavar="MINUTES", help="train for this many minutes (at most --epochs epochs): the learning rate rises over the --warmup share of the time, then follows a cosine to 5%% of its peak when the time is spent")
+    train.add_argument("--ensemble", type=_positive_int, default=1, metavar="N", help="train N models one after the other (seeds --seed, --seed + 1, ...; each with --epochs, --patience and 1/N of --time-budget) and decode with all of them, their next-token log-probabilities averaged (default 1)")
     train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on, without --dev (default 0.02)")
     train.add_argument("--dev", help="TSV file to validate on after every epoch, instead of holding out --validation-split")
     train.add_argument("--patience", type=_positive_int, help="with --dev: stop when the dev WER has not improved for this many epochs; the saved model is the best epoch's")
@@ -194,6 +195,9 @@ def command_train(args):
     """`keras-attention train`: trains a model on a TSV file into `--out`."""
     if args.patience and not args.dev:
         raise CommandError(f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER")
+    if args.ensemble > 1 and args.resume:
+        raise CommandError(f"--ensemble {args.ensemble} cannot be combined with --resume: an ensemble is "
+                           f"trained member after member from scratch")
     if args.time_budget and args.distribute == "multi-worker":
         raise CommandError(
             f"--time-budget {args.time_budget:g} cannot be used with --distribute multi-worker: each worker's "
@@ -218,7 +222,7 @@ def command_train(args):
             validation_split=args.validation_split, patience=args.patience, resume=args.resume,
             distribute_strategy=args.distribute, precision=args.precision, export=args.export,
             learning_rate=args.learning_rate, warmup=args.warmup, verbose=_progress_verbosity(),
-            time_budget=args.time_budget * 60 if args.time_budget else None,
+            time_budget=args.time_budget * 60 if args.time_budget else None, ensemble=args.ensemble,
             **({} if args.resume else train_model_options(args)),
         )
     except distribute.ClusterError as error:

@@ -18,6 +18,8 @@ from keras_attention import distribute
 from keras_attention import layout
 from keras_attention import training
 from keras_attention.backup import read_backup_metadata
+from keras_attention.checks import check_positive_int
+from keras_attention.models import Ensemble
 from keras_attention.options import DEFAULTS
 from keras_attention.plotting import plot_translation
 from keras_attention.translator import Translator
@@ -57,7 +59,7 @@ class Runner:
     def train(self, pairs, dev=None, epochs=2, batch_size=DEFAULTS["batch_size"], seed=0,
               validation_split=0.02, patience=None, resume=False, distribute_strategy="none",
               precision="float32", export=True, learning_rate=DEFAULTS["learning_rate"],
-              warmup=DEFAULTS["warmup"], time_budget=None, verbose=2, **model_options):
+              warmup=DEFAULTS["warmup"], time_budget=None, ensemble=1, verbose=2, **model_options):
         """Trains on `pairs` and writes the model into the folder.
 
         Args:
@@ -78,6 +80,11 @@ class Runner:
             time_budget: seconds or None: train for this long, the
                 learning rate following the time spent (see
                 `training.TimeBudget`), at most `epochs` epochs.
+            ensemble: int, the number of models to train, one after the
+                other (seeds `seed`, `seed + 1`, ...; each with `epochs`,
+                `patience` and an equal share of `time_budget`, and its
+                own backup folder), then saved as one `models.Ensemble`
+                that decodes with all of them. Defaults to `1`: one model.
             verbose: 1 (a progress bar) or 2 (one line per epoch).
             **model_options: for `training.build_translator` (`units`,
                 `cell`, `target_split`, ...).
@@ -90,6 +97,10 @@ class Runner:
         """
         if patience and not dev:
             raise ValueError("`patience` needs `dev`: early stopping watches the dev set's WER")
+        ensemble = check_positive_int("ensemble", ensemble)
+        if ensemble > 1 and resume:
+            raise ValueError("`ensemble` cannot be combined with `resume`: an ensemble is trained "
+                             "member after member from scratch")
         strategy = distribute.make_strategy(distribute_strategy)
         keras.utils.set_random_seed(seed)
         keras.mixed_precision.set_global_policy(precision)
@@ -104,44 +115,46 @@ class Runner:
             validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
         chief = distribute.is_chief(strategy)
         backup = distribute.backup_folder(self.out, strategy)
+        members = []
         with strategy.scope():
-            if resume:
-                translator = Translator.load(self.out)
-                self.report(f"resuming the model in {self.out}")
-            else:
-                translator = training.build_translator(train, **model_options)
-            self.report(
-                f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
-                f"{translator.model.count_params():,} parameters, {precision}) on {len(train)} pairs, "
-                f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
-                f"{strategy.num_replicas_in_sync} replica(s)"
-            )
-            if read_backup_metadata(backup) is not None:
-                self.report(f"resuming interrupted training from the backup in {backup}")
-            evaluation = training.DecodedEvaluation(translator, validation, label=label, print_fn=self.report)
-            callbacks = [evaluation] if validation else []
-            stopping = training.early_stopping(label, patience) if patience else None
-            if stopping is not None:
-                callbacks.append(stopping)
-            if chief:
-                self.out.mkdir(parents=True, exist_ok=True)
-                callbacks.append(training.TrainingLog(
-                    str(self.out / layout.TRAINING_LOG_FILE), append=resume or backup.exists()
-                ))
-            history = training.fit(
-                translator, train, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
-                learning_rate=learning_rate, warmup=warmup, backup_dir=backup, verbose=verbose,
-                time_budget=time_budget,
-            )
-            if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
-                self.report(f"the time budget of {time_budget / 60:g} min ran out in epoch "
-                            f"{history.time_budget.stopped_epoch}: training stopped there")
-            if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:
-                self.report(f"the {label} WER has not improved for {patience} epochs: training stopped "
-                            f"after epoch {stopping.stopped_epoch + 1} of {epochs}")
-            if patience and evaluation.best_epoch is not None:  # None: no epoch ran
-                self.report(f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
-                            f"({100 * evaluation.best_wer:.2f}%)")
+            for member in range(ensemble):
+                if member:
+                    keras.utils.set_random_seed(seed + member)
+                if resume:
+                    translator = Translator.load(self.out)
+                    if isinstance(translator.model, Ensemble):
+                        raise ValueError(f"{self.out} holds an ensemble, which cannot be resumed: "
+                                         f"its members were trained one after the other")
+                    self.report(f"resuming the model in {self.out}")
+                else:
+                    translator = training.build_translator(train, **model_options)
+                member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
+                self.report(
+                    (f"ensemble member {member + 1} of {ensemble} (seed {seed + member}): " if ensemble > 1 else "")
+                    + f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
+                    f"{translator.model.count_params():,} parameters, {precision}) on {len(train)} pairs, "
+                    f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
+                    f"{strategy.num_replicas_in_sync} replica(s)"
+                )
+                if read_backup_metadata(member_backup) is not None:
+                    self.report(f"resuming interrupted training from the backup in {member_backup}")
+                self._fit(translator, train, validation, label, epochs=epochs, batch_size=batch_size,
+                          seed=seed + member, patience=patience, backup=member_backup,
+                          log_member=member + 1 if ensemble > 1 else None,
+                          append_log=resume or member > 0 or member_backup.exists(), chief=chief,
+                          learning_rate=learning_rate, warmup=warmup, verbose=verbose,
+                          time_budget=time_budget / ensemble if time_budget else None)
+                members.append(translator)
+            if ensemble > 1:
+                if backup.is_dir() and not any(backup.iterdir()):  # each member's backup is gone
+                    backup.rmdir()
+                translator = Translator(Ensemble([member.model for member in members]),
+                                        members[0].source_vectorizer, members[0].target_vectorizer)
+                if validation:
+                    result = training.evaluate(translator, validation)
+                    self.report(f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
+                                f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
+                                f"token error rate {100 * result['token_error_rate']:.2f}%")
         self._translator = translator
         if not chief:
             self.report("training done; the chief writes the model")
@@ -151,6 +164,38 @@ class Runner:
         if export:
             self.export_if_tensorflow()
         return translator
+
+    def _fit(self, translator, train, validation, label, epochs, batch_size, seed, patience, backup,
+             log_member, append_log, chief, learning_rate, warmup, verbose, time_budget):
+        """Trains one model, reporting its epochs, early stopping and time
+        budget; `log_member` (for an ensemble's members) adds a `member`
+        column to the training log."""
+        evaluation = training.DecodedEvaluation(translator, validation, label=label, print_fn=self.report)
+        callbacks = [evaluation] if validation else []
+        stopping = training.early_stopping(label, patience) if patience else None
+        if stopping is not None:
+            callbacks.append(stopping)
+        if chief:
+            self.out.mkdir(parents=True, exist_ok=True)
+            if log_member is not None:
+                callbacks.append(keras.callbacks.LambdaCallback(
+                    on_epoch_end=lambda epoch, logs: logs.update(member=log_member)
+                ))
+            callbacks.append(training.TrainingLog(str(self.out / layout.TRAINING_LOG_FILE), append=append_log))
+        history = training.fit(
+            translator, train, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
+            learning_rate=learning_rate, warmup=warmup, backup_dir=backup, verbose=verbose,
+            time_budget=time_budget,
+        )
+        if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
+            self.report(f"the time budget of {time_budget / 60:g} min ran out in epoch "
+                        f"{history.time_budget.stopped_epoch}: training stopped there")
+        if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:
+            self.report(f"the {label} WER has not improved for {patience} epochs: training stopped "
+                        f"after epoch {stopping.stopped_epoch + 1} of {epochs}")
+        if patience and evaluation.best_epoch is not None:  # None: no epoch ran
+            self.report(f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
+                        f"({100 * evaluation.best_wer:.2f}%)")
 
     def evaluate(self, pairs, beam_width=1, n_best=None):
         """`training.evaluate` with the folder's model."""

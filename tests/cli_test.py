@@ -49,6 +49,8 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "{good}", "--out", "x", "--encoder-layers", "0"], "expected a positive integer, received '0'"),
         (["train", "--data", "{good}", "--out", "x", "--attentional-units", "-1"], "--attentional-units: expected an integer >= 0, received '-1'"),
         (["train", "--data", "{good}", "--out", "x", "--target-split", "phones"], "invalid choice: 'phones'"),
+        (["train", "--data", "{good}", "--out", "x", "--ensemble", "0"], "--ensemble: expected a positive integer, received '0'"),
+        (["train", "--data", "{good}", "--out", "x", "--ensemble", "3", "--resume"], "--ensemble 3 cannot be combined with --resume"),
         (["data", "cmudict", "--out", "x", "--dictionary", "{bad}"], "bad.tsv:1: 'b' is not a phone"),
         (["data", "cmudict", "--out", "x", "--dictionary", "{empty}"], "empty.tsv: no entries"),
         (["data", "wikipedia", "--out", "x"], "invalid choice: 'wikipedia'"),

@@ -8,6 +8,7 @@ from keras_attention.layers import attention
 from keras_attention.layers import attention_weight
 from keras_attention.layers import time_attention
 from keras_attention.layers import weight_sum
+from keras_attention.models import ensemble
 from keras_attention.models import seq2seq
 
 
@@ -16,19 +17,19 @@ LAYERS = ["Attention", "AttentionWeight", "TimeAttention", "WeightSum"]
 
 def test_every_public_name_imports_and_the_layers_are_registered():
     assert keras_attention.__all__ == sorted(
-        LAYERS + ["BeamSearch", "GreedySearch", "Runner", "Seq2Seq", "Translator", "dynamic_decode",
+        LAYERS + ["BeamSearch", "GreedySearch", "Ensemble", "Runner", "Seq2Seq", "Translator", "dynamic_decode",
                   "export_litert", "export_saved_model"]
     )
     for name in keras_attention.__all__:
         assert getattr(keras_attention, name).__name__ == name
-    for name in LAYERS + ["Seq2Seq"]:
+    for name in LAYERS + ["Seq2Seq", "Ensemble"]:
         layer_class = getattr(keras_attention, name)
         assert keras.saving.get_registered_name(layer_class) == f"keras_attention>{name}"
         assert keras.saving.get_registered_object(f"keras_attention>{name}") is layer_class
 
 
 @pytest.mark.parametrize(
-    "module", [attention, attention_weight, time_attention, weight_sum, seq2seq],
+    "module", [attention, attention_weight, time_attention, weight_sum, seq2seq, ensemble],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module):

@@ -1,4 +1,6 @@
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_attention import layout
 from keras_attention.data.generators import date_pairs
@@ -57,3 +59,40 @@ def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
     assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 1:")
     assert "the time budget of 1.66667e-08 min ran out in epoch 1: training stopped there" in lines
     assert (tmp_path / "model" / layout.TRAINING_LOG_FILE).read_text().count("\n") == 2
+
+
+def test_an_ensemble_trains_member_after_member_and_decodes_with_all_of_them(tmp_path):
+    import csv
+
+    from keras_attention.models import Ensemble
+
+    lines = []
+    runner = Runner(tmp_path / "model", report=lines.append)
+    train, dev = date_pairs(300, seed=1), date_pairs(30, seed=2)
+    runner.train(train, dev=dev, epochs=2, patience=1, ensemble=2, seed=5, time_budget=600,
+                 units=8, embedding_dim=4, batch_size=64)
+    assert [line.split(":")[0] for line in lines if line.startswith("ensemble member")] == [
+        "ensemble member 1 of 2 (seed 5)", "ensemble member 2 of 2 (seed 6)"]
+    assert sum(line.startswith("keeping the weights of epoch") for line in lines) == 2
+    assert any(line.startswith("the ensemble of 2 (greedy decoding): dev exact match") for line in lines)
+    with open(tmp_path / "model" / layout.TRAINING_LOG_FILE, encoding="utf-8") as log:
+        rows = list(csv.DictReader(log))
+    assert [(row["member"], row["best_epoch"]) for row in rows][0] == ("1", "1")
+    assert [row["member"] for row in rows] == ["1"] * 2 + ["2"] * 2
+    assert not (tmp_path / "model" / layout.BACKUP_FOLDER).exists()
+
+    again = Runner(tmp_path / "model")
+    assert isinstance(again.translator.model, Ensemble) and len(again.translator.model.members) == 2
+    # Each member alone differs from the ensemble: they were trained from different seeds.
+    first, second = (member.get_weights()[0] for member in again.translator.model.members)
+    assert first.shape == second.shape and not np.allclose(first, second)
+    translated = again.translate(["1/2/03"], beam_width=5)["translation"]  # the export's beam
+    saved_model = tf.saved_model.load(str(tmp_path / "model" / layout.SAVED_MODEL_FOLDER))
+    served = saved_model.signatures["beam_search"](text=tf.constant(["1/2/03"]))
+    assert served["translation"].numpy()[0].decode() == translated[0]
+    with pytest.raises(ValueError, match="holds an ensemble, which cannot be resumed"):
+        Runner(tmp_path / "model").train(train, resume=True)
+    with pytest.raises(ValueError, match="`ensemble` cannot be combined with `resume`"):
+        Runner(tmp_path / "model").train(train, resume=True, ensemble=2)
+    with pytest.raises(ValueError, match="`ensemble` must be"):
+        Runner(tmp_path / "other").train(train, ensemble=0)

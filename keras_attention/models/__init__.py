@@ -1,9 +1,10 @@
 """Encoder–decoder models built from the attention layers.
 
-Importing this package registers `Seq2Seq` and its metrics with Keras, so
+Importing this package registers `Seq2Seq`, `Ensemble` and the metrics with Keras, so
 saved models load by name.
 """
 
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
 from keras_attention.models.seq2seq import Seq2Seq
+from keras_attention.models.ensemble import Ensemble
