@@ -275,15 +275,14 @@ def plot(curve, phonetisaurus_result, path, test_wer=None, final_dev_wer=None):
         points = [p for p in curve if p["member"] == member]
         axes.plot([p["minutes"] for p in points], [100 * p["dev_wer"] for p in points], "o-", color="tab:blue",
                   alpha=1 if len(members) == 1 else 0.45 + 0.55 * member / len(members),
-                  label="keras_attention recipe: dev WER after each epoch"
-                  + (" (each ensemble member's, one after the other)" if len(members) > 1 else "")
-                  if member == 1 else None)
+                  label=("recipe: each member's dev WER after each epoch" if len(members) > 1
+                         else "recipe: dev WER after each epoch") if member == 1 else None)
     if final_dev_wer is not None and len(members) > 1:
         axes.plot([curve[-1]["minutes"]], [100 * final_dev_wer], "s", color="tab:blue", markersize=9,
-                  label=f"keras_attention recipe: the ensemble of {len(members)}, dev WER")
+                  label=f"recipe: the ensemble of {len(members)}, dev WER")
     if test_wer is not None:
         axes.plot([curve[-1]["minutes"]], [100 * test_wer], "D", color="tab:blue", markerfacecolor="none",
-                  markersize=9, label="keras_attention recipe: test WER, beam 5")
+                  markersize=9, label="recipe: test WER, beam 5")
     if phonetisaurus_result:
         minutes = phonetisaurus_result["train_seconds"] / 60
         axes.plot([minutes], [100 * phonetisaurus_result["dev_wer"]], "s", color="tab:red", markersize=9,
@@ -295,8 +294,8 @@ def plot(curve, phonetisaurus_result, path, test_wer=None, final_dev_wer=None):
     axes.set_ylabel("WER (%)")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
-    axes.legend()
-    axes.set_title("CMUdict G2P: WER against training time")
+    axes.legend(fontsize=8, loc="lower left")
+    axes.set_title("CMUdict G2P: WER against training time (keras_attention recipe)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -176,6 +176,20 @@ def test_fixed_batch_pads_a_short_batch(translator, tmp_path):
     assert load_runner().LiteRTTranslator(path).translate(texts) == translator.translate(texts)["translation"]
 
 
+def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
+    from keras_attention.models import Ensemble
+    from keras_attention.models import Seq2Seq
+    from keras_attention.translator import Translator
+
+    # The trained model and a fresh one of the same config: different weights.
+    other = Seq2Seq.from_config(translator.model.get_config())
+    ensemble = Translator(Ensemble([translator.model, other]), translator.source_vectorizer,
+                          translator.target_vectorizer)
+    path, _ = litert.export_litert(ensemble, tmp_path / "ensemble.tflite", quantize="none", batch_size=4)
+    texts = [source for source, _ in date_splits(0, 8, seed=4)[1]]
+    assert load_runner().LiteRTTranslator(path).translate(texts) == ensemble.translate(texts)["translation"]
+
+
 @pytest.mark.parametrize("split,lowercase", [("characters", False), ("characters", True), ("words", False), ("words", True)])
 def test_runner_tokenizes_like_the_vectorizer(split, lowercase):
     texts = [
