@@ -20,6 +20,7 @@ from keras_attention import training
 from keras_attention.backup import read_backup_metadata
 from keras_attention.checks import check_positive_int
 from keras_attention.models import Ensemble
+from keras_attention.models import Seq2Seq
 from keras_attention.options import DEFAULTS
 from keras_attention.plotting import plot_translation
 from keras_attention.translator import Translator
@@ -126,6 +127,10 @@ class Runner:
                         raise ValueError(f"{self.out} holds an ensemble, which cannot be resumed: "
                                          f"its members were trained one after the other")
                     self.report(f"resuming the model in {self.out}")
+                elif members:  # the first member's vocabularies, a fresh model of its config
+                    first = members[0]
+                    translator = Translator(Seq2Seq.from_config(first.model.get_config()),
+                                            first.source_vectorizer, first.target_vectorizer)
                 else:
                     translator = training.build_translator(train, **model_options)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup

@@ -83,7 +83,7 @@ def test_an_ensemble_trains_member_after_member_and_decodes_with_all_of_them(tmp
 
     again = Runner(tmp_path / "model")
     assert isinstance(again.translator.model, Ensemble) and len(again.translator.model.members) == 2
-    # Each member alone differs from the ensemble: they were trained from different seeds.
+    # The members differ from each other: they were trained from different seeds.
     first, second = (member.get_weights()[0] for member in again.translator.model.members)
     assert first.shape == second.shape and not np.allclose(first, second)
     translated = again.translate(["1/2/03"], beam_width=5)["translation"]  # the export's beam

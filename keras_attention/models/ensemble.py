@@ -17,9 +17,10 @@ class Ensemble(keras.Model):
     token; the ensemble's output is their mean, a log of the members'
     normalised geometric mean once a softmax is taken (as the decoding
     loop does). Members trained from different seeds make different
-    mistakes, and the mean keeps what they agree on: the usual way to gain
-    a few points of word error rate over any one of them (Sutskever et al.
-    2014; Rao et al. 2015 for grapheme-to-phoneme).
+    mistakes, and the mean keeps what they agree on (Sutskever et al. 2014
+    decoded with five LSTMs so): on CMUdict grapheme-to-phoneme, two
+    members put the dev WER 1.1-1.7 points below the better of them (the
+    README's G2P section).
 
     It has the interface of a `Seq2Seq` that decoding uses: `encode` and
     `decode` (so `decoding.decode`, `Translator`, the SavedModel export and
