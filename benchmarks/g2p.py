@@ -51,7 +51,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from keras_attention.cli import prefer_onednn  # noqa: E402  (imports no TensorFlow)
+from keras_attention_cli.main import prefer_onednn  # noqa: E402  (imports no TensorFlow)
 
 # As the keras-attention command does, so that the speed probe and the
 # scoring run TensorFlow as the recipe's `train` does.
@@ -59,7 +59,7 @@ prefer_onednn()
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SECTION = "## Grapheme-to-phoneme (CMUdict)"
-CLI = [sys.executable, "-m", "keras_attention.cli"]
+CLI = [sys.executable, "-m", "keras_attention_cli"]
 # Published on other splits (not re-run here): the cmusphinx/g2p-seq2seq README.
 PUBLISHED = [
     ("Phonetisaurus, PRONALSYL 2007 CMUdict split (published)", "24.4%"),
@@ -165,7 +165,7 @@ def speed_probe(line, extra, steps=20):
     import numpy as np
 
     from keras_attention import training
-    from keras_attention.cli import build_parser, train_model_options
+    from keras_attention_cli.main import build_parser, train_model_options
     from keras_attention.data.pipeline import make_dataset
 
     args = build_parser().parse_args(["train", *with_files(line, "train.tsv", "dev.tsv", "model", extra)])

@@ -155,7 +155,7 @@ def seed_spread(seeds, extra_options):
     print(f"\nkeras-attention train --epochs 2 --batch-size 128 --units 256 --embedding-dim 16 "
           f"{' '.join(extra_options)} --seed S, then evaluate on the {len(test)} test pairs")
     print(f"{'seed':>6}{'exact match':>14}{'s/epoch':>10}")
-    command = [sys.executable, "-m", "keras_attention.cli"]
+    command = [sys.executable, "-m", "keras_attention_cli"]
     with tempfile.TemporaryDirectory() as folder:
         write_pairs(f"{folder}/train.tsv", train)
         write_pairs(f"{folder}/test.tsv", test)

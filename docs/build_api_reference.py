@@ -72,7 +72,7 @@ def _keras_api(cls, member):
 
 def command_line_help():
     """Markdown with the `--help` of `keras-attention` and of each subcommand."""
-    from keras_attention import cli
+    from keras_attention_cli import main as cli
 
     parser = cli.build_parser()
     sections = [("keras-attention --help", parser.format_help())]

@@ -11,48 +11,47 @@ together), the decoding loop `dynamic_decode` with
 the `keras-attention` command does), `export_saved_model` and
 `export_litert` (one LiteRT file, decoding loop inside).
 
-`import keras_attention` imports Keras only when Keras is already imported
-or a name is first asked for (`from keras_attention import TimeAttention`),
-so that the `keras-attention` command answers `--help` without loading
-TensorFlow. Importing the layers registers them with Keras, which
-`keras.saving.load_model` needs: import them (or `keras_attention.layers`)
-before loading a `.keras` file that uses them.
+`import keras_attention` imports Keras and registers the layers, the models
+and their metrics with it, so `keras.saving.load_model` loads a `.keras`
+file that uses them, whatever was imported first. The TensorFlow-only names
+(`Translator`, `Runner`, the exports) are imported on first use. The
+`keras-attention` command lives in `keras_attention_cli`, which answers
+`--help` without importing Keras.
 """
 
 import importlib
-import sys
+
+from keras_attention.decoding import BeamSearch
+from keras_attention.decoding import GreedySearch
+from keras_attention.decoding import dynamic_decode
+from keras_attention.layers import Attention
+from keras_attention.layers import AttentionWeight
+from keras_attention.layers import TimeAttention
+from keras_attention.layers import WeightSum
+from keras_attention.models import Ensemble
+from keras_attention.models import Seq2Seq
 
 __version__ = "0.1.0"
 
-# Each public name and the module it lives in, imported on first use.
-_HOMES = {
-    "Attention": "keras_attention.layers",
-    "AttentionWeight": "keras_attention.layers",
-    "TimeAttention": "keras_attention.layers",
-    "WeightSum": "keras_attention.layers",
-    "Seq2Seq": "keras_attention.models",
-    "Ensemble": "keras_attention.models",
-    "GreedySearch": "keras_attention.decoding",
-    "BeamSearch": "keras_attention.decoding",
-    "dynamic_decode": "keras_attention.decoding",
+# The TensorFlow-only names and their modules, imported on first use.
+_TENSORFLOW_HOMES = {
     "Translator": "keras_attention.translator",
     "Runner": "keras_attention.runner",
     "export_saved_model": "keras_attention.export",
     "export_litert": "keras_attention.litert",
 }
-__all__ = sorted(_HOMES)
+__all__ = sorted([
+    "Attention", "AttentionWeight", "TimeAttention", "WeightSum", "Seq2Seq", "Ensemble",
+    "GreedySearch", "BeamSearch", "dynamic_decode", *_TENSORFLOW_HOMES,
+])
 
 
 def __getattr__(name):
-    if name in _HOMES:
-        value = globals()[name] = getattr(importlib.import_module(_HOMES[name]), name)
+    if name in _TENSORFLOW_HOMES:
+        value = globals()[name] = getattr(importlib.import_module(_TENSORFLOW_HOMES[name]), name)
         return value
     raise AttributeError(f"module 'keras_attention' has no attribute {name!r}")
 
 
 def __dir__():
     return sorted([*globals(), *__all__])
-
-
-if "keras" in sys.modules:  # no cost then: register the layers right away
-    importlib.import_module("keras_attention.layers")

@@ -15,8 +15,8 @@ from pathlib import Path
 import tensorflow as tf
 
 from keras_attention.keras_internals import replace_symbolic_build
-from keras_attention.layout import BACKUP_FOLDER
-from keras_attention.options import STRATEGIES
+from keras_attention_cli.layout import BACKUP_FOLDER
+from keras_attention_cli.options import STRATEGIES
 
 
 class ClusterError(ValueError):

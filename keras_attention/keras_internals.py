@@ -15,8 +15,10 @@ Each is a workaround for something public Keras cannot do yet:
 not track, is worked around with the public `Variable.value` in `export`.)
 
 They were written for and tested with the Keras releases in
-`TESTED_KERAS`; on any other, each fails at its first use with a message
-that says so, rather than misbehaving silently.
+`TESTED_KERAS`, and `pyproject.toml` allows exactly those (a test checks
+that the two agree), so pip does not install a Keras they were not tested
+with; on any other (installed by hand), each fails at its first use with a
+message that says so, rather than misbehaving silently.
 """
 
 import keras

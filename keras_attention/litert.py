@@ -35,7 +35,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from keras_attention import decoding
 from keras_attention.checks import check_positive_int
 from keras_attention.files import atomic_write
-from keras_attention.options import QUANTIZATIONS
+from keras_attention_cli.options import QUANTIZATIONS
 from keras_attention.tokens import RESERVED_TOKENS
 
 # Ops a file must not hold: Flex ops need TensorFlow's kernels, and resource

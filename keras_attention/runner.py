@@ -2,7 +2,7 @@
 
 What `keras-attention` runs, as a library (in the spirit of OpenNMT-tf's
 `Runner`): the command line only parses arguments, calls a `Runner`, and
-prints. The runner owns the folder (`keras_attention.layout` names its
+prints. The runner owns the folder (`keras_attention_cli.layout` names its
 files): the held-out split, the seed, the precision, the `tf.distribute`
 strategy, resuming, the per-epoch backup, the training log, saving and the
 SavedModel export. TensorFlow-only, like `training`.
@@ -15,13 +15,13 @@ from pathlib import Path
 import keras
 
 from keras_attention import distribute
-from keras_attention import layout
+from keras_attention_cli import layout
 from keras_attention import training
 from keras_attention.backup import read_backup_metadata
 from keras_attention.checks import check_positive_int
 from keras_attention.models import Ensemble
 from keras_attention.models import Seq2Seq
-from keras_attention.options import DEFAULTS
+from keras_attention_cli.options import DEFAULTS
 from keras_attention.plotting import plot_translation
 from keras_attention.translator import Translator
 

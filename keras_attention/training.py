@@ -20,7 +20,7 @@ from keras_attention.keras_internals import set_logged_keys
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
-from keras_attention.options import DEFAULTS
+from keras_attention_cli.options import DEFAULTS
 from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
 

@@ -17,14 +17,14 @@ import tensorflow as tf
 from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.files import atomic_write
-from keras_attention.layout import MANIFEST_FILE
-from keras_attention.layout import MODEL_FILE
-from keras_attention.layout import ModelFolderError
-from keras_attention.layout import SETTINGS_FILE
-from keras_attention.layout import SOURCE_VOCABULARY_FILE
-from keras_attention.layout import TARGET_VOCABULARY_FILE
-from keras_attention.layout import check_model_folder
-from keras_attention.layout import manifest_text
+from keras_attention_cli.layout import MANIFEST_FILE
+from keras_attention_cli.layout import MODEL_FILE
+from keras_attention_cli.layout import ModelFolderError
+from keras_attention_cli.layout import SETTINGS_FILE
+from keras_attention_cli.layout import SOURCE_VOCABULARY_FILE
+from keras_attention_cli.layout import TARGET_VOCABULARY_FILE
+from keras_attention_cli.layout import check_model_folder
+from keras_attention_cli.layout import manifest_text
 from keras_attention.text import TextVectorizer
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
@@ -161,7 +161,7 @@ class Translator(tf.Module):
     def save(self, directory):
         """Writes the model and vocabularies into `directory`, each file
         written under a temporary name and renamed, so none is half-written,
-        then the manifest of their checksums (see `keras_attention.layout`)."""
+        then the manifest of their checksums (see `keras_attention_cli.layout`)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         atomic_write(directory / MODEL_FILE, lambda path: self.model.save(path))
@@ -185,7 +185,7 @@ class Translator(tf.Module):
 
         Raises:
             FileNotFoundError: a file is missing.
-            keras_attention.layout.ModelFolderError: a file does not match
+            keras_attention_cli.layout.ModelFolderError: a file does not match
                 the manifest, cannot be read, or does not fit the model (a
                 vocabulary of another size than the model's).
         """

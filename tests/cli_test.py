@@ -10,7 +10,7 @@ import zipfile
 import keras
 import pytest
 
-from keras_attention import cli
+from keras_attention_cli import main as cli
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.tensorflow_only
 
 def run_cli(*args, stdin=None):
     return subprocess.run(
-        [sys.executable, "-m", "keras_attention.cli", *args],
+        [sys.executable, "-m", "keras_attention_cli", *args],
         capture_output=True, text=True, input=stdin, timeout=900,
     )
 
@@ -168,7 +168,7 @@ def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
     assert cli.main([*command, "--out", str(reference)]) == 0  # in this process: no second start-up
 
     out = tmp_path / "model"
-    process = subprocess.Popen([sys.executable, "-m", "keras_attention.cli", *command, "--out", str(out)],
+    process = subprocess.Popen([sys.executable, "-m", "keras_attention_cli", *command, "--out", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     metadata = out / "backup" / "training_metadata.json"
     deadline = time.monotonic() + 600
@@ -304,7 +304,7 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
 # Runs the CLI in a fresh interpreter, then says which heavy modules it imported.
 IMPORTS_OF = r"""
 import json, sys
-from keras_attention import cli
+from keras_attention_cli import main as cli
 try:
     code = cli.main(json.loads(sys.argv[1]))
 except SystemExit as exit:  # --help
@@ -343,7 +343,7 @@ def test_help_and_argument_errors_do_not_import_tensorflow(tmp_path, argv):
 @pytest.mark.slow
 def test_translate_prints_no_tensorflow_start_up_lines_unless_verbose(tmp_path):
     from keras_attention import training
-    from keras_attention.console import is_tensorflow_line
+    from keras_attention_cli.console import is_tensorflow_line
 
     pairs = date_pairs(300, seed=1)
     translator = training.build_translator(pairs, units=8, embedding_dim=4)
@@ -378,7 +378,7 @@ def damage_vocabulary_of_another_model(folder, other):
 @pytest.mark.parametrize("manifest", [True, False], ids=["manifest", "written before manifests"])
 def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, damage, fragment, manifest):
     from keras_attention import training
-    from keras_attention.layout import ModelFolderError
+    from keras_attention_cli.layout import ModelFolderError
     from keras_attention.translator import Translator
 
     folders = {}
@@ -403,7 +403,7 @@ def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, d
 
 
 ONEDNN_OF = """
-from keras_attention import cli
+from keras_attention_cli import main as cli
 cli.main(["translate", "--model", "nowhere", "hello"])  # an argument error, before TensorFlow loads
 import tensorflow
 from tensorflow.python.util import _pywrap_util_port

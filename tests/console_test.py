@@ -1,13 +1,13 @@
 import subprocess
 import sys
 
-from keras_attention.console import is_tensorflow_line
+from keras_attention_cli.console import is_tensorflow_line
 
 # A child process, as TensorFlow's C++ code would, writes to file descriptor
 # 2 while the parent has the filter on.
 FILTERED = r"""
 import os, sys
-from keras_attention.console import tensorflow_lines_hidden
+from keras_attention_cli.console import tensorflow_lines_hidden
 lines = [
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
     b"I0000 00:00:1796115245.967006   10153 cudart_stub.cc:31] Could not find cuda drivers.\n",

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attention import cli
+from keras_attention_cli import main as cli
 from keras_attention import distribute
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
@@ -36,7 +36,7 @@ import sys
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * int(sys.argv[1]))
-from keras_attention.cli import main
+from keras_attention_cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -100,7 +100,7 @@ def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_matc
     small_translator.save(tmp_path / "model")
     write_pairs(tmp_path / "test.tsv", test_pairs)
     evaluated = subprocess.run(
-        [sys.executable, "-m", "keras_attention.cli", "evaluate", "--model", str(tmp_path / "model"),
+        [sys.executable, "-m", "keras_attention_cli", "evaluate", "--model", str(tmp_path / "model"),
          "--data", str(tmp_path / "test.tsv")],
         capture_output=True, text=True, timeout=600,
     )

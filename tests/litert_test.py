@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attention import cli
+from keras_attention_cli import main as cli
 from keras_attention import litert
 from keras_attention.data.generators import date_splits
 from keras_attention.text import TextVectorizer

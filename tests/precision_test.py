@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the SavedModel's ops)
 
-from keras_attention import cli
+from keras_attention_cli import main as cli
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 from keras_attention.translator import Translator

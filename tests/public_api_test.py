@@ -48,3 +48,62 @@ def test_vectorizer_docstring_example_runs():
 
     result = doctest.testmod(vectorizer, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# A user's script: nothing but `import keras_attention` before loading.
+LOAD_IN_A_FRESH_PROCESS = r"""
+import sys
+import numpy as np
+import keras_attention
+import keras
+model = keras.saving.load_model(sys.argv[1])
+inputs = np.load(sys.argv[2])
+outputs = model([inputs[name] for name in sorted(inputs.files)])
+outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+np.save(sys.argv[3], keras.ops.convert_to_numpy(outputs[0]))
+"""
+
+
+def _two_input_model(layer, first_shape, second_shape):
+    first, second = keras.Input(first_shape), keras.Input(second_shape)
+    return keras.Model([first, second], layer(first, second))
+
+
+FRESH_PROCESS_MODELS = {  # a model holding each class, and its inputs' shapes
+    "TimeAttention": (lambda: _two_input_model(keras_attention.TimeAttention(), (3, 4), (5, 4)),
+                      [(2, 3, 4), (2, 5, 4)]),
+    "Attention": (lambda: _two_input_model(keras_attention.Attention(), (4,), (5, 4)), [(2, 4), (2, 5, 4)]),
+    "AttentionWeight": (lambda: _two_input_model(keras_attention.AttentionWeight(), (4,), (5, 4)),
+                        [(2, 4), (2, 5, 4)]),
+    "WeightSum": (lambda: _two_input_model(keras_attention.WeightSum(), (5,), (5, 4)), [(2, 5), (2, 5, 4)]),
+    "Seq2Seq": (lambda: keras_attention.Seq2Seq(7, 9, units=8, embedding_dim=4), "token ids"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRESH_PROCESS_MODELS))
+def test_a_fresh_process_that_imports_only_keras_attention_loads_a_saved_model(tmp_path, name):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    build, shapes = FRESH_PROCESS_MODELS[name]
+    model = build()
+    rng = np.random.default_rng(0)
+    if shapes == "token ids":  # source and target ids
+        inputs = [rng.integers(1, 7, (2, 5)).astype("int32"), rng.integers(1, 9, (2, 3)).astype("int32")]
+    else:
+        inputs = [rng.standard_normal(shape).astype("float32") for shape in shapes]
+    expected = model(inputs)
+    expected = expected if isinstance(expected, (list, tuple)) else [expected]
+    model.save(tmp_path / "model.keras")
+    np.savez(tmp_path / "inputs.npz", **{f"input_{index}": value for index, value in enumerate(inputs)})
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(tmp_path / "model.keras"),
+         str(tmp_path / "inputs.npz"), str(tmp_path / "outputs.npy")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_allclose(
+        np.load(tmp_path / "outputs.npy"), keras.ops.convert_to_numpy(expected[0]), rtol=1e-5, atol=1e-6
+    )

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attention import layout
+from keras_attention_cli import layout
 from keras_attention.data.generators import date_pairs
 from keras_attention.runner import Runner
 

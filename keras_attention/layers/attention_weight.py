@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from keras_attention import checks
-from keras_attention.options import SCORES
+from keras_attention_cli.options import SCORES
 
 # Scores that compare the two states directly need them in one space.
 SAME_UNITS_SCORES = ("dot", "scaled_dot", "cosine")

@@ -10,7 +10,7 @@ from keras_attention.checks import check_int
 from keras_attention.checks import check_number
 from keras_attention.checks import check_positive_int
 from keras_attention.layers.attention_weight import validate_score_options
-from keras_attention.options import KINDS
+from keras_attention_cli.options import KINDS
 
 # The recurrent layer of each of `options.CELLS`.
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -47,7 +47,7 @@ class Seq2Seq(keras.Model):
     Its keyword defaults are the book's (a one-way LSTM, embedding 16); the
     package's recommended defaults, which `training.build_translator` and
     the `keras-attention` command use (a GRU read both ways), are
-    `keras_attention.options.DEFAULTS`.
+    `keras_attention_cli.options.DEFAULTS`.
 
     Args:
         source_vocabulary_size: int, number of source token ids.

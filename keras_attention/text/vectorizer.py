@@ -12,7 +12,7 @@ import tensorflow_text as tf_text
 
 from keras_attention.checks import check_int
 from keras_attention.checks import check_positive_int
-from keras_attention.options import SPLITS
+from keras_attention_cli.options import SPLITS
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 from keras_attention.tokens import RESERVED_TOKENS

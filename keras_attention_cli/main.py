@@ -12,16 +12,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_attention import console
-from keras_attention import layout
-from keras_attention.options import CELLS
-from keras_attention.options import DEFAULTS
-from keras_attention.options import KINDS
-from keras_attention.options import PRECISIONS
-from keras_attention.options import QUANTIZATIONS
-from keras_attention.options import SCORES
-from keras_attention.options import SPLITS
-from keras_attention.options import STRATEGIES
+from keras_attention_cli import console
+from keras_attention_cli import layout
+from keras_attention_cli.options import CELLS
+from keras_attention_cli.options import DEFAULTS
+from keras_attention_cli.options import KINDS
+from keras_attention_cli.options import PRECISIONS
+from keras_attention_cli.options import QUANTIZATIONS
+from keras_attention_cli.options import SCORES
+from keras_attention_cli.options import SPLITS
+from keras_attention_cli.options import STRATEGIES
 
 EXIT_USAGE = 2
 
@@ -410,6 +410,3 @@ def main(argv=None):
         return EXIT_USAGE
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
