@@ -58,12 +58,10 @@ def build_model(units=64, embedding_dim=16):
 
 
 def plot_attention(weights, source, output, png):
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(4, 4))
+    figure = Figure(figsize=(4, 4))
+    axes = figure.subplots()
     axes.imshow(weights[: len(output), : len(source)], cmap="Greys_r", vmin=0, vmax=1)
     axes.set_xticks(range(len(source)), source)
     axes.set_yticks(range(len(output)), output)
@@ -72,7 +70,6 @@ def plot_attention(weights, source, output, png):
     axes.set_title("TimeAttention weights")
     figure.tight_layout()
     figure.savefig(png, dpi=100)
-    plt.close(figure)
 
 
 def main():

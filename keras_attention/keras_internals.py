@@ -8,6 +8,9 @@ Each is a workaround for something public Keras cannot do yet:
 - `replace_symbolic_build`: `Model._symbolic_build` and
   `_maybe_symbolic_build`, which fail under `MultiWorkerMirroredStrategy`
   (keras-team/keras#20585; used by `distribute.fit_under_multi_worker`).
+- `global_seed_state` and `set_global_seed_state`: the global seed and
+  seed generator that `keras.utils.set_random_seed` sets, which Keras has
+  no public getter for, so that `process_state.seeded` can put them back.
 - `set_logged_keys`: `keras.callbacks.CSVLogger.keys`, which Keras fills
   with a `val_` twin of every column when an epoch has no `val_` value.
 
@@ -85,3 +88,26 @@ def set_logged_keys(logger, keys):
     """Sets the columns a `keras.callbacks.CSVLogger` writes."""
     check_keras_version("the training log's columns (CSVLogger.keys)")
     logger.keys = keys
+
+
+def global_seed_state():
+    """Keras' global random seed and global `SeedGenerator`, as an opaque
+    value for `set_global_seed_state`."""
+    check_keras_version("restoring the global seed (keras.src.backend.common.global_state)")
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    return (global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED),
+            global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR))
+
+
+def set_global_seed_state(state):
+    """Puts back what `global_seed_state` returned."""
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    seed, generator = state
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, generator)

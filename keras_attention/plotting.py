@@ -14,10 +14,9 @@ def plot_attention(attention_weights, source_tokens, output_tokens, path, title=
         path: where to write the PNG.
         title: optional str.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # The object API draws without pyplot's global state: the user's
+    # backend and open figures are left alone.
+    from matplotlib.figure import Figure
 
     weights = np.asarray(attention_weights, np.float32)
     if weights.ndim != 2:
@@ -28,9 +27,10 @@ def plot_attention(attention_weights, source_tokens, output_tokens, path, title=
         raise ValueError("Nothing to plot: `source_tokens` and `output_tokens` must not be empty.")
     weights = weights[: len(output_tokens), : len(source_tokens)]
     shown = [token if token.strip() else "␣" for token in source_tokens]
-    figure, axes = plt.subplots(
+    figure = Figure(
         figsize=(max(4, 0.35 * len(source_tokens) + 1.5), max(3, 0.35 * len(output_tokens) + 1.5))
     )
+    axes = figure.subplots()
     image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     axes.set_xticks(range(len(shown)), shown, fontsize=9)
     axes.set_yticks(range(len(output_tokens)), output_tokens, fontsize=9)
@@ -41,7 +41,6 @@ def plot_attention(attention_weights, source_tokens, output_tokens, path, title=
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="attention weight")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return path
 
 

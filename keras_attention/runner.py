@@ -23,6 +23,7 @@ from keras_attention.models import Ensemble
 from keras_attention.models import Seq2Seq
 from keras_attention_cli.options import DEFAULTS
 from keras_attention.plotting import plot_translation
+from keras_attention.process_state import seeded
 from keras_attention.translator import Translator
 
 
@@ -102,73 +103,73 @@ class Runner:
         if ensemble > 1 and resume:
             raise ValueError("`ensemble` cannot be combined with `resume`: an ensemble is trained "
                              "member after member from scratch")
-        strategy = distribute.make_strategy(distribute_strategy)
-        keras.utils.set_random_seed(seed)
-        keras.mixed_precision.set_global_policy(precision)
-        if dev:
-            validation, train, label = dev, pairs, "dev"
-        else:
-            held_out = int(round(len(pairs) * validation_split))
-            if held_out and len(pairs) - held_out < 1:
-                raise ValueError(f"`validation_split` {validation_split} leaves no pairs to train on")
-            shuffled = list(pairs)
-            random.Random(seed).shuffle(shuffled)
-            validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
-        chief = distribute.is_chief(strategy)
-        backup = distribute.backup_folder(self.out, strategy)
-        members = []
-        with strategy.scope():
-            for member in range(ensemble):
-                if member:
-                    keras.utils.set_random_seed(seed + member)
-                if resume:
-                    translator = Translator.load(self.out)
-                    if isinstance(translator.model, Ensemble):
-                        raise ValueError(f"{self.out} holds an ensemble, which cannot be resumed: "
-                                         f"its members were trained one after the other")
-                    self.report(f"resuming the model in {self.out}")
-                elif members:  # the first member's vocabularies, a fresh model of its config
-                    first = members[0]
-                    translator = Translator(Seq2Seq.from_config(first.model.get_config()),
-                                            first.source_vectorizer, first.target_vectorizer)
-                else:
-                    translator = training.build_translator(train, **model_options)
-                member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
-                self.report(
-                    (f"ensemble member {member + 1} of {ensemble} (seed {seed + member}): " if ensemble > 1 else "")
-                    + f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
-                    f"{translator.model.count_params():,} parameters, {precision}) on {len(train)} pairs, "
-                    f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
-                    f"{strategy.num_replicas_in_sync} replica(s)"
-                )
-                if read_backup_metadata(member_backup) is not None:
-                    self.report(f"resuming interrupted training from the backup in {member_backup}")
-                self._fit(translator, train, validation, label, epochs=epochs, batch_size=batch_size,
-                          seed=seed + member, patience=patience, backup=member_backup,
-                          log_member=member + 1 if ensemble > 1 else None,
-                          append_log=resume or member > 0 or member_backup.exists(), chief=chief,
-                          learning_rate=learning_rate, warmup=warmup, verbose=verbose,
-                          time_budget=time_budget / ensemble if time_budget else None)
-                members.append(translator)
-            if ensemble > 1:
-                if backup.is_dir() and not any(backup.iterdir()):  # each member's backup is gone
-                    backup.rmdir()
-                translator = Translator(Ensemble([member.model for member in members]),
-                                        members[0].source_vectorizer, members[0].target_vectorizer)
-                if validation:
-                    result = training.evaluate(translator, validation)
-                    self.report(f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
-                                f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
-                                f"token error rate {100 * result['token_error_rate']:.2f}%")
-        self._translator = translator
-        if not chief:
-            self.report("training done; the chief writes the model")
+        # The seeds and the dtype policy are the user's again when it returns.
+        with seeded(seed, dtype_policy=precision):
+            strategy = distribute.make_strategy(distribute_strategy)
+            if dev:
+                validation, train, label = dev, pairs, "dev"
+            else:
+                held_out = int(round(len(pairs) * validation_split))
+                if held_out and len(pairs) - held_out < 1:
+                    raise ValueError(f"`validation_split` {validation_split} leaves no pairs to train on")
+                shuffled = list(pairs)
+                random.Random(seed).shuffle(shuffled)
+                validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
+            chief = distribute.is_chief(strategy)
+            backup = distribute.backup_folder(self.out, strategy)
+            members = []
+            with strategy.scope():
+                for member in range(ensemble):
+                    if member:
+                        keras.utils.set_random_seed(seed + member)
+                    if resume:
+                        translator = Translator.load(self.out)
+                        if isinstance(translator.model, Ensemble):
+                            raise ValueError(f"{self.out} holds an ensemble, which cannot be resumed: "
+                                             f"its members were trained one after the other")
+                        self.report(f"resuming the model in {self.out}")
+                    elif members:  # the first member's vocabularies, a fresh model of its config
+                        first = members[0]
+                        translator = Translator(Seq2Seq.from_config(first.model.get_config()),
+                                                first.source_vectorizer, first.target_vectorizer)
+                    else:
+                        translator = training.build_translator(train, **model_options)
+                    member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
+                    self.report(
+                        (f"ensemble member {member + 1} of {ensemble} (seed {seed + member}): " if ensemble > 1 else "")
+                        + f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
+                        f"{translator.model.count_params():,} parameters, {precision}) on {len(train)} pairs, "
+                        f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
+                        f"{strategy.num_replicas_in_sync} replica(s)"
+                    )
+                    if read_backup_metadata(member_backup) is not None:
+                        self.report(f"resuming interrupted training from the backup in {member_backup}")
+                    self._fit(translator, train, validation, label, epochs=epochs, batch_size=batch_size,
+                              seed=seed + member, patience=patience, backup=member_backup,
+                              log_member=member + 1 if ensemble > 1 else None,
+                              append_log=resume or member > 0 or member_backup.exists(), chief=chief,
+                              learning_rate=learning_rate, warmup=warmup, verbose=verbose,
+                              time_budget=time_budget / ensemble if time_budget else None)
+                    members.append(translator)
+                if ensemble > 1:
+                    if backup.is_dir() and not any(backup.iterdir()):  # each member's backup is gone
+                        backup.rmdir()
+                    translator = Translator(Ensemble([member.model for member in members]),
+                                            members[0].source_vectorizer, members[0].target_vectorizer)
+                    if validation:
+                        result = training.evaluate(translator, validation)
+                        self.report(f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
+                                    f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
+                                    f"token error rate {100 * result['token_error_rate']:.2f}%")
+            self._translator = translator
+            if not chief:
+                self.report("training done; the chief writes the model")
+                return translator
+            translator.save(self.out)
+            self.report(f"model and vocabularies written to {self.out}")
+            if export:
+                self.export_if_tensorflow()
             return translator
-        translator.save(self.out)
-        self.report(f"model and vocabularies written to {self.out}")
-        if export:
-            self.export_if_tensorflow()
-        return translator
 
     def _fit(self, translator, train, validation, label, epochs, batch_size, seed, patience, backup,
              log_member, append_log, chief, learning_rate, warmup, verbose, time_budget):
@@ -259,14 +260,14 @@ def run_demo(out="demo_output", epochs=2, train_size=45000, test_size=5000, seed
     write_pairs(out / "dates_train.tsv", train)
     write_pairs(out / "dates_test.tsv", test)
     report(f"date task: {len(train)} train / {len(test)} test pairs written to {out}/dates_*.tsv")
-    keras.utils.set_random_seed(seed)
-    translator = training.build_translator(train)
-    report(
-        f"training an attention seq2seq ({translator.model.cell}, "
-        f"{translator.model.count_params():,} parameters) for {epochs} epochs"
-    )
-    callbacks = [training.DecodedEvaluation(translator, test, label="test", print_fn=report)]
-    training.fit(translator, train, epochs=epochs, seed=seed, callbacks=callbacks, verbose=verbose)
+    with seeded(seed):
+        translator = training.build_translator(train)
+        report(
+            f"training an attention seq2seq ({translator.model.cell}, "
+            f"{translator.model.count_params():,} parameters) for {epochs} epochs"
+        )
+        callbacks = [training.DecodedEvaluation(translator, test, label="test", print_fn=report)]
+        training.fit(translator, train, epochs=epochs, seed=seed, callbacks=callbacks, verbose=verbose)
     runner = Runner(out / "model", report=report)
     runner._translator = translator
     translator.save(runner.out)

@@ -10,8 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from keras_attention_cli import console
 from keras_attention_cli import layout
 from keras_attention_cli.options import CELLS
@@ -403,6 +401,8 @@ def main(argv=None):
     prefer_onednn()  # before a command imports TensorFlow
     try:
         args = build_parser().parse_args(argv)
+        if not args.verbose:  # the command's own process: TensorFlow's Python-side chatter off
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with contextlib.nullcontext() if args.verbose else console.tensorflow_lines_hidden():
             COMMANDS[args.command](args)
     except CommandError as error:

@@ -419,3 +419,10 @@ def test_the_command_turns_on_onednn_unless_the_environment_says_otherwise(setti
     result = subprocess.run([sys.executable, "-c", ONEDNN_OF], capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_importing_the_command_changes_no_environment_variable():
+    script = ("import os, json; before = dict(os.environ); import keras_attention_cli.main; "
+              "print(json.dumps(dict(os.environ) == before))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "true"
