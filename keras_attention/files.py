@@ -2,7 +2,7 @@
 none is ever half-written (any backend)."""
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 
@@ -16,25 +16,18 @@ def atomic_write(path, write):
     """
     path = Path(path)
     suffixes = "".join(path.suffixes)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name[: len(path.name) - len(suffixes)]}.", suffix=suffixes
-    )
-    os.close(handle)
+    stem = path.name[: len(path.name) - len(suffixes)]
+    temporary = path.parent / f".{stem}.{uuid.uuid4().hex[:12]}{suffixes}"
+    # Created as open() creates files (0666 less the umask, which is never
+    # set here: that would race with other threads), so the result has the
+    # mode any new file gets.
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
-        write(temporary)
-        # mkstemp makes the file private (0600); the result gets the mode
-        # any new file would get (0666 less the umask), like open() gives.
-        os.chmod(temporary, 0o666 & ~_umask())
+        write(str(temporary))
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_utf8(path, error_type):
