@@ -54,7 +54,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from book_decoding import step_by_step_greedy  # noqa: E402
+from keras_attention.decoding import step_by_step_greedy  # noqa: E402
 from keras_attention import training  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
 from keras_attention.data.tsv import write_pairs  # noqa: E402

@@ -24,7 +24,8 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 METADATA_FORMAT = 1
-PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
+# The reserved tokens, whose ids the metadata's `reserved_ids` gives.
+PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
 # RE2's `\s`, which the vectorizer's word split uses: ASCII whitespace only.
 WHITESPACE = frozenset("\t\n\f\r ")
 
@@ -62,11 +63,21 @@ def split_words(text):
 
 
 class Side:
-    """One side's vocabulary and tokenisation, from the metadata."""
+    """One side's vocabulary and tokenisation, from the metadata: its
+    `settings` and the file's `reserved_ids` (`{"[PAD]": 0, ...}`), which
+    must name each reserved token where the vocabulary has it."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, reserved_ids):
         self.vocabulary = settings["vocabulary"]
         self.ids = {token: index for index, token in enumerate(self.vocabulary)}
+        for token in (PAD, UNK, START, END):
+            if token not in reserved_ids or self.ids.get(token) != reserved_ids[token]:
+                raise ValueError(
+                    f"reserved_ids: expected {token} at the id the vocabulary has it "
+                    f"({self.ids.get(token)}), received {reserved_ids.get(token)}"
+                )
+        self.pad_id, self.unk_id = reserved_ids[PAD], reserved_ids[UNK]
+        self.start_id, self.end_id = reserved_ids[START], reserved_ids[END]
         self.split, self.lowercase = settings["split"], settings["lowercase"]
         self.max_length = settings["max_length"]
 
@@ -78,15 +89,15 @@ class Side:
         tokens = self.tokenize(text)
         if self.max_length:
             tokens = tokens[: self.max_length]
-        return [self.ids.get(token, UNK_ID) for token in tokens]
+        return [self.ids.get(token, self.unk_id) for token in tokens]
 
     def decode(self, ids):
         tokens = []
         for token_id in ids:
             token_id = int(token_id)
-            if token_id == END_ID:
+            if token_id == self.end_id:
                 break
-            if token_id not in (PAD_ID, START_ID):
+            if token_id not in (self.pad_id, self.start_id):
                 tokens.append(self.vocabulary[token_id])
         return ("" if self.split == "characters" else " ").join(tokens)
 
@@ -110,7 +121,12 @@ class LiteRTTranslator:
                 f"{metadata_file}: metadata format {metadata.get('format')!r}, this runner reads {METADATA_FORMAT}"
             )
         self.metadata = metadata
-        self.source, self.target = Side(metadata["source"]), Side(metadata["target"])
+        try:
+            reserved_ids = metadata["reserved_ids"]
+            self.source = Side(metadata["source"], reserved_ids)
+            self.target = Side(metadata["target"], reserved_ids)
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"{metadata_file}: {error}") from None
         self.batch_size = metadata["batch_size"]
         self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
@@ -119,11 +135,11 @@ class LiteRTTranslator:
         self._width = None
 
     def source_ids(self, texts):
-        """Ids `[batch_size, width]`, int32, padded with 0 (at least one
+        """Ids `[batch_size, width]`, int32, padded with PAD (at least one
         column, and empty rows filling up a short batch)."""
         rows = [self.source.encode(text) for text in texts]
         width = max([1] + [len(row) for row in rows])
-        ids = np.zeros((self.batch_size, width), np.int32)
+        ids = np.full((self.batch_size, width), self.source.pad_id, np.int32)
         for index, row in enumerate(rows):
             ids[index, : len(row)] = row
         return ids

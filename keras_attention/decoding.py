@@ -12,11 +12,12 @@ buffer has a fixed shape, so the loop also traces with a fixed batch size.
 
 `decode` runs it on a `Seq2Seq` with `model_step`; `greedy_decode` and
 `beam_search_decode` are its two common cases. (The book's way, a Python
-loop one question at a time, is `benchmarks/book_decoding.py`: the
+loop one question at a time, is `step_by_step_greedy`: the
 reference the graph loop is tested and timed against.)
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_attention.checks import check_number
@@ -258,3 +259,27 @@ def beam_search_decode(model, source_ids, max_length, beam_width=5):
     """
     decoded = decode(model, source_ids, max_length, BeamSearch(beam_width))
     return decoded["token_ids"][:, 0], decoded["attention_weights"][:, 0]
+
+
+def step_by_step_greedy(model, source_ids, max_length):
+    """The book's decoding: one question at a time, a Python loop over steps.
+
+    Eager and slow by design: the reference that `greedy_decode`'s graph
+    loop is tested and timed against (`benchmarks/seq2seq.py`). It returns
+    what `greedy_decode` must, row by row.
+
+    Returns:
+        A list of int32 numpy arrays, one per question, ending at `[END]`.
+    """
+    outputs = []
+    for row in np.asarray(source_ids):
+        encoded = model.encode(ops.convert_to_tensor(row[np.newaxis], "int32"))
+        states, token, output = encoded["states"], START_ID, []
+        for _ in range(max_length):
+            log_probs, states, _ = model_step(model, ops.convert_to_tensor([token], "int32"), encoded, states)
+            token = int(np.argmax(ops.convert_to_numpy(log_probs)[0]))
+            output.append(token)
+            if token == END_ID:
+                break
+        outputs.append(np.array(output, np.int32))
+    return outputs

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from benchmarks.book_decoding import step_by_step_greedy
+from keras_attention.decoding import step_by_step_greedy
 from keras_attention import decoding
 from keras_attention import training
 from keras_attention.data.generators import date_pairs

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from benchmarks.book_decoding import step_by_step_greedy
+from keras_attention.decoding import step_by_step_greedy
 from keras_attention import decoding
 from keras_attention.tokens import END_ID
 

@@ -15,6 +15,9 @@ from keras_attention_cli import main as cli
 from keras_attention import litert
 from keras_attention.data.generators import date_splits
 from keras_attention.text import TextVectorizer
+from keras_attention.tokens import RESERVED_TOKENS
+
+RESERVED_IDS = {token: index for index, token in enumerate(RESERVED_TOKENS)}
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -198,7 +201,7 @@ def test_runner_tokenizes_like_the_vectorizer(split, lowercase):
         "ÅÄÖ åäö", "\u212b", "Ⅻ", "ｶﾀｶﾅ", "  leading and trailing  ",
     ]
     vectorizer = TextVectorizer.from_texts(texts[::2], split=split, lowercase=lowercase)
-    side = load_runner().Side(vectorizer.get_config())
+    side = load_runner().Side(vectorizer.get_config(), RESERVED_IDS)
     expected = vectorizer.encode(tf.constant(texts)).to_list()
     assert [side.encode(text) for text in texts] == expected
     tokens = [[t.decode("utf-8") for t in row] for row in vectorizer.tokenize(tf.constant(texts)).to_list()]
@@ -207,7 +210,7 @@ def test_runner_tokenizes_like_the_vectorizer(split, lowercase):
 
 def test_runner_reads_every_token_of_the_models_vocabulary_as_the_vectorizer_does(translator):
     for vectorizer in (translator.source_vectorizer, translator.target_vectorizer):
-        side = load_runner().Side(vectorizer.get_config())
+        side = load_runner().Side(vectorizer.get_config(), RESERVED_IDS)
         tokens = vectorizer.vocabulary[4:]  # the reserved tokens are never read from text
         expected = vectorizer.encode(tf.constant(tokens + [t.upper() for t in tokens])).to_list()
         assert [side.encode(token) for token in tokens + [t.upper() for t in tokens]] == expected
@@ -215,7 +218,7 @@ def test_runner_reads_every_token_of_the_models_vocabulary_as_the_vectorizer_doe
 
 def test_runner_decodes_like_the_vectorizer():
     vectorizer = TextVectorizer.from_texts(["AH B K", "EH D"], split="words")
-    side = load_runner().Side(vectorizer.get_config())
+    side = load_runner().Side(vectorizer.get_config(), RESERVED_IDS)
     ids = np.array([[4, 5, 3, 6, 0], [2, 6, 7, 0, 0], [3, 4, 0, 0, 0]])
     assert [side.decode(row) for row in ids] == [t.decode() for t in vectorizer.decode(tf.constant(ids)).numpy()]
 
@@ -228,6 +231,24 @@ def test_runner_without_its_json_says_where_it_belongs(tmp_path, exported):
     (tmp_path / "alone.json").write_text(json.dumps({"format": 99}), encoding="utf-8")
     with pytest.raises(ValueError, match="metadata format 99, this runner reads 1"):
         load_runner().LiteRTTranslator(lonely)
+
+
+def test_runner_reads_the_reserved_ids_from_its_json_and_refuses_ids_the_vocabulary_contradicts(
+    tmp_path, exported
+):
+    metadata = json.loads(exported["float"].with_suffix(".json").read_text(encoding="utf-8"))
+    assert metadata["reserved_ids"] == RESERVED_IDS
+    copy = tmp_path / "swapped.tflite"
+    copy.write_bytes(exported["float"].read_bytes())
+    metadata["reserved_ids"] = {**RESERVED_IDS, "[START]": 3, "[END]": 2}
+    copy.with_suffix(".json").write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"swapped.json: reserved_ids: expected \[START\] at the id the "
+                                         r"vocabulary has it \(2\), received 3"):
+        load_runner().LiteRTTranslator(copy)
+    del metadata["reserved_ids"]
+    copy.with_suffix(".json").write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(ValueError, match="swapped.json: 'reserved_ids'"):
+        load_runner().LiteRTTranslator(copy)
 
 
 def test_cli_writes_the_file_and_its_json(translator, tmp_path, capsys):

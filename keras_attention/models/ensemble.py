@@ -58,12 +58,12 @@ class Ensemble(keras.Model):
         kinds = {member.kind for member in self.members}
         return "attention" if "attention" in kinds else self.members[0].kind
 
-    def call(self, inputs, training=None):
+    def call(self, inputs):
         source_ids, decoder_ids = inputs
-        log_probs, _, _ = self.decode(decoder_ids, self.encode(source_ids), training=training)
+        log_probs, _, _ = self.decode(decoder_ids, self.encode(source_ids))
         return log_probs
 
-    def encode(self, source_ids, training=None):
+    def encode(self, source_ids):
         """Runs every member's encoder.
 
         Returns:
@@ -79,7 +79,7 @@ class Ensemble(keras.Model):
             "encoder_mask": encoded[0]["encoder_mask"],
         }
 
-    def decode(self, decoder_ids, encoded, training=None):
+    def decode(self, decoder_ids, encoded):
         """Runs every member's decoder over `decoder_ids` `(batch, dec_len)`.
 
         `encoded` is what `encode` returned, with `states` the members'

@@ -236,10 +236,6 @@ class Seq2Seq(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        # Models saved before `unroll` was removed carry it (always False:
-        # nothing set it, and unrolled, Keras' backward GRU gives different
-        # states on padded rows).
-        config = {key: value for key, value in config.items() if key != "unroll"}
         return cls(**config)
 
 

@@ -147,11 +147,6 @@ def test_bad_encoder_layers_and_dropout_are_refused(kwargs, message):
     assert message in str(error.value)
 
 
-def test_a_config_saved_with_the_removed_unroll_option_still_loads():
-    config = {**Seq2Seq(20, 15, units=16).get_config(), "unroll": False}
-    assert "unroll" not in Seq2Seq.from_config(config).get_config()
-
-
 @pytest.mark.parametrize("kind", ["attention", "peeky", "plain"])
 def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_layer(kind):
     model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell="gru", attentional_units=6)
