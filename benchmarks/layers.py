@@ -75,9 +75,7 @@ def forward_backward(attention):
         with tf.GradientTape() as tape:
             tape.watch([decoder_states, encoder_states])
             context, weights = attention(decoder_states, encoder_states)
-            loss = tf.reduce_sum(context * context_grad) + tf.reduce_sum(
-                weights * weights_grad
-            )
+            loss = tf.reduce_sum(context * context_grad) + tf.reduce_sum(weights * weights_grad)
         return tape.gradient(loss, [decoder_states, encoder_states])
 
     return step
@@ -89,8 +87,10 @@ def measure(shape, repeats, warmup=3):
     inputs = [
         tf.constant(rng.normal(size=size).astype("float32"))
         for size in [
-            (batch, dec_len, units), (batch, enc_len, units),
-            (batch, dec_len, units), (batch, dec_len, enc_len),
+            (batch, dec_len, units),
+            (batch, enc_len, units),
+            (batch, dec_len, units),
+            (batch, dec_len, enc_len),
         ]
     ]
     steps = {name: forward_backward(make()) for name, make in CONTENDERS.items()}
@@ -120,7 +120,10 @@ def main():
         f"{os.cpu_count()} CPU cores; median of {args.repeats} forward+backward "
         f"steps under tf.function"
     )
-    header = f"{'(batch, dec_len, enc_len, units)':<34}{'layer':<28}{'median ms':>10}{'x TimeAttention':>17}"
+    header = (
+        f"{'(batch, dec_len, enc_len, units)':<34}{'layer':<28}"
+        f"{'median ms':>10}{'x TimeAttention':>17}"
+    )
     print(header)
     print("-" * len(header))
     for shape in SHAPES:

@@ -60,7 +60,8 @@ import tensorflow_text  # noqa: F401
 job = json.loads(sys.stdin.read())
 signature = tf.saved_model.load(sys.argv[1]).signatures[sys.argv[2]]
 texts, size = job["texts"], job["batch_size"]
-translate = lambda batch: [t.decode("utf-8") for t in signature(text=tf.constant(batch))["translation"].numpy()]
+translate = lambda batch: [t.decode("utf-8") for t in "
+                                          "signature(text=tf.constant(batch))["translation"].numpy()]
 translate(texts[:size])  # the first call builds the graph's kernels
 seconds = []
 for _ in range(job["passes"]):
@@ -83,7 +84,8 @@ for _ in range(job["passes"]):
     start = time.perf_counter()
     outputs = translator.translate(texts)
     seconds.append(time.perf_counter() - start)
-loaded = sorted(name for name in ("tensorflow", "keras", "keras_attention") if sys.modules.get(name))
+loaded = sorted(name for name in ("tensorflow", "
+                                             ""keras", "keras_attention") if sys.modules.get(name))
 print(json.dumps({"seconds": seconds, "outputs": outputs, "imported": loaded}))
 """
 
@@ -92,7 +94,9 @@ def run_timing(script, arguments, texts, batch_size, passes):
     result = subprocess.run(
         [sys.executable, "-c", script, *map(str, arguments)],
         input=json.dumps({"texts": texts, "batch_size": batch_size, "passes": passes}),
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode:
         sys.exit(f"timing process failed:\n{result.stderr[-3000:]}")
@@ -110,11 +114,19 @@ def train_demo_model(work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", help="a model folder (default: train the demo's into --work)")
-    parser.add_argument("--work", help="folder for the exported files (default: a new temporary one)")
-    parser.add_argument("--timed", type=int, default=1000, help="test sources per timed pass (default 1000)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed passes, alternating (default 3)")
+    parser.add_argument(
+        "--work", help="folder for the exported files (default: a new temporary one)"
+    )
+    parser.add_argument(
+        "--timed", type=int, default=1000, help="test sources per timed pass (default 1000)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed passes, alternating (default 3)"
+    )
     parser.add_argument("--g2p-model", help="a G2P model folder, to add its WER float against int8")
     parser.add_argument("--g2p-test", help="the G2P test pairs (with --g2p-model)")
     args = parser.parse_args()
@@ -131,7 +143,9 @@ def main():
         for quantize in QUANTIZATIONS:
             for batch_size in BATCH_SIZES:
                 path = work / f"b{beam}_{quantize}_n{batch_size}.tflite"
-                litert.export_litert(translator, path, beam_width=beam, quantize=quantize, batch_size=batch_size)
+                litert.export_litert(
+                    translator, path, beam_width=beam, quantize=quantize, batch_size=batch_size
+                )
                 files[beam, quantize, batch_size] = path
     print(f"model {model}; files in {work}")
 
@@ -151,41 +165,73 @@ def main():
             signature = "serving_default" if beam == 1 else "beam_search"
             for batch_size in BATCH_SIZES:
                 key = ("SavedModel", beam, "float32", batch_size)
-                seconds.setdefault(key, []).append(run_timing(
-                    TIME_SAVED_MODEL, [saved_model, signature], timed, batch_size, 1)["seconds"][0])
+                seconds.setdefault(key, []).append(
+                    run_timing(TIME_SAVED_MODEL, [saved_model, signature], timed, batch_size, 1)[
+                        "seconds"
+                    ][0]
+                )
                 for quantize in QUANTIZATIONS:
                     key = ("LiteRT", beam, quantize, batch_size)
-                    result = run_timing(TIME_LITERT, [RUNNER, files[beam, quantize, batch_size]], timed, batch_size, 1)
+                    result = run_timing(
+                        TIME_LITERT,
+                        [RUNNER, files[beam, quantize, batch_size]],
+                        timed,
+                        batch_size,
+                        1,
+                    )
                     assert not result["imported"], result["imported"]
                     seconds.setdefault(key, []).append(result["seconds"][0])
         print(f"repeat {repeat + 1} of {args.repeats} timed", flush=True)
 
-    print(f"\nwords/s, strings in and out, median of {args.repeats} passes over {len(timed)} test sources:\n")
-    print("| decoding | batch | SavedModel | LiteRT float32 | LiteRT int8 | LiteRT float32 / SavedModel | LiteRT int8 / SavedModel |")
+    print(
+        f"\nwords/s, strings in and out, median of {args.repeats} passes over {len(timed)} test "
+        "sources:\n"
+    )
+    print(
+        "| decoding | batch | SavedModel | LiteRT float32 | LiteRT int8 | LiteRT float32 / "
+        "SavedModel | LiteRT int8 / SavedModel |"
+    )
     print("|---|---|---|---|---|---|---|")
     for beam in (1, BEAM_WIDTH):
         for batch_size in BATCH_SIZES:
-            saved, floats, int8 = (len(timed) / statistics.median(seconds[key]) for key in (
-                ("SavedModel", beam, "float32", batch_size), ("LiteRT", beam, "none", batch_size),
-                ("LiteRT", beam, "dynamic-int8", batch_size)))
+            saved, floats, int8 = (
+                len(timed) / statistics.median(seconds[key])
+                for key in (
+                    ("SavedModel", beam, "float32", batch_size),
+                    ("LiteRT", beam, "none", batch_size),
+                    ("LiteRT", beam, "dynamic-int8", batch_size),
+                )
+            )
             name = "greedy" if beam == 1 else f"beam {beam}"
-            print(f"| {name} | {batch_size} | {saved:,.0f} | {floats:,.0f} | {int8:,.0f} | "
-                  f"{floats / saved:.1f}x | {int8 / saved:.1f}x |")
+            print(
+                f"| {name} | {batch_size} | {saved:,.0f} | {floats:,.0f} | {int8:,.0f} | "
+                f"{floats / saved:.1f}x | {int8 / saved:.1f}x |"
+            )
 
     _, references = scoring.group_references(test_pairs)
     print(f"\nexact match on the {len(sources):,} date test pairs (LiteRT at batch 64):\n")
-    print("| decoding | package | LiteRT float32 | LiteRT int8 | float32 strings differing from the package | int8 strings differing |")
+    print(
+        "| decoding | package | LiteRT float32 | LiteRT int8 | float32 strings differing from "
+        "the package | int8 strings differing |"
+    )
     print("|---|---|---|---|---|---|")
     for beam in (1, BEAM_WIDTH):
         package = translator.translate(sources, beam_width=beam)["translation"]
         row = [scoring.score(package, references, translator.target_vectorizer)["exact_match"]]
         differing = []
         for quantize in QUANTIZATIONS:
-            outputs = run_timing(TIME_LITERT, [RUNNER, files[beam, quantize, 64]], sources, 64, 1)["outputs"]
-            row.append(scoring.score(outputs, references, translator.target_vectorizer)["exact_match"])
+            outputs = run_timing(TIME_LITERT, [RUNNER, files[beam, quantize, 64]], sources, 64, 1)[
+                "outputs"
+            ]
+            row.append(
+                scoring.score(outputs, references, translator.target_vectorizer)["exact_match"]
+            )
             differing.append(sum(a != b for a, b in zip(outputs, package)))
         name = "greedy" if beam == 1 else f"beam {beam}"
-        print(f"| {name} | {100 * row[0]:.2f}% | {100 * row[1]:.2f}% | {100 * row[2]:.2f}% | {differing[0]} | {differing[1]} |")
+        print(
+            f"| {name} | {100 * row[0]:.2f}% | {100 * row[1]:.2f}% | {100 * row[2]:.2f}% | "
+            f"{differing[0]} | {differing[1]} |"
+        )
 
     if args.g2p_model:
         g2p = Translator.load(args.g2p_model)
@@ -198,12 +244,28 @@ def main():
             cells = []
             package = g2p.translate(words, beam_width=beam)["translation"]
             for outputs in [package] + [
-                run_timing(TIME_LITERT, [RUNNER, litert.export_litert(
-                    g2p, work / f"g2p_b{beam}_{q}.tflite", beam_width=beam, quantize=q, batch_size=64)[0]],
-                    words, 64, 1)["outputs"] for q in QUANTIZATIONS
+                run_timing(
+                    TIME_LITERT,
+                    [
+                        RUNNER,
+                        litert.export_litert(
+                            g2p,
+                            work / f"g2p_b{beam}_{q}.tflite",
+                            beam_width=beam,
+                            quantize=q,
+                            batch_size=64,
+                        )[0],
+                    ],
+                    words,
+                    64,
+                    1,
+                )["outputs"]
+                for q in QUANTIZATIONS
             ]:
                 result = scoring.score(outputs, g2p_references, g2p.target_vectorizer)
-                cells.append(f"{100 * result['wer']:.2f}% ({100 * result['token_error_rate']:.2f}%)")
+                cells.append(
+                    f"{100 * result['wer']:.2f}% ({100 * result['token_error_rate']:.2f}%)"
+                )
             name = "greedy" if beam == 1 else f"beam {beam}"
             print(f"| {name} | {' | '.join(cells)} |")
 

@@ -54,10 +54,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_attention.decoding import step_by_step_greedy  # noqa: E402
 from keras_attention import training  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
 from keras_attention.data.tsv import write_pairs  # noqa: E402
+from keras_attention.decoding import step_by_step_greedy  # noqa: E402
 
 # The book's three models: its sizes, one-way LSTM, reversed sources. The
 # package's default model with its own defaults. Every model trains with the
@@ -69,7 +69,11 @@ MODELS = [
     ("plain", "plain seq2seq (LSTM)", {"kind": "plain", **BOOK_MODEL}),
     ("peeky", "peeky seq2seq (LSTM)", {"kind": "peeky", **BOOK_MODEL}),
     ("attention", "attention seq2seq (LSTM)", {"kind": "attention", **BOOK_MODEL}),
-    ("default", "attention seq2seq (default: GRU, both ways)", {"kind": "attention", "cell": "gru"}),
+    (
+        "default",
+        "attention seq2seq (default: GRU, both ways)",
+        {"kind": "attention", "cell": "gru"},
+    ),
 ]
 
 
@@ -82,8 +86,15 @@ def train_and_track(train, test, epochs, model_kwargs, compile_kwargs=None, seed
     keras.utils.set_random_seed(seed)
     translator = training.build_translator(train, units=256, embedding_dim=16, **model_kwargs)
     tracker = training.DecodedEvaluation(translator, test, label="test", print_fn=lambda *_: None)
-    training.fit(translator, train, epochs=epochs, seed=seed, callbacks=[tracker], verbose=0,
-                 **(compile_kwargs or {}))
+    training.fit(
+        translator,
+        train,
+        epochs=epochs,
+        seed=seed,
+        callbacks=[tracker],
+        verbose=0,
+        **(compile_kwargs or {}),
+    )
     return translator, tracker.history
 
 
@@ -106,21 +117,32 @@ def one_configuration(precision, epochs):
 
 
 def compare_backends():
-    print("\nThe default attention model (GRU 256 read both ways, batch 128) on each backend and precision, "
-          "one process each, one after another")
-    header = f"{'backend':<12}{'precision':<16}" + "".join(f"{'epoch ' + str(e + 1):>10}" for e in range(3)) + f"{'s/epoch':>10}"
+    print(
+        "\nThe default attention model (GRU 256 read both ways, batch 128) on each backend and "
+        "precision, "
+        "one process each, one after another"
+    )
+    header = (
+        f"{'backend':<12}{'precision':<16}"
+        + "".join(f"{'epoch ' + str(e + 1):>10}" for e in range(3))
+        + f"{'s/epoch':>10}"
+    )
     print(header)
     print("-" * len(header))
     for backend, precision, epochs in CONFIGURATIONS:
         result = subprocess.run(
             [sys.executable, __file__, "--one-configuration", precision, "--epochs", str(epochs)],
-            env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True,
+            env={**os.environ, "KERAS_BACKEND": backend},
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             print(f"{backend:<12}{precision:<16}failed: {result.stderr.strip().splitlines()[-1]}")
             continue
         history = json.loads(result.stdout.strip().splitlines()[-1])
-        cells = "".join(f"{100 * h['exact_match']:>9.2f}%" for h in history) + " " * 10 * (3 - len(history))
+        cells = "".join(f"{100 * h['exact_match']:>9.2f}%" for h in history) + " " * 10 * (
+            3 - len(history)
+        )
         seconds = median_seconds([h["train_seconds"] for h in history])
         print(f"{backend:<12}{precision:<16}{cells}{seconds:>10.1f}", flush=True)
 
@@ -137,7 +159,9 @@ def book_epoch_seconds(book_code, train):
     questions = [source.ljust(width) for source, _ in train]  # its date.txt pads with spaces
     answers = ["_" + target for _, target in train]  # "_" starts every answer
     ids = {c: i for i, c in enumerate(sorted(set("".join(questions + answers))))}
-    x = np.array([[ids[c] for c in question] for question in questions])[:, ::-1]  # reversed, as ch08/train.py
+    x = np.array([[ids[c] for c in question] for question in questions])[
+        :, ::-1
+    ]  # reversed, as ch08/train.py
     t = np.array([[ids[c] for c in answer] for answer in answers])
     np.random.seed(0)
     trainer = Trainer(AttentionSeq2seq(len(ids), 16, 256), Adam())
@@ -152,8 +176,10 @@ def seed_spread(seeds, extra_options):
     default), once per seed, then `keras-attention evaluate` on the 5,000
     test pairs: the spread of exact match over seeds."""
     train, test = date_splits()
-    print(f"\nkeras-attention train --epochs 2 --batch-size 128 --units 256 --embedding-dim 16 "
-          f"{' '.join(extra_options)} --seed S, then evaluate on the {len(test)} test pairs")
+    print(
+        f"\nkeras-attention train --epochs 2 --batch-size 128 --units 256 --embedding-dim 16 "
+        f"{' '.join(extra_options)} --seed S, then evaluate on the {len(test)} test pairs"
+    )
     print(f"{'seed':>6}{'exact match':>14}{'s/epoch':>10}")
     command = [sys.executable, "-m", "keras_attention_cli"]
     with tempfile.TemporaryDirectory() as folder:
@@ -161,39 +187,86 @@ def seed_spread(seeds, extra_options):
         write_pairs(f"{folder}/test.tsv", test)
         for seed in seeds:
             trained = subprocess.run(
-                [*command, "train", "--data", f"{folder}/train.tsv", "--out", f"{folder}/model{seed}",
-                 "--epochs", "2", "--batch-size", "128", "--units", "256", "--embedding-dim", "16",
-                 "--no-export", "--seed", str(seed), *extra_options],
-                capture_output=True, text=True,
+                [
+                    *command,
+                    "train",
+                    "--data",
+                    f"{folder}/train.tsv",
+                    "--out",
+                    f"{folder}/model{seed}",
+                    "--epochs",
+                    "2",
+                    "--batch-size",
+                    "128",
+                    "--units",
+                    "256",
+                    "--embedding-dim",
+                    "16",
+                    "--no-export",
+                    "--seed",
+                    str(seed),
+                    *extra_options,
+                ],
+                capture_output=True,
+                text=True,
             )
             evaluated = subprocess.run(
-                [*command, "evaluate", "--model", f"{folder}/model{seed}", "--data", f"{folder}/test.tsv"],
-                capture_output=True, text=True,
+                [
+                    *command,
+                    "evaluate",
+                    "--model",
+                    f"{folder}/model{seed}",
+                    "--data",
+                    f"{folder}/test.tsv",
+                ],
+                capture_output=True,
+                text=True,
             )
             if trained.returncode or evaluated.returncode:
-                print(f"{seed:>6}  failed: {(trained.stderr or evaluated.stderr).strip().splitlines()[-1]}")
+                print(
+                    f"{seed:>6}  failed: "
+                    f"{(trained.stderr or evaluated.stderr).strip().splitlines()[-1]}"
+                )
                 continue
             exact = re.search(r"exact match: ([\d.]+)%", evaluated.stdout).group(1)
-            seconds = median_seconds([float(x) for x in re.findall(r"([\d.]+) s training", trained.stdout)])
+            seconds = median_seconds(
+                [float(x) for x in re.findall(r"([\d.]+) s training", trained.stdout)]
+            )
             print(f"{seed:>6}{exact + '%':>14}{seconds:>10.1f}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("all", "comparison", "backends", "seeds"), default="all")
-    parser.add_argument("--seeds", help="the seeds to train with: --part seeds, one run each (default 0,1,2); "
-                        "--part comparison, one table each (default 0)")
-    parser.add_argument("--train-option", action="append", default=[],
-                        help="--part seeds: an extra `train` option, e.g. --train-option=--reverse-source")
+    parser.add_argument(
+        "--seeds",
+        help="the seeds to train with: --part seeds, one run each (default 0,1,2); "
+        "--part comparison, one table each (default 0)",
+    )
+    parser.add_argument(
+        "--train-option",
+        action="append",
+        default=[],
+        help="--part seeds: an extra `train` option, e.g. --train-option=--reverse-source",
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--step-by-step-sample", type=int, default=200)
-    parser.add_argument("--models", default="plain,peeky,attention,default",
-                        help="--part comparison: which models to train (default: all four)")
-    parser.add_argument("--book-learning-rate", action="store_true",
-                        help="--part comparison: train the book's three models at Adam's 0.001 without a "
-                        "schedule, as the book's code does")
-    parser.add_argument("--book-code", help="checkout of oreilly-japan/deep-learning-from-scratch-2: "
-                        "also time one epoch of the book's numpy attention seq2seq")
+    parser.add_argument(
+        "--models",
+        default="plain,peeky,attention,default",
+        help="--part comparison: which models to train (default: all four)",
+    )
+    parser.add_argument(
+        "--book-learning-rate",
+        action="store_true",
+        help="--part comparison: train the book's three models at Adam's 0.001 without a "
+        "schedule, as the book's code does",
+    )
+    parser.add_argument(
+        "--book-code",
+        help="checkout of oreilly-japan/deep-learning-from-scratch-2: "
+        "also time one epoch of the book's numpy attention seq2seq",
+    )
     parser.add_argument("--one-configuration", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_configuration:
@@ -214,8 +287,10 @@ def compare_models(args, seeds):
     if unknown:
         sys.exit(f"--models: unknown {unknown}; choose from {', '.join(keys)}")
     train, test = date_splits()
-    print(f"date task: {len(train)} train / {len(test)} test pairs; keras {keras.__version__}, "
-          f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores")
+    print(
+        f"date task: {len(train)} train / {len(test)} test pairs; keras {keras.__version__}, "
+        f"tensorflow {tf.__version__}, {os.cpu_count()} CPU cores"
+    )
 
     translators = {}
     for seed in seeds:
@@ -224,15 +299,23 @@ def compare_models(args, seeds):
             if key not in chosen:
                 continue
             compile_kwargs = BOOK_OPTIMIZER if args.book_learning_rate and key != "default" else {}
-            translator, history = train_and_track(train, test, args.epochs, model_kwargs, compile_kwargs,
-                                                  seed=seed)
+            translator, history = train_and_track(
+                train, test, args.epochs, model_kwargs, compile_kwargs, seed=seed
+            )
             translators[key] = translator
             rows.append((name, history))
             print(f"  trained {name} (seed {seed})", flush=True)
 
-        print(f"\nSeed {seed}: exact match on the {len(test)} test pairs (greedy decoding) after each epoch, "
-              "and training seconds per epoch")
-        header = f"{'model':<45}" + "".join(f"{'epoch ' + str(e + 1):>10}" for e in range(args.epochs)) + f"{'s/epoch':>10}"
+        print(
+            f"\nSeed {seed}: exact match on the {len(test)} test pairs (greedy decoding) after "
+            "each epoch, "
+            "and training seconds per epoch"
+        )
+        header = (
+            f"{'model':<45}"
+            + "".join(f"{'epoch ' + str(e + 1):>10}" for e in range(args.epochs))
+            + f"{'s/epoch':>10}"
+        )
         print(header)
         print("-" * len(header))
         for name, history in rows:
@@ -258,11 +341,23 @@ def compare_models(args, seeds):
     per_question = sample_seconds / len(sample)
     print(f"\nDecoding the {len(sources)} test questions with the default attention model")
     print(f"{'decoder':<58}{'seconds':>10}{'exact match':>13}")
-    print(f"{'batched graph greedy (tf.while_loop), batches of 1000':<58}{greedy['seconds']:>10.2f}{100 * greedy['exact_match']:>12.2f}%")
-    print(f"{'batched graph beam search, width 5':<58}{beam['seconds']:>10.2f}{100 * beam['exact_match']:>12.2f}%")
-    print(f"{'one question at a time, Python loop over steps':<58}{per_question * len(sources):>10.1f}{'':>13}")
-    print(f"  (the last timed on {len(sample)} questions, {sample_seconds:.1f} s, scaled to {len(sources)}; "
-          f"batched greedy is {per_question * len(sources) / greedy['seconds']:.0f}x faster)")
+    print(
+        f"{'batched graph greedy (tf.while_loop), batches of 1000':<58}"
+        f"{greedy['seconds']:>10.2f}{100 * greedy['exact_match']:>12.2f}%"
+    )
+    print(
+        f"{'batched graph beam search, width 5':<58}"
+        f"{beam['seconds']:>10.2f}{100 * beam['exact_match']:>12.2f}%"
+    )
+    print(
+        f"{'one question at a time, Python loop over steps':<58}"
+        f"{per_question * len(sources):>10.1f}{'':>13}"
+    )
+    print(
+        f"  (the last timed on {len(sample)} questions, {sample_seconds:.1f} s, scaled to "
+        f"{len(sources)}; "
+        f"batched greedy is {per_question * len(sources) / greedy['seconds']:.0f}x faster)"
+    )
 
 
 if __name__ == "__main__":

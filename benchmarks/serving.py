@@ -43,7 +43,8 @@ kind, path = sys.argv[1], sys.argv[2]
 imported = time.perf_counter()
 if kind == "saved_model":
     model = tf.saved_model.load(path)
-    translate = lambda texts: model.signatures["serving_default"](text=tf.constant(texts))["translation"]
+    signature = model.signatures["serving_default"]
+    translate = lambda texts: signature(text=tf.constant(texts))["translation"]  # noqa: E731
 else:
     from keras_attention.translator import Translator
     model = Translator.load(path)
@@ -59,7 +60,10 @@ print(json.dumps({"load": loaded - imported, "first": first - loaded, "second": 
 
 def first_call_seconds(kind, path):
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_CALL, kind, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", FIRST_CALL, kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -72,16 +76,23 @@ def main():
 
     translator = Translator.load(args.model)
     with tempfile.TemporaryDirectory() as folder:
-        path = export_saved_model(translator, os.path.join(folder, "saved_model"), beam_width=BEAM_WIDTH)
+        path = export_saved_model(
+            translator, os.path.join(folder, "saved_model"), beam_width=BEAM_WIDTH
+        )
         served = tf.saved_model.load(str(path))
         texts = [source for source, _ in date_pairs(max(BATCH_SIZES), seed=123)]
 
-        print(f"first call after load (fresh process, median of 3; device: CPU, {os.cpu_count()} cores)")
+        print(
+            f"first call after load (fresh process, median of 3; device: CPU, {os.cpu_count()} "
+            "cores)"
+        )
         print(f"{'':<22}{'load s':>10}{'first call s':>14}{'second call s':>15}")
         for kind, location in (("saved_model", path), ("package", args.model)):
             runs = [first_call_seconds(kind, location) for _ in range(3)]
             medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-            print(f"{kind:<22}{medians['load']:>10.2f}{medians['first']:>14.2f}{medians['second']:>15.3f}")
+            print(
+                f"{kind:<22}{medians['load']:>10.2f}{medians['first']:>14.2f}{medians['second']:>15.3f}"
+            )
 
         print(f"\ntranslations per second (median of {args.repeats})")
         print(f"{'decoding':<10}{'batch':>7}{'SavedModel':>13}{'package':>11}{'ratio':>8}")
@@ -90,8 +101,12 @@ def main():
             for batch_size in BATCH_SIZES:
                 batch = texts[:batch_size]
                 contenders = {
-                    "saved_model": lambda: signature(text=tf.constant(batch))["translation"].numpy(),
-                    "package": lambda: translator.translate(batch, beam_width=beam_width)["translation"],
+                    "saved_model": lambda signature=signature, batch=batch: signature(
+                        text=tf.constant(batch)
+                    )["translation"].numpy(),
+                    "package": lambda batch=batch, beam_width=beam_width: translator.translate(
+                        batch, beam_width=beam_width
+                    )["translation"],
                 }
                 for run in contenders.values():
                     run()  # trace and warm up

@@ -5,7 +5,7 @@ Usage: python docs/build_api_reference.py [--out site]
 It fails (exit status 1, one line per problem) when a public module, class,
 function or method has no docstring, when a name in `keras_attention.__all__`
 is missing from the pages, or when pdoc warns while rendering. The page of
-`keras_attention.cli` carries the `--help` text of the command and of each
+`keras_attention_cli.main` carries the `--help` text of the command and of each
 of its subcommands, taken from the parser itself, so it cannot drift from
 the code.
 """
@@ -22,18 +22,24 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "keras_attention"
+# The command line, documented beside the library.
+COMMAND_PACKAGE = "keras_attention_cli"
 # The checkout this script lives in is the one documented, installed or not
 # (an editable install's import hook hides submodules from pkgutil).
 sys.path.insert(0, str(ROOT))
 
 
 def public_modules():
-    """`keras_attention` and every submodule whose dotted name has no `_` part."""
-    package = importlib.import_module(PACKAGE)
-    names = [PACKAGE] + [
-        info.name for info in pkgutil.walk_packages(package.__path__, prefix=f"{PACKAGE}.")
-        if not any(part.startswith("_") for part in info.name.split("."))
-    ]
+    """`keras_attention`, `keras_attention_cli` and every submodule of
+    theirs whose dotted name has no `_` part."""
+    names = []
+    for top in (PACKAGE, COMMAND_PACKAGE):
+        package = importlib.import_module(top)
+        names += [top] + [
+            info.name
+            for info in pkgutil.walk_packages(package.__path__, prefix=f"{top}.")
+            if not any(part.startswith("_") for part in info.name.split("."))
+        ]
     return [importlib.import_module(name) for name in sorted(names)]
 
 
@@ -53,9 +59,12 @@ def missing_docstrings(modules):
             if inspect.isclass(value):
                 for member, attribute in vars(value).items():
                     function = getattr(attribute, "__func__", attribute)
-                    if (not member.startswith("_") and inspect.isfunction(function)
-                            and not _keras_api(value, member)
-                            and not inspect.getdoc(getattr(value, member))):
+                    if (
+                        not member.startswith("_")
+                        and inspect.isfunction(function)
+                        and not _keras_api(value, member)
+                        and not inspect.getdoc(getattr(value, member))
+                    ):
                         missing.append(f"{module.__name__}.{name}.{member}")
     return missing
 
@@ -65,7 +74,8 @@ def _keras_api(cls, member):
     package (a Keras layer's `build`, `call`, `get_config`): its contract is
     Keras' own, and the class docstring says what it does here."""
     return any(
-        member in vars(base) for base in cls.__mro__[1:]
+        member in vars(base)
+        for base in cls.__mro__[1:]
         if not base.__module__.startswith(PACKAGE) and base is not object
     )
 
@@ -89,8 +99,9 @@ def pdoc_specs(modules):
     `modules` once: pdoc walks into a package's submodules itself, except
     where the package's `__all__` leaves them out."""
     return [
-        module.__name__ for module in modules
-        if module.__name__ == PACKAGE
+        module.__name__
+        for module in modules
+        if module.__name__ in (PACKAGE, COMMAND_PACKAGE)
         or hasattr(sys.modules[module.__name__.rpartition(".")[0]], "__all__")
     ]
 
@@ -104,28 +115,36 @@ def build(out):
     for name in package.__all__:  # imported on first use: now, so that pdoc finds them
         getattr(package, name)
     problems = [f"no docstring: {name}" for name in missing_docstrings(modules)]
-    cli = sys.modules[f"{PACKAGE}.cli"]
+    cli = sys.modules[f"{COMMAND_PACKAGE}.main"]
     cli.__doc__ = f"{cli.__doc__.rstrip()}\n\n# Reference\n{command_line_help()}"
     pdoc.render.configure(docformat="google", footer_text=f"{PACKAGE} API reference")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pdoc.pdoc(*pdoc_specs(modules), output_directory=Path(out))
     problems += [
-        f"pdoc warned: {warning.message}" for warning in caught
+        f"pdoc warned: {warning.message}"
+        for warning in caught
         if "pdoc" in (warning.filename or "")
     ]
     problems += [
-        f"no page: {module.__name__}" for module in modules
+        f"no page: {module.__name__}"
+        for module in modules
         if not (Path(out) / f"{module.__name__.replace('.', '/')}.html").exists()
     ]
     page = (Path(out) / f"{PACKAGE}.html").read_text(encoding="utf-8")
-    problems += [f"not in the pages: {name}" for name in package.__all__ if f'id="{name}"' not in page]
+    problems += [
+        f"not in the pages: {name}" for name in package.__all__ if f'id="{name}"' not in page
+    ]
     return problems
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "site"), help="folder to write the pages into (default: site/)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", default=str(ROOT / "site"), help="folder to write the pages into (default: site/)"
+    )
     args = parser.parse_args(argv)
     problems = build(args.out)
     for problem in problems:

@@ -114,11 +114,14 @@ class LiteRTTranslator:
         model_path = Path(model_path)
         metadata_file = model_path.with_suffix(".json")
         if not metadata_file.is_file():
-            raise FileNotFoundError(f"{metadata_file} not found: it is written beside the model by export-litert")
+            raise FileNotFoundError(
+                f"{metadata_file} not found: it is written beside the model by export-litert"
+            )
         metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
         if metadata.get("format") != METADATA_FORMAT:
             raise ValueError(
-                f"{metadata_file}: metadata format {metadata.get('format')!r}, this runner reads {METADATA_FORMAT}"
+                f"{metadata_file}: metadata format {metadata.get('format')!r}, this runner reads "
+                f"{METADATA_FORMAT}"
             )
         self.metadata = metadata
         try:
@@ -131,7 +134,9 @@ class LiteRTTranslator:
         self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
         details = self.interpreter.get_output_details()
-        self._outputs = {name: details[position]["index"] for name, position in metadata["outputs"].items()}
+        self._outputs = {
+            name: details[position]["index"] for name, position in metadata["outputs"].items()
+        }
         self._width = None
 
     def source_ids(self, texts):
@@ -170,7 +175,9 @@ class LiteRTTranslator:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="the .tflite file (its .json beside it)")
-    parser.add_argument("texts", nargs="*", help="texts to translate (default: standard input, one per line)")
+    parser.add_argument(
+        "texts", nargs="*", help="texts to translate (default: standard input, one per line)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
     args = parser.parse_args(argv)
     translator = LiteRTTranslator(args.model, num_threads=args.threads)

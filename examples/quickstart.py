@@ -46,9 +46,9 @@ def build_model(units=64, embedding_dim=16):
         keras.layers.Embedding(VOCABULARY, embedding_dim, mask_zero=True)(decoder_ids),
         initial_state=[state_h, state_c],
     )
-    context, attention_weights = TimeAttention(
-        return_attention_weights=True, name="attention"
-    )(decoder_states, encoder_states)
+    context, attention_weights = TimeAttention(return_attention_weights=True, name="attention")(
+        decoder_states, encoder_states
+    )
     logits = keras.layers.Dense(VOCABULARY, name="logits")(
         keras.layers.Concatenate()([context, decoder_states])
     )
@@ -90,9 +90,7 @@ def main():
         [sources, decoder_inputs], targets, batch_size=64, epochs=args.epochs, verbose=2
     )
 
-    logits, weights = inspection_model.predict(
-        [test_sources, test_decoder_inputs], verbose=0
-    )
+    logits, weights = inspection_model.predict([test_sources, test_decoder_inputs], verbose=0)
     predicted = logits.argmax(-1)
     real = test_targets != PAD
     token_accuracy = (predicted == test_targets)[real].mean()

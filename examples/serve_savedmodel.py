@@ -1,11 +1,12 @@
-"""Load an exported SavedModel and translate with it: TensorFlow and
+r"""Load an exported SavedModel and translate with it: TensorFlow and
 tensorflow-text only, no keras_attention (what a serving process has).
 
 Export one first, e.g. with `keras-attention demo`, which writes
 `demo_output/model/saved_model`, then:
 
     python examples/serve_savedmodel.py demo_output/model/saved_model "september 27, 1994" 9/27/94
-    python examples/serve_savedmodel.py demo_output/model/saved_model --signature beam_search 9/27/94
+    python examples/serve_savedmodel.py demo_output/model/saved_model \
+        --signature beam_search 9/27/94
 
 With no texts it translates a few dates of the book's task.
 """
@@ -22,7 +23,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("saved_model", help="folder written by `keras-attention export`")
     parser.add_argument("texts", nargs="*", default=EXAMPLES, help="texts to translate")
-    parser.add_argument("--signature", choices=["serving_default", "beam_search"], default="serving_default")
+    parser.add_argument(
+        "--signature", choices=["serving_default", "beam_search"], default="serving_default"
+    )
     args = parser.parse_intermixed_args(argv)
 
     served = tf.saved_model.load(args.saved_model)

@@ -40,10 +40,20 @@ _TENSORFLOW_HOMES = {
     "export_saved_model": "keras_attention.export",
     "export_litert": "keras_attention.litert",
 }
-__all__ = sorted([
-    "Attention", "AttentionWeight", "TimeAttention", "WeightSum", "Seq2Seq", "Ensemble",
-    "GreedySearch", "BeamSearch", "dynamic_decode", *_TENSORFLOW_HOMES,
-])
+__all__ = sorted(
+    [
+        "Attention",
+        "AttentionWeight",
+        "TimeAttention",
+        "WeightSum",
+        "Seq2Seq",
+        "Ensemble",
+        "GreedySearch",
+        "BeamSearch",
+        "dynamic_decode",
+        *_TENSORFLOW_HOMES,
+    ]
+)
 
 
 def __getattr__(name):

@@ -44,9 +44,14 @@ class EpochBackup(BackupHooks):
         directory = Path(self.backup_dir)
         directory.mkdir(parents=True, exist_ok=True)
         weights = f"epoch-{self.current_epoch}.weights.h5"
-        atomic_write(directory / weights, lambda path: self.model.save_weights(path, overwrite=True))
+        atomic_write(
+            directory / weights, lambda path: self.model.save_weights(path, overwrite=True)
+        )
         metadata = json.dumps({"epoch": self.current_epoch, "weights": weights})
-        atomic_write(directory / METADATA_FILE, lambda path: Path(path).write_text(metadata, encoding="utf-8"))
+        atomic_write(
+            directory / METADATA_FILE,
+            lambda path: Path(path).write_text(metadata, encoding="utf-8"),
+        )
         for old in directory.glob("epoch-*.weights.h5"):
             if old.name != weights:
                 old.unlink()

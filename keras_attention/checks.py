@@ -72,8 +72,7 @@ def check_int(name, value, minimum, expected, owner="", alternative=""):
     `expected` (`"an int >= 0"`)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(
-            f"{owner}`{name}` must be {expected}{alternative}. "
-            f"Received: {name}={value!r}"
+            f"{owner}`{name}` must be {expected}{alternative}. Received: {name}={value!r}"
         )
     return int(value)
 
@@ -83,10 +82,13 @@ def check_number(name, value, expected, within, owner="", alternative=""):
     finite real number (a Python or NumPy int or float: bools, NaN and
     infinities are refused) for which `within(value)` holds, saying it
     must be `expected` (`"a number >= 0"`)."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or not within(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not within(value)
+    ):
         raise ValueError(
-            f"{owner}`{name}` must be {expected}{alternative}. "
-            f"Received: {name}={value!r}"
+            f"{owner}`{name}` must be {expected}{alternative}. Received: {name}={value!r}"
         )
     return float(value)

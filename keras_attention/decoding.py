@@ -82,7 +82,9 @@ class BeamSearch:
                 f"`n_best` must be at most `beam_width` ({beam_width}): a beam search keeps "
                 f"only that many hypotheses. Received: n_best={n_best}"
             )
-        self.length_penalty = check_number("length_penalty", length_penalty, "a number >= 0", lambda p: p >= 0)
+        self.length_penalty = check_number(
+            "length_penalty", length_penalty, "a number >= 0", lambda p: p >= 0
+        )
         self.beam_width, self.n_best, self.select = beam_width, n_best, select
 
 
@@ -136,8 +138,12 @@ def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_lengt
         # take_along_axis costs many on some backends.
         parents = ops.reshape(first_rows + beam, (rows,))
         flat_best = ops.reshape(first_rows * vocabulary + best, (rows,))
-        scores = ops.reshape(ops.take(ops.reshape(candidate_scores, (-1,)), flat_best), (batch_size, beams))
-        lengths = ops.reshape(ops.take(ops.reshape(candidate_lengths, (-1,)), parents), (batch_size, beams))
+        scores = ops.reshape(
+            ops.take(ops.reshape(candidate_scores, (-1,)), flat_best), (batch_size, beams)
+        )
+        lengths = ops.reshape(
+            ops.take(ops.reshape(candidate_lengths, (-1,)), parents), (batch_size, beams)
+        )
         ended = ops.reshape(ops.take(ops.reshape(finished, (-1,)), parents), (batch_size, beams))
         next_tokens = ops.where(ended, PAD_ID, next_tokens)
         finished = ops.logical_or(ended, next_tokens == END_ID)
@@ -152,7 +158,9 @@ def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_lengt
         at_step = ops.cast(positions == step, "int32")
         token_ids = token_ids + at_step[None, :] * next_tokens[:, None]
         real = ops.cast(next_tokens != PAD_ID, "float32")[:, None, None]
-        weights = weights + real * ops.cast(at_step, "float32")[None, :, None] * step_weights[:, None, :]
+        weights = (
+            weights + real * ops.cast(at_step, "float32")[None, :, None] * step_weights[:, None, :]
+        )
         return step + 1, next_tokens, states, scores, lengths, finished, token_ids, weights
 
     def not_finished(step, tokens, states, scores, lengths, finished, token_ids, weights):
@@ -162,20 +170,29 @@ def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_lengt
         )
 
     # Only the first hypothesis is alive at the start, so the beams differ.
-    first_scores = ops.where(ops.arange(beams) == 0, 0.0, IMPOSSIBLE)[None, :] + ops.zeros((batch_size, 1))
+    first_scores = ops.where(ops.arange(beams) == 0, 0.0, IMPOSSIBLE)[None, :] + ops.zeros(
+        (batch_size, 1)
+    )
     steps, _, _, scores, lengths, _, token_ids, weights = ops.while_loop(
-        not_finished, body,
+        not_finished,
+        body,
         (
-            ops.convert_to_tensor(0, "int32"), ops.full((rows,), START_ID, "int32"),
-            list(initial_states), first_scores, ops.zeros((batch_size, beams), "int32"),
-            ops.zeros((batch_size, beams), "bool"), ops.zeros((rows, max_length), "int32"),
+            ops.convert_to_tensor(0, "int32"),
+            ops.full((rows,), START_ID, "int32"),
+            list(initial_states),
+            first_scores,
+            ops.zeros((batch_size, beams), "int32"),
+            ops.zeros((batch_size, beams), "bool"),
+            ops.zeros((rows, max_length), "int32"),
             ops.zeros((rows, max_length, source_length), "float32"),
         ),
     )
     n = strategy.n_best
     normalized = scores
     if strategy.length_penalty:
-        normalized = scores / ops.power(ops.cast(ops.maximum(lengths, 1), "float32"), strategy.length_penalty)
+        normalized = scores / ops.power(
+            ops.cast(ops.maximum(lengths, 1), "float32"), strategy.length_penalty
+        )
     token_ids = ops.reshape(token_ids, (batch_size, beams, max_length))
     weights = ops.reshape(weights, (batch_size, beams, max_length, source_length))
     return {
@@ -200,7 +217,9 @@ def model_step(model, tokens, encoded, states):
         vocabulary)` with padding and `[START]` impossible, the next states,
         and float32 `(rows, src_len)` (zeros for models without attention).
     """
-    logits, states, weights = model.decode(ops.expand_dims(tokens, 1), {**encoded, "states": states})
+    logits, states, weights = model.decode(
+        ops.expand_dims(tokens, 1), {**encoded, "states": states}
+    )
     logits = ops.cast(logits[:, -1], "float32")
     # Padding and [START] are never outputs: a padding token fed back would
     # be masked out of the decoder, and [START] only ever begins a sequence.
@@ -228,13 +247,20 @@ def decode(model, source_ids, max_length, strategy=None):
     source_ids = ops.cast(source_ids, "int32")
     encoded = model.encode(source_ids)
     if strategy.beam_width > 1:
-        encoded = keras.tree.map_structure(lambda t: ops.repeat(t, strategy.beam_width, axis=0), encoded)
+        encoded = keras.tree.map_structure(
+            lambda t: ops.repeat(t, strategy.beam_width, axis=0), encoded
+        )
 
     def step_fn(tokens, states):
         return model_step(model, tokens, encoded, states)
 
     return dynamic_decode(
-        step_fn, encoded["states"], ops.shape(source_ids)[0], ops.shape(source_ids)[1], max_length, strategy
+        step_fn,
+        encoded["states"],
+        ops.shape(source_ids)[0],
+        ops.shape(source_ids)[1],
+        max_length,
+        strategy,
     )
 
 
@@ -276,7 +302,9 @@ def step_by_step_greedy(model, source_ids, max_length):
         encoded = model.encode(ops.convert_to_tensor(row[np.newaxis], "int32"))
         states, token, output = encoded["states"], START_ID, []
         for _ in range(max_length):
-            log_probs, states, _ = model_step(model, ops.convert_to_tensor([token], "int32"), encoded, states)
+            log_probs, states, _ = model_step(
+                model, ops.convert_to_tensor([token], "int32"), encoded, states
+            )
             token = int(np.argmax(ops.convert_to_numpy(log_probs)[0]))
             output.append(token)
             if token == END_ID:

@@ -42,10 +42,14 @@ def make_strategy(name):
 def check_tf_config(text):
     """Raises ValueError, saying what is wrong, unless `text` is a TF_CONFIG
     with a cluster of workers and this process's task in it."""
-    example = ('for example {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-               '"task": {"type": "worker", "index": 0}}')
+    example = (
+        'for example {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+        '"task": {"type": "worker", "index": 0}}'
+    )
     if not text:
-        raise ClusterError(f"multi-worker training reads the cluster from TF_CONFIG, which is not set; {example}")
+        raise ClusterError(
+            f"multi-worker training reads the cluster from TF_CONFIG, which is not set; {example}"
+        )
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
@@ -54,11 +58,14 @@ def check_tf_config(text):
     if not isinstance(cluster, dict) or not cluster.get("worker"):
         raise ClusterError(f"TF_CONFIG needs a 'cluster' with a 'worker' list; {example}")
     if not isinstance(task, dict) or task.get("type") not in cluster:
-        raise ClusterError(f"TF_CONFIG's 'task' must name a job of the cluster ({sorted(cluster)}); {example}")
+        raise ClusterError(
+            f"TF_CONFIG's 'task' must name a job of the cluster ({sorted(cluster)}); {example}"
+        )
     index = task.get("index")
     if not isinstance(index, int) or not 0 <= index < len(cluster[task["type"]]):
         raise ClusterError(
-            f"TF_CONFIG's task index must be in [0, {len(cluster[task['type']])}). Received: {index!r}"
+            f"TF_CONFIG's task index must be in [0, {len(cluster[task['type']])}). Received: "
+            f"{index!r}"
         )
 
 
@@ -82,7 +89,10 @@ def backup_folder(out, strategy):
         return Path(out) / BACKUP_FOLDER
     resolver = strategy.cluster_resolver
     key = hashlib.sha1(str(Path(out).resolve()).encode("utf-8")).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"keras-attention-backup-{key}-{resolver.task_type}-{resolver.task_id}"
+    return (
+        Path(tempfile.gettempdir())
+        / f"keras-attention-backup-{key}-{resolver.task_type}-{resolver.task_id}"
+    )
 
 
 def under_multi_worker():
@@ -109,8 +119,11 @@ def fit_under_multi_worker(model):
         if iterator is not None:
             for _, _, batches in iterator:
                 data_batch = tf.nest.map_structure(
-                    lambda value: strategy.experimental_local_results(value)[0]
-                    if isinstance(value, tf.distribute.DistributedValues) else value,
+                    lambda value: (
+                        strategy.experimental_local_results(value)[0]
+                        if isinstance(value, tf.distribute.DistributedValues)
+                        else value
+                    ),
                     next(batches),
                 )
                 break
@@ -121,7 +134,10 @@ def fit_under_multi_worker(model):
         # Keras averages each step's logs across workers with
         # `strategy.reduce("MEAN", value, axis=0)`, which needs an axis:
         # give each scalar one of length 1.
-        return {name: tf.reshape(value, [1]) for name, value in type(model).train_step(model, data).items()}
+        return {
+            name: tf.reshape(value, [1])
+            for name, value in type(model).train_step(model, data).items()
+        }
 
     keras_build = replace_symbolic_build(model, local_symbolic_build)
     model.train_step = train_step

@@ -73,8 +73,11 @@ def _checked_batch(text):
     shape = tf.io.parse_tensor(tf.io.serialize_tensor(tf.shape(text)), tf.int32)
     check = tf.debugging.Assert(
         tf.equal(tf.size(shape), 1),
-        ["keras_attention serving: `text` must be a 1-D batch of strings, shape [batch]; "
-         "received a tensor of shape", shape],
+        [
+            "keras_attention serving: `text` must be a 1-D batch of strings, shape [batch]; "
+            "received a tensor of shape",
+            shape,
+        ],
         summarize=10,
     )
     with tf.control_dependencies([check]):
@@ -106,8 +109,12 @@ def export_saved_model(translator, path, beam_width=5, n_best=None):
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         tf.saved_model.save(
-            module, str(temporary),
-            signatures={"serving_default": module.serving_default, "beam_search": module.beam_search},
+            module,
+            str(temporary),
+            signatures={
+                "serving_default": module.serving_default,
+                "beam_search": module.beam_search,
+            },
         )
         if path.exists():
             previous = temporary.with_name(f"{temporary.name}.previous")

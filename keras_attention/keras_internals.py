@@ -36,7 +36,8 @@ def check_keras_version(workaround):
     if installed not in TESTED_KERAS:
         raise RuntimeError(
             f"keras_attention: {workaround} uses private Keras names tested only with Keras "
-            f"{', '.join(TESTED_KERAS)}; this is Keras {keras.version()}. Install keras=={TESTED_KERAS[-1]}.* "
+            f"{', '.join(TESTED_KERAS)}; this is Keras {keras.version()}. Install "
+            f"keras=={TESTED_KERAS[-1]}.* "
             f"or a keras_attention release that supports it."
         )
 
@@ -98,8 +99,10 @@ def global_seed_state():
     from keras.src.random import seed_generator
     from keras.src.utils import rng_utils
 
-    return (global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED),
-            global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR))
+    return (
+        global_state.get_global_attribute(rng_utils.GLOBAL_RANDOM_SEED),
+        global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR),
+    )
 
 
 def set_global_seed_state(state):

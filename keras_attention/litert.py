@@ -35,8 +35,8 @@ from tensorflow.lite.python import schema_py_generated as schema
 from keras_attention import decoding
 from keras_attention.checks import check_positive_int
 from keras_attention.files import atomic_write
-from keras_attention_cli.options import QUANTIZATIONS
 from keras_attention.tokens import RESERVED_TOKENS
+from keras_attention_cli.options import QUANTIZATIONS
 
 # Ops a file must not hold: Flex ops need TensorFlow's kernels, and resource
 # variables mean the weights were left out of the file.
@@ -114,7 +114,9 @@ def convert(translator, beam_width=1, n_best=None, quantize="dynamic-int8", batc
             interpreter cannot run on its own (see `check_builtin_ops`).
     """
     if quantize not in QUANTIZATIONS:
-        raise ValueError(f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}")
+        raise ValueError(
+            f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}"
+        )
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
             f"LiteRT export converts TensorFlow graphs: run it on the TensorFlow backend "
@@ -159,7 +161,11 @@ def operator_names(flatbuffer):
     subgraph (the decoding loop's bodies included): built-in ops by their
     LiteRT name, custom and Flex ops by their custom code."""
     model = _model(flatbuffer)
-    builtin_names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    builtin_names = {
+        code: name
+        for name, code in vars(schema.BuiltinOperator).items()
+        if not name.startswith("_")
+    }
     names = []
     for index in range(model.OperatorCodesLength()):
         code = model.OperatorCodes(index)
@@ -185,26 +191,35 @@ def output_order(flatbuffer):
     order = {}
     for position in range(graph.OutputsLength()):
         tensor = graph.Tensors(graph.Outputs(position))
-        order[kinds[(tensor.Type(), tensor.ShapeSignatureLength() or tensor.ShapeLength())]] = position
+        order[kinds[(tensor.Type(), tensor.ShapeSignatureLength() or tensor.ShapeLength())]] = (
+            position
+        )
     return order
 
 
 def check_builtin_ops(flatbuffer):
     """Raises `LiteRTConversionError` if the flatbuffer holds a Flex
     (Select-TF) or custom op, or resource-variable ops."""
-    bad = [name for name in operator_names(flatbuffer)
-           if name.startswith("Flex") or name in FORBIDDEN_OPS or not name.isupper()]
+    bad = [
+        name
+        for name in operator_names(flatbuffer)
+        if name.startswith("Flex") or name in FORBIDDEN_OPS or not name.isupper()
+    ]
     if bad:
         raise LiteRTConversionError(
-            f"the LiteRT file holds ops the interpreter cannot run without TensorFlow: {', '.join(bad)}"
+            "the LiteRT file holds ops the interpreter cannot run without TensorFlow: "
+            f"{', '.join(bad)}"
         )
 
 
-def runtime_metadata(translator, flatbuffer, beam_width=1, n_best=None, quantize="dynamic-int8", batch_size=1):
+def runtime_metadata(
+    translator, flatbuffer, beam_width=1, n_best=None, quantize="dynamic-int8", batch_size=1
+):
     """What a runner needs beside `flatbuffer` (from `convert` with the same
     options), as a JSON-ready dict: the two vectorizers' settings and
     vocabularies, the reserved ids, the batch size, the maximum lengths and
     the position of each output among the file's outputs."""
+
     def side(vectorizer):
         return {
             "vocabulary": vectorizer.vocabulary,
@@ -233,7 +248,9 @@ def metadata_path(path):
     return Path(path).with_suffix(".json")
 
 
-def export_litert(translator, path, beam_width=1, n_best=None, quantize="dynamic-int8", batch_size=1):
+def export_litert(
+    translator, path, beam_width=1, n_best=None, quantize="dynamic-int8", batch_size=1
+):
     """Writes the `.tflite` file of `convert` at `path` and its runtime
     metadata (`runtime_metadata`) at `metadata_path(path)`; each is written
     under a temporary name and renamed. Returns both paths."""

@@ -57,7 +57,10 @@ def plot_translation(translator, text, path):
         raise ValueError("nothing to plot: the text has no tokens")
     output_tokens = translator.target_tokens(result["token_ids"][0])
     plot_attention(
-        result["attention_weights"][0], source_tokens, output_tokens, path,
+        result["attention_weights"][0],
+        source_tokens,
+        output_tokens,
+        path,
         title=f"{text!r} → {result['translation'][0]!r}",
     )
     return result["translation"][0]

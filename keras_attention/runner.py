@@ -15,16 +15,16 @@ from pathlib import Path
 import keras
 
 from keras_attention import distribute
-from keras_attention_cli import layout
 from keras_attention import training
 from keras_attention.backup import read_backup_metadata
 from keras_attention.checks import check_positive_int
 from keras_attention.models import Ensemble
 from keras_attention.models import Seq2Seq
-from keras_attention_cli.options import DEFAULTS
 from keras_attention.plotting import plot_translation
 from keras_attention.process_state import seeded
 from keras_attention.translator import Translator
+from keras_attention_cli import layout
+from keras_attention_cli.options import DEFAULTS
 
 
 class Runner:
@@ -58,10 +58,26 @@ class Runner:
             self._translator = Translator.load(self.out)
         return self._translator
 
-    def train(self, pairs, dev=None, epochs=2, batch_size=DEFAULTS["batch_size"], seed=0,
-              validation_split=0.02, patience=None, resume=False, distribute_strategy="none",
-              precision="float32", export=True, learning_rate=DEFAULTS["learning_rate"],
-              warmup=DEFAULTS["warmup"], time_budget=None, ensemble=1, verbose=2, **model_options):
+    def train(
+        self,
+        pairs,
+        dev=None,
+        epochs=2,
+        batch_size=DEFAULTS["batch_size"],
+        seed=0,
+        validation_split=0.02,
+        patience=None,
+        resume=False,
+        distribute_strategy="none",
+        precision="float32",
+        export=True,
+        learning_rate=DEFAULTS["learning_rate"],
+        warmup=DEFAULTS["warmup"],
+        time_budget=None,
+        ensemble=1,
+        verbose=2,
+        **model_options,
+    ):
         """Trains on `pairs` and writes the model into the folder.
 
         Args:
@@ -101,8 +117,10 @@ class Runner:
             raise ValueError("`patience` needs `dev`: early stopping watches the dev set's WER")
         ensemble = check_positive_int("ensemble", ensemble)
         if ensemble > 1 and resume:
-            raise ValueError("`ensemble` cannot be combined with `resume`: an ensemble is trained "
-                             "member after member from scratch")
+            raise ValueError(
+                "`ensemble` cannot be combined with `resume`: an ensemble is trained "
+                "member after member from scratch"
+            )
         # The seeds and the dtype policy are the user's again when it returns.
         with seeded(seed, dtype_policy=precision):
             strategy = distribute.make_strategy(distribute_strategy)
@@ -111,7 +129,9 @@ class Runner:
             else:
                 held_out = int(round(len(pairs) * validation_split))
                 if held_out and len(pairs) - held_out < 1:
-                    raise ValueError(f"`validation_split` {validation_split} leaves no pairs to train on")
+                    raise ValueError(
+                        f"`validation_split` {validation_split} leaves no pairs to train on"
+                    )
                 shuffled = list(pairs)
                 random.Random(seed).shuffle(shuffled)
                 validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
@@ -125,42 +145,74 @@ class Runner:
                     if resume:
                         translator = Translator.load(self.out)
                         if isinstance(translator.model, Ensemble):
-                            raise ValueError(f"{self.out} holds an ensemble, which cannot be resumed: "
-                                             f"its members were trained one after the other")
+                            raise ValueError(
+                                f"{self.out} holds an ensemble, which cannot be resumed: "
+                                f"its members were trained one after the other"
+                            )
                         self.report(f"resuming the model in {self.out}")
                     elif members:  # the first member's vocabularies, a fresh model of its config
                         first = members[0]
-                        translator = Translator(Seq2Seq.from_config(first.model.get_config()),
-                                                first.source_vectorizer, first.target_vectorizer)
+                        translator = Translator(
+                            Seq2Seq.from_config(first.model.get_config()),
+                            first.source_vectorizer,
+                            first.target_vectorizer,
+                        )
                     else:
                         translator = training.build_translator(train, **model_options)
                     member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
                     self.report(
-                        (f"ensemble member {member + 1} of {ensemble} (seed {seed + member}): " if ensemble > 1 else "")
-                        + f"training the {translator.model.kind} seq2seq model ({translator.model.cell}, "
-                        f"{translator.model.count_params():,} parameters, {precision}) on {len(train)} pairs, "
+                        (
+                            f"ensemble member {member + 1} of {ensemble} (seed {seed + member}): "
+                            if ensemble > 1
+                            else ""
+                        )
+                        + f"training the {translator.model.kind} seq2seq model "
+                        f"({translator.model.cell}, "
+                        f"{translator.model.count_params():,} parameters, {precision}) on "
+                        f"{len(train)} pairs, "
                         f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
                         f"{strategy.num_replicas_in_sync} replica(s)"
                     )
                     if read_backup_metadata(member_backup) is not None:
-                        self.report(f"resuming interrupted training from the backup in {member_backup}")
-                    self._fit(translator, train, validation, label, epochs=epochs, batch_size=batch_size,
-                              seed=seed + member, patience=patience, backup=member_backup,
-                              log_member=member + 1 if ensemble > 1 else None,
-                              append_log=resume or member > 0 or member_backup.exists(), chief=chief,
-                              learning_rate=learning_rate, warmup=warmup, verbose=verbose,
-                              time_budget=time_budget / ensemble if time_budget else None)
+                        self.report(
+                            f"resuming interrupted training from the backup in {member_backup}"
+                        )
+                    self._fit(
+                        translator,
+                        train,
+                        validation,
+                        label,
+                        epochs=epochs,
+                        batch_size=batch_size,
+                        seed=seed + member,
+                        patience=patience,
+                        backup=member_backup,
+                        log_member=member + 1 if ensemble > 1 else None,
+                        append_log=resume or member > 0 or member_backup.exists(),
+                        chief=chief,
+                        learning_rate=learning_rate,
+                        warmup=warmup,
+                        verbose=verbose,
+                        time_budget=time_budget / ensemble if time_budget else None,
+                    )
                     members.append(translator)
                 if ensemble > 1:
-                    if backup.is_dir() and not any(backup.iterdir()):  # each member's backup is gone
+                    if backup.is_dir() and not any(
+                        backup.iterdir()
+                    ):  # each member's backup is gone
                         backup.rmdir()
-                    translator = Translator(Ensemble([member.model for member in members]),
-                                            members[0].source_vectorizer, members[0].target_vectorizer)
+                    translator = Translator(
+                        Ensemble([member.model for member in members]),
+                        members[0].source_vectorizer,
+                        members[0].target_vectorizer,
+                    )
                     if validation:
                         result = training.evaluate(translator, validation)
-                        self.report(f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
-                                    f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
-                                    f"token error rate {100 * result['token_error_rate']:.2f}%")
+                        self.report(
+                            f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
+                            f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
+                            f"token error rate {100 * result['token_error_rate']:.2f}%"
+                        )
             self._translator = translator
             if not chief:
                 self.report("training done; the chief writes the model")
@@ -171,12 +223,31 @@ class Runner:
                 self.export_if_tensorflow()
             return translator
 
-    def _fit(self, translator, train, validation, label, epochs, batch_size, seed, patience, backup,
-             log_member, append_log, chief, learning_rate, warmup, verbose, time_budget):
+    def _fit(
+        self,
+        translator,
+        train,
+        validation,
+        label,
+        epochs,
+        batch_size,
+        seed,
+        patience,
+        backup,
+        log_member,
+        append_log,
+        chief,
+        learning_rate,
+        warmup,
+        verbose,
+        time_budget,
+    ):
         """Trains one model, reporting its epochs, early stopping and time
         budget; `log_member` (for an ensemble's members) adds a `member`
         column to the training log."""
-        evaluation = training.DecodedEvaluation(translator, validation, label=label, print_fn=self.report)
+        evaluation = training.DecodedEvaluation(
+            translator, validation, label=label, print_fn=self.report
+        )
         callbacks = [evaluation] if validation else []
         stopping = training.early_stopping(label, patience) if patience else None
         if stopping is not None:
@@ -184,24 +255,42 @@ class Runner:
         if chief:
             self.out.mkdir(parents=True, exist_ok=True)
             if log_member is not None:
-                callbacks.append(keras.callbacks.LambdaCallback(
-                    on_epoch_end=lambda epoch, logs: logs.update(member=log_member)
-                ))
-            callbacks.append(training.TrainingLog(str(self.out / layout.TRAINING_LOG_FILE), append=append_log))
+                callbacks.append(
+                    keras.callbacks.LambdaCallback(
+                        on_epoch_end=lambda epoch, logs: logs.update(member=log_member)
+                    )
+                )
+            callbacks.append(
+                training.TrainingLog(str(self.out / layout.TRAINING_LOG_FILE), append=append_log)
+            )
         history = training.fit(
-            translator, train, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
-            learning_rate=learning_rate, warmup=warmup, backup_dir=backup, verbose=verbose,
+            translator,
+            train,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            callbacks=callbacks,
+            learning_rate=learning_rate,
+            warmup=warmup,
+            backup_dir=backup,
+            verbose=verbose,
             time_budget=time_budget,
         )
         if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
-            self.report(f"the time budget of {time_budget / 60:g} min ran out in epoch "
-                        f"{history.time_budget.stopped_epoch}: training stopped there")
+            self.report(
+                f"the time budget of {time_budget / 60:g} min ran out in epoch "
+                f"{history.time_budget.stopped_epoch}: training stopped there"
+            )
         if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:
-            self.report(f"the {label} WER has not improved for {patience} epochs: training stopped "
-                        f"after epoch {stopping.stopped_epoch + 1} of {epochs}")
+            self.report(
+                f"the {label} WER has not improved for {patience} epochs: training stopped "
+                f"after epoch {stopping.stopped_epoch + 1} of {epochs}"
+            )
         if patience and evaluation.best_epoch is not None:  # None: no epoch ran
-            self.report(f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
-                        f"({100 * evaluation.best_wer:.2f}%)")
+            self.report(
+                f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
+                f"({100 * evaluation.best_wer:.2f}%)"
+            )
 
     def evaluate(self, pairs, beam_width=1, n_best=None):
         """`training.evaluate` with the folder's model."""
@@ -220,7 +309,10 @@ class Runner:
         from keras_attention.export import export_saved_model
 
         return export_saved_model(
-            self.translator, path or self.out / layout.SAVED_MODEL_FOLDER, beam_width=beam_width, n_best=n_best
+            self.translator,
+            path or self.out / layout.SAVED_MODEL_FOLDER,
+            beam_width=beam_width,
+            n_best=n_best,
         )
 
     def export_litert(self, path, beam_width=1, n_best=None, quantize="dynamic-int8", batch_size=1):
@@ -230,22 +322,31 @@ class Runner:
         from keras_attention.litert import export_litert
 
         return export_litert(
-            self.translator, path, beam_width=beam_width, n_best=n_best, quantize=quantize, batch_size=batch_size
+            self.translator,
+            path,
+            beam_width=beam_width,
+            n_best=n_best,
+            quantize=quantize,
+            batch_size=batch_size,
         )
 
     def export_if_tensorflow(self):
         """`export()` on the TensorFlow backend; on the others, says how to export later."""
         path = self.out / layout.SAVED_MODEL_FOLDER
         if keras.backend.backend() != "tensorflow":
-            self.report(f"no SavedModel: it is exported on the TensorFlow backend "
-                        f"(keras-attention export --model {self.out} --out {path})")
+            self.report(
+                f"no SavedModel: it is exported on the TensorFlow backend "
+                f"(keras-attention export --model {self.out} --out {path})"
+            )
             return None
         self.export()
         self.report(f"SavedModel (strings in, strings out) written to {path}")
         return path
 
 
-def run_demo(out="demo_output", epochs=2, train_size=45000, test_size=5000, seed=0, report=print, verbose=2):
+def run_demo(
+    out="demo_output", epochs=2, train_size=45000, test_size=5000, seed=0, report=print, verbose=2
+):
     """The book's date task end to end: data, training (exact match on the
     test pairs after every epoch), saving, export, a few translations and
     the attention heatmap, all under `out`. Returns the `Runner` of
@@ -267,7 +368,9 @@ def run_demo(out="demo_output", epochs=2, train_size=45000, test_size=5000, seed
             f"{translator.model.count_params():,} parameters) for {epochs} epochs"
         )
         callbacks = [training.DecodedEvaluation(translator, test, label="test", print_fn=report)]
-        training.fit(translator, train, epochs=epochs, seed=seed, callbacks=callbacks, verbose=verbose)
+        training.fit(
+            translator, train, epochs=epochs, seed=seed, callbacks=callbacks, verbose=verbose
+        )
     runner = Runner(out / "model", report=report)
     runner._translator = translator
     translator.save(runner.out)

@@ -64,16 +64,19 @@ def score(hypotheses, references, vectorizer):
     lengths = reference_tokens.row_lengths().numpy()
     per_source, edits, length = [], 0.0, 0
     starts = np.concatenate([[0], np.cumsum([len(refs) for refs in references])])
-    for index, refs in enumerate(references):
+    for index, _refs in enumerate(references):
         start, end = starts[index], starts[index + 1]
         # The closest reference; between equally close ones, the first.
         best = start + int(np.argmin(distances[start:end]))
         edits += distances[best]
         length += lengths[best]
-        per_source.append({
-            "correct": bool(distances[best] == 0), "edits": int(distances[best]),
-            "reference": flat_references[best],
-        })
+        per_source.append(
+            {
+                "correct": bool(distances[best] == 0),
+                "edits": int(distances[best]),
+                "reference": flat_references[best],
+            }
+        )
     exact_match = float(np.mean([entry["correct"] for entry in per_source]))
     return {
         "exact_match": exact_match,

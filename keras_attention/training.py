@@ -20,17 +20,28 @@ from keras_attention.keras_internals import set_logged_keys
 from keras_attention.models import Seq2Seq
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
-from keras_attention_cli.options import DEFAULTS
 from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
+from keras_attention_cli.options import DEFAULTS
 
 
-def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], score=DEFAULTS["score"],
-                     units=DEFAULTS["units"], embedding_dim=DEFAULTS["embedding_dim"],
-                     bidirectional=DEFAULTS["bidirectional"], reverse_source=DEFAULTS["reverse_source"],
-                     split=DEFAULTS["split"], lowercase=False,
-                     source_split=None, target_split=None, encoder_layers=DEFAULTS["encoder_layers"],
-                     dropout=DEFAULTS["dropout"], attentional_units=DEFAULTS["attentional_units"]):
+def build_translator(
+    train_pairs,
+    kind=DEFAULTS["kind"],
+    cell=DEFAULTS["cell"],
+    score=DEFAULTS["score"],
+    units=DEFAULTS["units"],
+    embedding_dim=DEFAULTS["embedding_dim"],
+    bidirectional=DEFAULTS["bidirectional"],
+    reverse_source=DEFAULTS["reverse_source"],
+    split=DEFAULTS["split"],
+    lowercase=False,
+    source_split=None,
+    target_split=None,
+    encoder_layers=DEFAULTS["encoder_layers"],
+    dropout=DEFAULTS["dropout"],
+    attentional_units=DEFAULTS["attentional_units"],
+):
     """A fresh Translator with vocabularies built from `train_pairs`.
 
     `split` sets how both sides are cut into tokens (`"characters"` or
@@ -44,9 +55,17 @@ def build_translator(train_pairs, kind=DEFAULTS["kind"], cell=DEFAULTS["cell"], 
         [target for _, target in train_pairs], split=target_split or split, lowercase=lowercase
     )
     model = Seq2Seq(
-        source_vectorizer.size, target_vectorizer.size, kind=kind, embedding_dim=embedding_dim,
-        units=units, cell=cell, score=score, bidirectional=bidirectional,
-        reverse_source=reverse_source, encoder_layers=encoder_layers, dropout=dropout,
+        source_vectorizer.size,
+        target_vectorizer.size,
+        kind=kind,
+        embedding_dim=embedding_dim,
+        units=units,
+        cell=cell,
+        score=score,
+        bidirectional=bidirectional,
+        reverse_source=reverse_source,
+        encoder_layers=encoder_layers,
+        dropout=dropout,
         attentional_units=attentional_units,
     )
     return Translator(model, source_vectorizer, target_vectorizer)
@@ -59,13 +78,20 @@ FINAL_LEARNING_RATE_SHARE = 0.05
 def _check_schedule(learning_rate, warmup):
     """The peak learning rate and the warm-up share, checked, as floats:
     the schedule of `compile_for_training` and of `TimeBudget`."""
-    return (check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0),
-            check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1))
+    return (
+        check_number("learning_rate", learning_rate, "a positive number", lambda r: r > 0),
+        check_number("warmup", warmup, "a number in [0, 1)", lambda w: 0 <= w < 1),
+    )
 
 
-def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_steps=None,
-                         clip_norm=DEFAULTS["clip_norm"], cosine_decay=True,
-                         warmup=DEFAULTS["warmup"]):
+def compile_for_training(
+    model,
+    learning_rate=DEFAULTS["learning_rate"],
+    total_steps=None,
+    clip_norm=DEFAULTS["clip_norm"],
+    cosine_decay=True,
+    warmup=DEFAULTS["warmup"],
+):
     """Adam with gradient-norm clipping; loss and metrics ignore padding.
 
     Over `total_steps`, the learning rate rises linearly from 0 to
@@ -76,13 +102,20 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
     """
     learning_rate, warmup = _check_schedule(learning_rate, warmup)
     if clip_norm is not None:
-        clip_norm = check_number("clip_norm", clip_norm, "a positive number", lambda n: n > 0,
-                                 alternative=", or None not to clip")
+        clip_norm = check_number(
+            "clip_norm",
+            clip_norm,
+            "a positive number",
+            lambda n: n > 0,
+            alternative=", or None not to clip",
+        )
     if total_steps and cosine_decay:
         warmup_steps = int(warmup * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
-            0.0 if warmup_steps else learning_rate, decay_steps=total_steps - warmup_steps,
-            alpha=FINAL_LEARNING_RATE_SHARE, warmup_target=learning_rate if warmup_steps else None,
+            0.0 if warmup_steps else learning_rate,
+            decay_steps=total_steps - warmup_steps,
+            alpha=FINAL_LEARNING_RATE_SHARE,
+            warmup_target=learning_rate if warmup_steps else None,
             warmup_steps=warmup_steps,
         )
     model.compile(
@@ -92,9 +125,20 @@ def compile_for_training(model, learning_rate=DEFAULTS["learning_rate"], total_s
     )
 
 
-def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed=0,
-        validation_pairs=None, callbacks=(), verbose=1, bucket_by_length=True, backup_dir=None,
-        time_budget=None, **compile_kwargs):
+def fit(
+    translator,
+    train_pairs,
+    epochs,
+    batch_size=DEFAULTS["batch_size"],
+    seed=0,
+    validation_pairs=None,
+    callbacks=(),
+    verbose=1,
+    bucket_by_length=True,
+    backup_dir=None,
+    time_budget=None,
+    **compile_kwargs,
+):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
@@ -121,9 +165,14 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     # still needs one, which `fit` then skips.
     first_epoch = min(initial_epoch, epochs - 1)
     dataset = make_dataset(
-        train_pairs, translator.source_vectorizer, translator.target_vectorizer,
-        batch_size=batch_size, seed=seed, bucket_by_length=bucket_by_length,
-        epochs=epochs, initial_epoch=first_epoch,
+        train_pairs,
+        translator.source_vectorizer,
+        translator.target_vectorizer,
+        batch_size=batch_size,
+        seed=seed,
+        bucket_by_length=bucket_by_length,
+        epochs=epochs,
+        initial_epoch=first_epoch,
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
     )
     steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
@@ -132,11 +181,18 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         if under_multi_worker():
             # Each worker's clock would stop it at its own step, and the
             # others would wait for it forever.
-            raise ValueError("`time_budget` cannot be used under a multi-worker strategy: each "
-                             "worker would stop at a different step; pass `epochs` instead")
-        budget = TimeBudget(time_budget, **{
-            key: compile_kwargs[key] for key in ("learning_rate", "warmup") if key in compile_kwargs
-        })
+            raise ValueError(
+                "`time_budget` cannot be used under a multi-worker strategy: each "
+                "worker would stop at a different step; pass `epochs` instead"
+            )
+        budget = TimeBudget(
+            time_budget,
+            **{
+                key: compile_kwargs[key]
+                for key in ("learning_rate", "warmup")
+                if key in compile_kwargs
+            },
+        )
         callbacks.insert(0, budget)
         # A plain rate, which the budget sets before every batch.
         compile_kwargs.update(learning_rate=budget.peak, cosine_decay=False)
@@ -144,8 +200,11 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
     validation = None
     if validation_pairs:
         validation = make_dataset(
-            validation_pairs, translator.source_vectorizer, translator.target_vectorizer,
-            batch_size=max(batch_size, 256), shuffle=False,
+            validation_pairs,
+            translator.source_vectorizer,
+            translator.target_vectorizer,
+            batch_size=max(batch_size, 256),
+            shuffle=False,
         )
     fit_under_multi_worker(translator.model)
     if backup_dir:
@@ -155,8 +214,13 @@ def fit(translator, train_pairs, epochs, batch_size=DEFAULTS["batch_size"], seed
         # its line before a callback prints.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())
     history = translator.model.fit(
-        dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch,
-        validation_data=validation, callbacks=callbacks, verbose=verbose,
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        initial_epoch=initial_epoch,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=verbose,
         shuffle=False,  # the pipeline shuffles, every epoch
     )
     history.time_budget = budget
@@ -230,10 +294,17 @@ class TimeBudget(keras.callbacks.Callback):
             `None`.
     """
 
-    def __init__(self, seconds, learning_rate=DEFAULTS["learning_rate"], warmup=DEFAULTS["warmup"],
-                 clock=time.monotonic):
+    def __init__(
+        self,
+        seconds,
+        learning_rate=DEFAULTS["learning_rate"],
+        warmup=DEFAULTS["warmup"],
+        clock=time.monotonic,
+    ):
         super().__init__()
-        seconds = check_number("time_budget", seconds, "a positive number of seconds", lambda s: s > 0)
+        seconds = check_number(
+            "time_budget", seconds, "a positive number of seconds", lambda s: s > 0
+        )
         learning_rate, warmup = _check_schedule(learning_rate, warmup)
         self.seconds, self.peak, self.warmup, self.clock = seconds, learning_rate, warmup, clock
         self.stopped_epoch, self._started, self._epoch = None, None, 0
@@ -293,9 +364,13 @@ class DecodedEvaluation(keras.callbacks.Callback):
         result = evaluate(self.translator, self.pairs)
         if self.best_wer is None or result["wer"] <= self.best_wer:
             self.best_epoch, self.best_wer = epoch + 1, result["wer"]
-        self.history.append({"epoch": epoch + 1, "train_seconds": seconds, **{
-            key: result[key] for key in ("exact_match", "wer", "token_error_rate")
-        }})
+        self.history.append(
+            {
+                "epoch": epoch + 1,
+                "train_seconds": seconds,
+                **{key: result[key] for key in ("exact_match", "wer", "token_error_rate")},
+            }
+        )
         logs = logs if logs is not None else {}
         for key in ("exact_match", "wer", "token_error_rate"):
             logs[f"{self.label}_{key}"] = result[key]
@@ -316,7 +391,10 @@ def early_stopping(label, patience):
     back the weights of the epoch with the lowest WER, stopped early or not:
     of epochs with equal WERs, the last (see `LastOfBestStopping`)."""
     return LastOfBestStopping(
-        monitor=f"{label}_wer", mode="min", patience=patience, restore_best_weights=True,
+        monitor=f"{label}_wer",
+        mode="min",
+        patience=patience,
+        restore_best_weights=True,
         verbose=0,
     )
 

@@ -17,17 +17,17 @@ import tensorflow as tf
 from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.files import atomic_write
-from keras_attention_cli.layout import MANIFEST_FILE
-from keras_attention_cli.layout import MODEL_FILE
-from keras_attention_cli.layout import ModelFolderError
-from keras_attention_cli.layout import SETTINGS_FILE
-from keras_attention_cli.layout import SOURCE_VOCABULARY_FILE
-from keras_attention_cli.layout import TARGET_VOCABULARY_FILE
-from keras_attention_cli.layout import check_model_folder
-from keras_attention_cli.layout import manifest_text
 from keras_attention.text import TextVectorizer
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
+from keras_attention_cli.layout import MANIFEST_FILE
+from keras_attention_cli.layout import MODEL_FILE
+from keras_attention_cli.layout import SETTINGS_FILE
+from keras_attention_cli.layout import SOURCE_VOCABULARY_FILE
+from keras_attention_cli.layout import TARGET_VOCABULARY_FILE
+from keras_attention_cli.layout import ModelFolderError
+from keras_attention_cli.layout import check_model_folder
+from keras_attention_cli.layout import manifest_text
 
 
 class Translator(tf.Module):
@@ -71,7 +71,9 @@ class Translator(tf.Module):
 
     def _decode(self, source_ids, beam_width, n_best):
         """The model's decoding loop, on whichever backend runs."""
-        return decoding.decode(self.model, source_ids, self.max_output_length, _strategy(beam_width, n_best))
+        return decoding.decode(
+            self.model, source_ids, self.max_output_length, _strategy(beam_width, n_best)
+        )
 
     def _with_strings(self, decoded, n_best):
         """`decoded` (from `_decode`) as TensorFlow tensors, with strings."""
@@ -135,7 +137,9 @@ class Translator(tf.Module):
             return self._translate_graph(texts, beam_width=beam_width, n_best=n_best)
         # JAX, PyTorch: the vectorizers run on TensorFlow, the model and its
         # decoding loop on the backend.
-        return self._with_strings(self._decode(self.source_ids(texts).numpy(), beam_width, n_best), n_best)
+        return self._with_strings(
+            self._decode(self.source_ids(texts).numpy(), beam_width, n_best), n_best
+        )
 
     def source_tokens(self, text):
         """The tokens the model reads for `text` (after normalising and truncating)."""
@@ -174,10 +178,14 @@ class Translator(tf.Module):
             ),
         )
         manifest = manifest_text(
-            directory, source_vocabulary_size=self.source_vectorizer.size,
+            directory,
+            source_vocabulary_size=self.source_vectorizer.size,
             target_vocabulary_size=self.target_vectorizer.size,
         )
-        atomic_write(directory / MANIFEST_FILE, lambda path: Path(path).write_text(manifest, encoding="utf-8"))
+        atomic_write(
+            directory / MANIFEST_FILE,
+            lambda path: Path(path).write_text(manifest, encoding="utf-8"),
+        )
 
     @classmethod
     def load(cls, directory):
@@ -197,12 +205,17 @@ class Translator(tf.Module):
         try:
             model = keras.saving.load_model(directory / MODEL_FILE, safe_mode=True)
         except Exception as error:  # noqa: BLE001  (Keras raises many kinds for a damaged file)
-            raise ModelFolderError(f"{directory}: {MODEL_FILE} cannot be loaded: {error}") from error
-        for side, vectorizer, size in (("source", source, model.source_vocabulary_size),
-                                       ("target", target, model.target_vocabulary_size)):
+            raise ModelFolderError(
+                f"{directory}: {MODEL_FILE} cannot be loaded: {error}"
+            ) from error
+        for side, vectorizer, size in (
+            ("source", source, model.source_vocabulary_size),
+            ("target", target, model.target_vocabulary_size),
+        ):
             if vectorizer.size != size:
                 raise ModelFolderError(
-                    f"{directory}: {side}_vocabulary.json has {vectorizer.size} tokens but the model was "
+                    f"{directory}: {side}_vocabulary.json has {vectorizer.size} tokens but the "
+                    "model was "
                     f"trained with {size}: the vocabulary belongs to another model"
                 )
         return cls(model, source, target, **settings)
@@ -239,6 +252,8 @@ def _concatenate_padded(arrays):
     out = np.zeros(shape, arrays[0].dtype)
     row = 0
     for array in arrays:
-        out[(slice(row, row + array.shape[0]),) + tuple(slice(0, n) for n in array.shape[1:])] = array
+        out[(slice(row, row + array.shape[0]),) + tuple(slice(0, n) for n in array.shape[1:])] = (
+            array
+        )
         row += array.shape[0]
     return out

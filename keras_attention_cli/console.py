@@ -61,7 +61,9 @@ def tensorflow_lines_hidden():
     original = os.dup(2)
     # The filter's standard error is the original one; its input, our fd 2.
     forwarder = subprocess.Popen(
-        [sys.executable, "-m", "keras_attention_cli.console"], stdin=subprocess.PIPE, stderr=original,
+        [sys.executable, "-m", "keras_attention_cli.console"],
+        stdin=subprocess.PIPE,
+        stderr=original,
     )
     os.dup2(forwarder.stdin.fileno(), 2)
     forwarder.stdin.close()

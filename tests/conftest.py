@@ -7,12 +7,11 @@ import pytest
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "tensorflow_only: needs the TensorFlow backend (tf.data, "
-        "tensorflow-text, SavedModel); skipped on the others"
+        "markers",
+        "tensorflow_only: needs the TensorFlow backend (tf.data, "
+        "tensorflow-text, SavedModel); skipped on the others",
     )
-    config.addinivalue_line(
-        "markers", "slow: end-to-end check that trains a model; few of them"
-    )
+    config.addinivalue_line("markers", "slow: end-to-end check that trains a model; few of them")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -27,7 +27,9 @@ print("after the block", file=sys.stderr)
 
 
 def test_tensorflow_log_lines_are_dropped_and_everything_else_kept():
-    result = subprocess.run([sys.executable, "-c", FILTERED], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", FILTERED], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
         "a line of our own",
@@ -51,14 +53,17 @@ import os
 from keras_attention_cli.console import tensorflow_lines_hidden
 with tensorflow_lines_hidden():
     os.write(2, b"I0000 00:00:1796115245.967006   10153 cudart_stub.cc:31] start-up, dropped\n")
-    os.write(2, b"E0000 00:00:1796115249.858262   10153 gpu_device.cc:9] a device error before the crash\n")
+    os.write(2, b"E0000 00:00:1796115249.858262   10153 gpu_device.cc:9] a device error before "
+                b"the crash\n")
     os.write(2, b"the last words\n")
     os.abort()
 """
 
 
 def test_error_lines_written_just_before_a_crash_are_not_lost():
-    result = subprocess.run([sys.executable, "-c", CRASHING], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", CRASHING], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
         "E0000 00:00:1796115249.858262   10153 gpu_device.cc:9] a device error before the crash",
@@ -67,7 +72,11 @@ def test_error_lines_written_just_before_a_crash_are_not_lost():
 
 
 def test_a_traceback_after_the_start_up_lines_is_shown():
-    script = FILTERED.replace('print("printed by Python", file=sys.stderr)', 'raise RuntimeError("boom")')
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    script = FILTERED.replace(
+        'print("printed by Python", file=sys.stderr)', 'raise RuntimeError("boom")'
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "RuntimeError: boom" in result.stderr and "cudart_stub" not in result.stderr

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_attention.decoding import step_by_step_greedy
 from keras_attention import decoding
+from keras_attention.decoding import step_by_step_greedy
 from keras_attention.tokens import END_ID
 
 # The stub's tokens: 0-3 are reserved ([PAD], [UNK], [START], [END]).
@@ -42,7 +42,11 @@ def stub_step_fn(tables):
 # `b` (0.4) then [END] (0.9) is better: P(b [END]) = 0.36. Input 1: greedy
 # is already best.
 START = decoding.START_ID
-GREEDY_MISSES = {START: {A: 0.6, B: 0.4}, A: {END_ID: 0.5, A: 0.3, B: 0.2}, B: {END_ID: 0.9, A: 0.05, B: 0.05}}
+GREEDY_MISSES = {
+    START: {A: 0.6, B: 0.4},
+    A: {END_ID: 0.5, A: 0.3, B: 0.2},
+    B: {END_ID: 0.9, A: 0.05, B: 0.05},
+}
 GREEDY_FINDS = {START: {A: 0.9, B: 0.1}, A: {END_ID: 0.9, B: 0.1}, B: {END_ID: 1.0}}
 
 
@@ -75,13 +79,18 @@ def test_n_best_lists_come_best_first_with_exact_scores():
     # goes on to a a [END] (0.09), which beats a a a (0.054) over 3 tokens.
     # Input 1: a [END] 0.81; a b [END] 0.09 over 3 tokens beats b [END] 0.1
     # over 2 (-0.80 against -1.15).
-    np.testing.assert_array_equal(beam["token_ids"], [
-        [[B, END_ID, 0], [A, END_ID, 0], [A, A, END_ID]],
-        [[A, END_ID, 0], [A, B, END_ID], [B, END_ID, 0]],
-    ])
+    np.testing.assert_array_equal(
+        beam["token_ids"],
+        [
+            [[B, END_ID, 0], [A, END_ID, 0], [A, A, END_ID]],
+            [[A, END_ID, 0], [A, B, END_ID], [B, END_ID, 0]],
+        ],
+    )
     probabilities = np.log([[0.36, 0.30, 0.09], [0.81, 0.09, 0.1]])
     np.testing.assert_allclose(beam["scores"], probabilities, rtol=1e-5)
-    np.testing.assert_allclose(beam["normalized_scores"], probabilities / [[2, 2, 3], [2, 3, 2]], rtol=1e-5)
+    np.testing.assert_allclose(
+        beam["normalized_scores"], probabilities / [[2, 2, 3], [2, 3, 2]], rtol=1e-5
+    )
 
 
 def test_attention_weights_follow_their_hypotheses():
@@ -105,25 +114,38 @@ def test_length_penalty_zero_ranks_by_log_probability():
 
 def test_width_one_beam_is_greedy_and_select_can_be_swapped():
     greedy = stub_decode(decoding.GreedySearch())
-    np.testing.assert_array_equal(stub_decode(decoding.BeamSearch(beam_width=1))["token_ids"], greedy["token_ids"])
+    np.testing.assert_array_equal(
+        stub_decode(decoding.BeamSearch(beam_width=1))["token_ids"], greedy["token_ids"]
+    )
     chosen = []
 
     def select(scores, k):
         chosen.append(k)
         return decoding.argmax_select(scores, k)
 
-    np.testing.assert_array_equal(stub_decode(decoding.GreedySearch(select=select))["token_ids"], greedy["token_ids"])
+    np.testing.assert_array_equal(
+        stub_decode(decoding.GreedySearch(select=select))["token_ids"], greedy["token_ids"]
+    )
     assert chosen and set(chosen) == {1}
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"beam_width": 0}, "Received: beam_width=0"),
-    ({"beam_width": 2, "n_best": 3}, "`n_best` must be at most `beam_width` \\(2\\).*Received: n_best=3"),
-    ({"n_best": 0}, "Received: n_best=0"),
-    ({"length_penalty": -1}, "Received: length_penalty=-1"),
-    ({"length_penalty": float("nan")}, r"`length_penalty` must be a number >= 0\. Received: length_penalty=nan"),
-    ({"length_penalty": "1"}, "Received: length_penalty='1'"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"beam_width": 0}, "Received: beam_width=0"),
+        (
+            {"beam_width": 2, "n_best": 3},
+            "`n_best` must be at most `beam_width` \\(2\\).*Received: n_best=3",
+        ),
+        ({"n_best": 0}, "Received: n_best=0"),
+        ({"length_penalty": -1}, "Received: length_penalty=-1"),
+        (
+            {"length_penalty": float("nan")},
+            r"`length_penalty` must be a number >= 0\. Received: length_penalty=nan",
+        ),
+        ({"length_penalty": "1"}, "Received: length_penalty='1'"),
+    ],
+)
 def test_bad_search_options(arguments, message):
     with pytest.raises(ValueError, match=message):
         decoding.BeamSearch(**arguments)
@@ -177,7 +199,7 @@ def test_graph_greedy_equals_step_by_step_greedy(untrained):
     reference = step_by_step_greedy(translator.model, source_ids, 11)
     for row, expected in zip(token_ids, reference):
         np.testing.assert_array_equal(row[: len(expected)], expected)
-        assert np.all(row[len(expected):] == 0)
+        assert np.all(row[len(expected) :] == 0)
     assert weights.shape[0] == len(source_ids) and weights.shape[2] == source_ids.shape[1]
 
 
@@ -208,7 +230,7 @@ def test_outputs_stop_at_end(untrained):
     for row in token_ids:
         ends = np.flatnonzero(row == END_ID)
         if len(ends):
-            assert np.all(row[ends[0] + 1:] == 0)
+            assert np.all(row[ends[0] + 1 :] == 0)
 
 
 @pytest.mark.tensorflow_only
@@ -240,9 +262,13 @@ def test_the_loop_traces_with_a_fixed_batch_and_tensorflows_own_argmax():
 
     @tf.function(input_signature=[tf.TensorSpec([5, None], tf.int32)])
     def greedy(source_ids):
-        return decoding.decode(model, source_ids, 6, decoding.GreedySearch(select=tf_argmax))["token_ids"]
+        return decoding.decode(model, source_ids, 6, decoding.GreedySearch(select=tf_argmax))[
+            "token_ids"
+        ]
 
     traced = greedy.get_concrete_function()
     assert traced.structured_outputs.shape[0] == 5
-    np.testing.assert_array_equal(greedy(sources).numpy(), ops.convert_to_numpy(
-        decoding.decode(model, sources, 6)["token_ids"]))
+    np.testing.assert_array_equal(
+        greedy(sources).numpy(),
+        ops.convert_to_numpy(decoding.decode(model, sources, 6)["token_ids"]),
+    )

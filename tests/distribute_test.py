@@ -16,18 +16,32 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attention_cli import main as cli
 from keras_attention import distribute
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
+from keras_attention_cli import main as cli
 from tests.layer_checks import assert_same_weights
 from tests.training_log import logged_losses
 
 pytestmark = pytest.mark.tensorflow_only
 
-TRAIN = ["train", "--units", "16", "--embedding-dim", "8", "--batch-size", "64", "--epochs", "2",
-         "--seed", "3", "--validation-split", "0", "--no-export"]
+TRAIN = [
+    "train",
+    "--units",
+    "16",
+    "--embedding-dim",
+    "8",
+    "--batch-size",
+    "64",
+    "--epochs",
+    "2",
+    "--seed",
+    "3",
+    "--validation-split",
+    "0",
+    "--no-export",
+]
 
 # The CLI in a process whose CPU is split into N logical devices (before
 # TensorFlow starts using it), as a machine with N GPUs would look.
@@ -35,7 +49,9 @@ ON_CPU_DEVICES = r"""
 import sys
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * int(sys.argv[1]))
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * int(sys.argv[1])
+)
 from keras_attention_cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -43,8 +59,22 @@ sys.exit(main(sys.argv[2:]))
 
 def train_on_cpu_devices(devices, data, out, *extra, env=None):
     return subprocess.Popen(
-        [sys.executable, "-c", ON_CPU_DEVICES, str(devices), *TRAIN, "--data", str(data), "--out", str(out), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-c",
+            ON_CPU_DEVICES,
+            str(devices),
+            *TRAIN,
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -73,8 +103,11 @@ def test_mirrored_on_two_devices_matches_one_device(data, one_device, tmp_path):
     stdout = finished(train_on_cpu_devices(2, data, out, "--distribute", "mirrored"))
     assert "2 replica(s)" in stdout
     np.testing.assert_allclose(logged_losses(out), logged_losses(one_device), rtol=1e-4)
-    assert_same_weights(keras.saving.load_model(out / "model.keras"),
-                        keras.saving.load_model(one_device / "model.keras"), atol=5e-3)
+    assert_same_weights(
+        keras.saving.load_model(out / "model.keras"),
+        keras.saving.load_model(one_device / "model.keras"),
+        atol=5e-3,
+    )
 
 
 def free_ports(count):
@@ -91,19 +124,36 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device
     out = tmp_path / "model"
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = [
-        train_on_cpu_devices(1, data, out, "--distribute", "multi-worker", env={
-            **os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
-        })
+        train_on_cpu_devices(
+            1,
+            data,
+            out,
+            "--distribute",
+            "multi-worker",
+            env={
+                **os.environ,
+                "TF_CONFIG": json.dumps(
+                    {"cluster": cluster, "task": {"type": "worker", "index": index}}
+                ),
+            },
+        )
         for index in range(2)
     ]
     chief, other = (finished(worker) for worker in workers)
     assert "2 replica(s)" in chief and "2 replica(s)" in other
     assert "model and vocabularies written to" in chief and "the chief writes the model" in other
     np.testing.assert_allclose(logged_losses(out), logged_losses(one_device), rtol=1e-4)
-    assert_same_weights(keras.saving.load_model(out / "model.keras"),
-                        keras.saving.load_model(one_device / "model.keras"), atol=5e-3)
+    assert_same_weights(
+        keras.saving.load_model(out / "model.keras"),
+        keras.saving.load_model(one_device / "model.keras"),
+        atol=5e-3,
+    )
     assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json", "model.keras", "source_vocabulary.json", "target_vocabulary.json", "training_log.csv",
+        "manifest.json",
+        "model.keras",
+        "source_vocabulary.json",
+        "target_vocabulary.json",
+        "training_log.csv",
         "translator.json",
     ]
 
@@ -114,8 +164,14 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device
         (None, "reads the cluster from TF_CONFIG, which is not set"),
         ("{cluster", "TF_CONFIG is not valid JSON"),
         ('{"cluster": {}}', "TF_CONFIG needs a 'cluster' with a 'worker' list"),
-        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "must name a job of the cluster (['worker'])"),
-        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}', "task index must be in [0, 1). Received: 1"),
+        (
+            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
+            "must name a job of the cluster (['worker'])",
+        ),
+        (
+            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}',
+            "task index must be in [0, 1). Received: 1",
+        ),
     ],
 )
 def test_bad_tf_config_is_one_line_from_the_cli(tmp_path, capsys, monkeypatch, tf_config, fragment):
@@ -125,9 +181,25 @@ def test_bad_tf_config_is_one_line_from_the_cli(tmp_path, capsys, monkeypatch, t
         monkeypatch.delenv("TF_CONFIG", raising=False)
     else:
         monkeypatch.setenv("TF_CONFIG", tf_config)
-    assert cli.main(["train", "--data", str(data), "--out", str(tmp_path / "x"), "--distribute", "multi-worker"]) == 2
+    assert (
+        cli.main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "x"),
+                "--distribute",
+                "multi-worker",
+            ]
+        )
+        == 2
+    )
     error = capsys.readouterr().err
-    assert error.startswith("keras-attention: error: --distribute multi-worker: ") and fragment in error
+    assert (
+        error.startswith("keras-attention: error: --distribute multi-worker: ")
+        and fragment in error
+    )
     assert len(error.strip().splitlines()) == 1
 
 

@@ -12,9 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_quickstart_example_trains_and_plots(tmp_path):
     png = tmp_path / "attention.png"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "quickstart.py"), "--epochs", "4",
-         "--png", str(png)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "examples" / "quickstart.py"),
+            "--epochs",
+            "4",
+            "--png",
+            str(png),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     accuracy = float(result.stdout.split("token accuracy on 500 test sequences:")[1].split()[0])
@@ -39,9 +47,19 @@ def test_serve_savedmodel_example_translates_without_the_package(tmp_path):
     export_saved_model(translator, tmp_path / "saved_model")
     texts = ["september 27, 1994", "9/27/94", ""]
     result = subprocess.run(
-        [sys.executable, "-c", RUN_WITHOUT_PACKAGE, str(ROOT / "examples" / "serve_savedmodel.py"),
-         str(tmp_path / "saved_model"), "--signature", "beam_search", *texts],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-c",
+            RUN_WITHOUT_PACKAGE,
+            str(ROOT / "examples" / "serve_savedmodel.py"),
+            str(tmp_path / "saved_model"),
+            "--signature",
+            "beam_search",
+            *texts,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     expected = translator.translate(texts, beam_width=5)["translation"]
@@ -57,8 +75,15 @@ def test_no_script_shadows_a_module_tensorflow_imports(folder):
     # script there named like a module TensorFlow imports (a `litert.py`
     # did) would be imported in its place and break TensorFlow's import.
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-         "import tensorflow as tf, tensorflow.lite; tf.ones(1)", str(ROOT / folder)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "import tensorflow as tf, tensorflow.lite; tf.ones(1)",
+            str(ROOT / folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -10,7 +10,6 @@ import pytest
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the SavedModel's graph uses)
 
-from keras_attention import training
 from keras_attention.data.generators import date_pairs
 from keras_attention.data.tsv import write_pairs
 from keras_attention.export import export_saved_model
@@ -52,7 +51,9 @@ print(json.dumps(result))
 
 # saved_model_cli's own program, in a process that has loaded tensorflow-text's
 # op library first (the installed `saved_model_cli` script never does).
-SAVED_MODEL_CLI = "import tensorflow_text; from tensorflow.python.tools.saved_model_cli import main; main()"
+SAVED_MODEL_CLI = (
+    "import tensorflow_text; from tensorflow.python.tools.saved_model_cli import main; main()"
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +81,27 @@ def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_matc
     texts = sources + ["", "   ", "日本", "9/27/94" * 500]
     result = subprocess.run(
         [sys.executable, "-c", LOAD_AND_TRANSLATE, str(saved_model)],
-        input=json.dumps(texts), capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     served = json.loads(result.stdout.strip().splitlines()[-1])
-    assert served["serving_default"]["translation"] == small_translator.translate(texts)["translation"]
+    assert (
+        served["serving_default"]["translation"] == small_translator.translate(texts)["translation"]
+    )
     n_best = small_translator.translate(texts, beam_width=BEAM_WIDTH, n_best=BEAM_WIDTH)
     assert served["beam_search"]["translation"] == n_best["translation"]
     # The n-best list (n_best defaults to the beam width at export).
     assert served["beam_search"]["n_best_translations"] == n_best["n_best_translations"]
-    np.testing.assert_allclose(served["beam_search"]["n_best_scores"], n_best["n_best_scores"], rtol=1e-5, atol=1e-6)
-    assert all(row[0] == best for row, best in zip(n_best["n_best_translations"], n_best["translation"]))
+    np.testing.assert_allclose(
+        served["beam_search"]["n_best_scores"], n_best["n_best_scores"], rtol=1e-5, atol=1e-6
+    )
+    assert all(
+        row[0] == best for row, best in zip(n_best["n_best_translations"], n_best["translation"])
+    )
     assert np.all(np.diff(n_best["n_best_scores"], axis=1) <= 1e-6)
     shape = served["serving_default"]["attention_weights_shape"]
     assert shape[0] == len(texts) and shape[2] == small_translator.source_vectorizer.max_length
@@ -100,9 +111,19 @@ def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_matc
     small_translator.save(tmp_path / "model")
     write_pairs(tmp_path / "test.tsv", test_pairs)
     evaluated = subprocess.run(
-        [sys.executable, "-m", "keras_attention_cli", "evaluate", "--model", str(tmp_path / "model"),
-         "--data", str(tmp_path / "test.tsv")],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "keras_attention_cli",
+            "evaluate",
+            "--model",
+            str(tmp_path / "model"),
+            "--data",
+            str(tmp_path / "test.tsv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     reported = float(re.search(r"exact match: ([\d.]+)%", evaluated.stdout).group(1))
@@ -127,13 +148,24 @@ def test_saved_model_cli_runs_the_signatures_as_tensorflow_serving_loads_them(
     # export tracked the Keras variables.
     texts = ["september 27, 1994", "1/2/03", ""]
     result = _run_saved_model_cli(
-        "run", "--dir", str(saved_model), "--tag_set", "serve", "--signature_def", signature,
-        "--input_exprs", f"text={texts!r}",
+        "run",
+        "--dir",
+        str(saved_model),
+        "--tag_set",
+        "serve",
+        "--signature_def",
+        signature,
+        "--input_exprs",
+        f"text={texts!r}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.split("Result for output key translation:")[1].strip().splitlines()[0]
-    expected = small_translator.translate(texts, beam_width=1 if signature == "serving_default" else BEAM_WIDTH)
-    assert printed == str(np.array([t.encode("utf-8") for t in expected["translation"]], dtype=object))
+    expected = small_translator.translate(
+        texts, beam_width=1 if signature == "serving_default" else BEAM_WIDTH
+    )
+    assert printed == str(
+        np.array([t.encode("utf-8") for t in expected["translation"]], dtype=object)
+    )
 
 
 def test_saved_model_cli_show_lists_both_signatures(saved_model):
@@ -163,7 +195,10 @@ print(json.dumps(sorted(op for op in ops if op_def_registry.get(op) is None)))
 
 def test_the_graph_uses_core_ops_except_nfkc_normalisation(saved_model):
     result = subprocess.run(
-        [sys.executable, "-c", NON_CORE_OPS, str(saved_model)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", NON_CORE_OPS, str(saved_model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == ["NormalizeUTF8"]
@@ -173,9 +208,19 @@ def _fuzz_inputs(max_length, count=1200, seed=0):
     """Random bytes (mostly invalid UTF-8), random Unicode from every plane,
     NUL and control characters, whitespace, and edge lengths."""
     rng = random.Random(seed)
-    planes = [(0x20, 0x7F), (0x80, 0x2FF), (0x300, 0x36F), (0x590, 0x6FF), (0x1100, 0x11FF),
-              (0x3000, 0x30FF), (0xAC00, 0xD7A3), (0xFF00, 0xFFEF), (0x1F300, 0x1FAFF),
-              (0x10000, 0x10FFFF), (0x0, 0x1F)]
+    planes = [
+        (0x20, 0x7F),
+        (0x80, 0x2FF),
+        (0x300, 0x36F),
+        (0x590, 0x6FF),
+        (0x1100, 0x11FF),
+        (0x3000, 0x30FF),
+        (0xAC00, 0xD7A3),
+        (0xFF00, 0xFFEF),
+        (0x1F300, 0x1FAFF),
+        (0x10000, 0x10FFFF),
+        (0x0, 0x1F),
+    ]
     edge_lengths = [0, 1, max_length - 1, max_length, max_length + 1, 10_000]
     inputs = []
     for i in range(count):
@@ -186,9 +231,13 @@ def _fuzz_inputs(max_length, count=1200, seed=0):
         elif kind == 1:
             low, high = rng.choice(planes)
             chars = [chr(rng.randint(low, high)) for _ in range(length)]
-            inputs.append("".join(c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF).encode("utf-8"))
+            inputs.append(
+                "".join(c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF).encode("utf-8")
+            )
         elif kind == 2:
-            inputs.append(rng.choice(["\x00", "\t", " ", "\u3000", "\n", "\u200b"]).encode("utf-8") * length)
+            inputs.append(
+                rng.choice(["\x00", "\t", " ", "\u3000", "\n", "\u200b"]).encode("utf-8") * length
+            )
         elif kind == 3:
             source = date_pairs(1, seed=i)[0][0]
             cut = rng.randint(0, len(source))
@@ -198,7 +247,9 @@ def _fuzz_inputs(max_length, count=1200, seed=0):
     return inputs
 
 
-def test_fuzzed_inputs_give_one_valid_utf8_output_each_and_match_the_package(small_translator, served):
+def test_fuzzed_inputs_give_one_valid_utf8_output_each_and_match_the_package(
+    small_translator, served
+):
     inputs = _fuzz_inputs(small_translator.source_vectorizer.max_length)
     assert len(inputs) >= 1000
     rng = random.Random(1)
@@ -227,7 +278,9 @@ def test_zero_strings_and_long_inputs(small_translator, served):
     assert outputs["translation"].shape == (0,) and outputs["token_ids"].shape[0] == 0
     max_length = small_translator.source_vectorizer.max_length
     long_text = "tuesday, september 27, 1994" + "x" * 10_000
-    outputs = served.signatures["beam_search"](text=tf.constant([long_text, long_text[:max_length]]))
+    outputs = served.signatures["beam_search"](
+        text=tf.constant([long_text, long_text[:max_length]])
+    )
     first, truncated = outputs["translation"].numpy()
     assert first == truncated  # documented: characters past max_length are dropped
 
@@ -235,9 +288,22 @@ def test_zero_strings_and_long_inputs(small_translator, served):
 @pytest.mark.parametrize(
     "bad, error, fragment",
     [
-        (tf.constant([1, 2]), tf.errors.InvalidArgumentError, "expected to be a string tensor but is a int32"),
-        (tf.constant([["a", "b"]]), tf.errors.InvalidArgumentError, "`text` must be a 1-D batch of strings, shape [batch]; received a tensor of shape] [1 2]"),
-        (tf.constant("a"), tf.errors.InvalidArgumentError, "`text` must be a 1-D batch of strings, shape [batch]; received a tensor of shape] []"),
+        (
+            tf.constant([1, 2]),
+            tf.errors.InvalidArgumentError,
+            "expected to be a string tensor but is a int32",
+        ),
+        (
+            tf.constant([["a", "b"]]),
+            tf.errors.InvalidArgumentError,
+            "`text` must be a 1-D batch of strings, shape [batch]; received a tensor of shape] "
+            "[1 2]",
+        ),
+        (
+            tf.constant("a"),
+            tf.errors.InvalidArgumentError,
+            "`text` must be a 1-D batch of strings, shape [batch]; received a tensor of shape] []",
+        ),
     ],
 )
 def test_wrong_dtype_or_rank_is_refused_clearly(served, bad, error, fragment):
@@ -263,12 +329,18 @@ def test_readme_rest_request_gives_the_documented_response_shape(served):
     # the list of its values; the response lists one dict of outputs each.
     outputs = served.signatures[request["signature_name"]](text=tf.constant(request["instances"]))
     columns = {name: value.numpy() for name, value in outputs.items()}
-    response = {"predictions": [
-        {name: _json_value(column[row]) for name, column in columns.items()}
-        for row in range(len(request["instances"]))
-    ]}
-    assert len(response["predictions"]) == len(documented["predictions"]) == len(request["instances"])
-    for got, shown, text in zip(response["predictions"], documented["predictions"], request["instances"]):
+    response = {
+        "predictions": [
+            {name: _json_value(column[row]) for name, column in columns.items()}
+            for row in range(len(request["instances"]))
+        ]
+    }
+    assert (
+        len(response["predictions"]) == len(documented["predictions"]) == len(request["instances"])
+    )
+    for got, shown, _text in zip(
+        response["predictions"], documented["predictions"], request["instances"]
+    ):
         assert sorted(got) == sorted(shown) == ["attention_weights", "token_ids", "translation"]
         assert isinstance(got["translation"], str) and isinstance(shown["translation"], str)
         for prediction in (got, shown):
@@ -286,10 +358,18 @@ def test_bad_beam_width_is_refused(small_translator, tmp_path):
 
 
 def test_n_best_is_fixed_at_export(small_translator, tmp_path):
-    served = tf.saved_model.load(str(export_saved_model(small_translator, tmp_path / "saved_model", beam_width=3, n_best=2)))
+    served = tf.saved_model.load(
+        str(export_saved_model(small_translator, tmp_path / "saved_model", beam_width=3, n_best=2))
+    )
     outputs = served.signatures["beam_search"](text=tf.constant(["1/2/03", "may 5, 2001", ""]))
-    assert outputs["n_best_translations"].shape == (3, 2) and outputs["n_best_scores"].shape == (3, 2)
-    assert outputs["n_best_translations"].dtype == tf.string and outputs["n_best_scores"].dtype == tf.float32
+    assert outputs["n_best_translations"].shape == (3, 2) and outputs["n_best_scores"].shape == (
+        3,
+        2,
+    )
+    assert (
+        outputs["n_best_translations"].dtype == tf.string
+        and outputs["n_best_scores"].dtype == tf.float32
+    )
 
 
 def test_keras_model_export_serves_the_training_model(small_translator, tmp_path):
@@ -299,12 +379,18 @@ def test_keras_model_export_serves_the_training_model(small_translator, tmp_path
     source_ids = small_translator.source_ids(["september 27, 1994", "1/2/03"]).numpy()
     decoder_ids = np.array([[2, 5, 6, 7], [2, 8, 0, 0]], "int32")
     expected = model.predict([source_ids, decoder_ids], verbose=0)
-    np.testing.assert_allclose(reloaded.serve([source_ids, decoder_ids]).numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(
+        reloaded.serve([source_ids, decoder_ids]).numpy(), expected, atol=1e-5
+    )
 
 
 def test_saved_model_holds_each_weight_once_and_no_optimizer_state(small_translator, saved_model):
     saved = dict(tf.train.list_variables(str(saved_model / "variables" / "variables")))
     assert not [name for name in saved if "optimizer" in name]
-    stored = sum(int(np.prod(shape)) for name, shape in saved.items() if name != "_CHECKPOINTABLE_OBJECT_GRAPH")
+    stored = sum(
+        int(np.prod(shape))
+        for name, shape in saved.items()
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    )
     weights = sum(int(np.prod(variable.shape)) for variable in small_translator.model.variables)
     assert stored == weights

@@ -9,7 +9,9 @@ from keras_attention.files import atomic_write
 def test_atomic_write_gives_the_mode_of_a_new_file_and_leaves_no_temporary(tmp_path, umask, mode):
     previous = os.umask(umask)
     try:
-        atomic_write(tmp_path / "model.weights.h5", lambda temporary: open(temporary, "w").write("x"))
+        atomic_write(
+            tmp_path / "model.weights.h5", lambda temporary: open(temporary, "w").write("x")
+        )
         assert os.umask(umask) == umask  # it never changed the umask
     finally:
         os.umask(previous)

@@ -10,7 +10,10 @@ def test_the_installed_keras_is_one_the_workarounds_were_tested_with():
 
 def test_another_keras_release_is_refused_with_a_clear_message(monkeypatch):
     monkeypatch.setattr(keras, "version", lambda: "3.99.0")
-    with pytest.raises(RuntimeError, match=r"resumable training .* tested only with Keras 3.15; this is Keras 3.99.0"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"resumable training .* tested only with Keras 3.15; this is Keras 3.99.0",
+    ):
         keras_internals.BackupHooks("somewhere")
     with pytest.raises(RuntimeError, match="keras-team/keras#20585"):
         keras_internals.replace_symbolic_build(object(), None)
@@ -18,12 +21,14 @@ def test_another_keras_release_is_refused_with_a_clear_message(monkeypatch):
 
 def _dependency_range(distribution):
     """The version range `pyproject.toml` gives `distribution`."""
-    import tomllib
     from pathlib import Path
 
+    import tomllib
     from packaging.requirements import Requirement
 
-    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    pyproject = tomllib.loads(
+        (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    )
     for line in pyproject["project"]["dependencies"]:
         requirement = Requirement(line)
         if requirement.name == distribution:
@@ -46,4 +51,6 @@ def test_every_keras_the_range_allows_is_one_the_workarounds_were_tested_with():
     for minor in range(10, 30):
         for patch in (0, 9):
             version = f"3.{minor}.{patch}"
-            assert allowed.contains(version) == (f"3.{minor}" in keras_internals.TESTED_KERAS), version
+            assert allowed.contains(version) == (f"3.{minor}" in keras_internals.TESTED_KERAS), (
+                version
+            )

@@ -78,9 +78,7 @@ def check_symbolic_call(layer_class, init_kwargs, input_shapes, expected_output_
 def check_fit_step(layer_class, init_kwargs, inputs):
     """One `fit` step moves the weights of a Dense in front of the layer."""
     symbolic_inputs = [keras.Input(x.shape[1:]) for x in inputs]
-    projected = keras.layers.Dense(inputs[0].shape[-1], name="projection")(
-        symbolic_inputs[0]
-    )
+    projected = keras.layers.Dense(inputs[0].shape[-1], name="projection")(symbolic_inputs[0])
     outputs = as_list(layer_class(**init_kwargs)(projected, *symbolic_inputs[1:]))
     model = keras.Model(symbolic_inputs, outputs[0])
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
@@ -106,8 +104,10 @@ def check_mixed_precision(layer_class, init_kwargs, inputs, reference_layer):
             values = keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))
             assert np.all(np.isfinite(values))
             np.testing.assert_allclose(
-                values, keras.ops.convert_to_numpy(expected),
-                atol=MIXED_TOLERANCE[policy], rtol=MIXED_TOLERANCE[policy],
+                values,
+                keras.ops.convert_to_numpy(expected),
+                atol=MIXED_TOLERANCE[policy],
+                rtol=MIXED_TOLERANCE[policy],
                 err_msg=f"under {policy}",
             )
 
@@ -125,8 +125,7 @@ def check_masking(layer, inputs):
         for x in inputs
     ]
     masked_inputs = [
-        keras.layers.Masking(0.0)(x) if len(x.shape) == 3 else x
-        for x in symbolic_inputs
+        keras.layers.Masking(0.0)(x) if len(x.shape) == 3 else x for x in symbolic_inputs
     ]
     outputs = as_list(layer(*masked_inputs))
     if len(symbolic_inputs[0].shape) == 3:
@@ -134,8 +133,7 @@ def check_masking(layer, inputs):
             assert get_keras_mask(output) is not None
     model = keras.Model(symbolic_inputs, outputs)
     padded = [
-        np.concatenate([x, np.zeros_like(x[:, :1])], axis=1) if x.ndim == 3 else x
-        for x in inputs
+        np.concatenate([x, np.zeros_like(x[:, :1])], axis=1) if x.ndim == 3 else x for x in inputs
     ]
     results = [keras.ops.convert_to_numpy(o) for o in as_list(model(padded))]
     expected = [keras.ops.convert_to_numpy(o) for o in as_list(layer(*inputs))]
@@ -169,13 +167,9 @@ def run_layer_test(
             (for layers called on decoder and encoder states).
     """
     inputs = random_inputs(input_shapes)
-    layer, _ = check_eager_call(
-        layer_class, init_kwargs, inputs, expected_output_shapes
-    )
+    layer, _ = check_eager_call(layer_class, init_kwargs, inputs, expected_output_shapes)
     check_config_round_trip(layer)
-    check_symbolic_call(
-        layer_class, init_kwargs, input_shapes, expected_output_shapes
-    )
+    check_symbolic_call(layer_class, init_kwargs, input_shapes, expected_output_shapes)
     if run_fit_step:
         check_fit_step(layer_class, init_kwargs, inputs)
     if run_mixed_precision:

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attention_cli import main as cli
 from keras_attention import litert
 from keras_attention.data.generators import date_splits
 from keras_attention.text import TextVectorizer
 from keras_attention.tokens import RESERVED_TOKENS
+from keras_attention_cli import main as cli
 
 RESERVED_IDS = {token: index for index, token in enumerate(RESERVED_TOKENS)}
 
@@ -77,7 +77,9 @@ def exported(translator, tmp_path_factory):
         "int8": {"quantize": "dynamic-int8"},
         "beam": {"quantize": "none", "beam_width": BEAM_WIDTH},
     }.items():
-        files[name], _ = litert.export_litert(translator, folder / f"{name}.tflite", batch_size=64, **options)
+        files[name], _ = litert.export_litert(
+            translator, folder / f"{name}.tflite", batch_size=64, **options
+        )
     return files
 
 
@@ -86,7 +88,10 @@ def run_without_tensorflow(exported, date_test_sources):
     texts = date_test_sources + HOSTILE
     result = subprocess.run(
         [sys.executable, "-c", RUN_WITHOUT_TENSORFLOW, str(RUNNER), *map(str, exported.values())],
-        input=json.dumps(texts), capture_output=True, text=True, timeout=900,
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -99,23 +104,40 @@ def test_float_file_gives_the_packages_strings_on_the_5000_date_test_inputs(
     texts = date_test_sources + HOSTILE
     outputs = run_without_tensorflow["outputs"]
     assert outputs[str(exported["float"])] == translator.translate(texts)["translation"]
-    assert outputs[str(exported["beam"])] == translator.translate(texts, beam_width=BEAM_WIDTH)["translation"]
+    assert (
+        outputs[str(exported["beam"])]
+        == translator.translate(texts, beam_width=BEAM_WIDTH)["translation"]
+    )
     # One output per input, hostile ones included (empty, unseen, too long).
     assert all(len(outputs[str(path)]) == len(texts) for path in exported.values())
 
 
 @pytest.mark.slow
-def test_the_runner_loads_neither_tensorflow_nor_keras_nor_the_package(run_without_tensorflow, exported):
+def test_the_runner_loads_neither_tensorflow_nor_keras_nor_the_package(
+    run_without_tensorflow, exported
+):
     modules = set(run_without_tensorflow["modules"])
     assert {"ai_edge_litert", "numpy"} <= modules
-    assert not modules & {"tensorflow", "tensorflow_text", "keras", "keras_attention", "jax", "torch"}
+    assert not modules & {
+        "tensorflow",
+        "tensorflow_text",
+        "keras",
+        "keras_attention",
+        "jax",
+        "torch",
+    }
     assert run_without_tensorflow["outputs"][f"{exported['beam']}:outputs"] == [
-        "attention_weights", "n_best_scores", "n_best_token_ids", "token_ids"
+        "attention_weights",
+        "n_best_scores",
+        "n_best_token_ids",
+        "token_ids",
     ]
 
 
 @pytest.mark.slow
-def test_int8_file_is_about_a_third_and_mostly_agrees(translator, exported, run_without_tensorflow, date_test_sources):
+def test_int8_file_is_about_a_third_and_mostly_agrees(
+    translator, exported, run_without_tensorflow, date_test_sources
+):
     # 48% for this small model in batches of 64 (41% in batches of 1: GRU
     # 64 per direction, whose small weight matrices and the graph weigh
     # more); the demo's model gives 32% (benchmarks/on_device.py).
@@ -123,14 +145,18 @@ def test_int8_file_is_about_a_third_and_mostly_agrees(translator, exported, run_
     floats = run_without_tensorflow["outputs"][str(exported["float"])][: len(date_test_sources)]
     int8 = run_without_tensorflow["outputs"][str(exported["int8"])][: len(date_test_sources)]
     agree = np.mean([a == b for a, b in zip(floats, int8)])
-    assert agree >= 0.95, f"int8 and float outputs agree on only {agree:.1%} of the date test inputs"
+    assert agree >= 0.95, (
+        f"int8 and float outputs agree on only {agree:.1%} of the date test inputs"
+    )
 
 
 def test_file_holds_built_in_ops_only_and_its_weights(exported):
     for path in exported.values():
         names = litert.operator_names(path.read_bytes())
         assert "WHILE" in names  # the decoding loop is inside the file
-        assert not [name for name in names if name.startswith("Flex") or name in litert.FORBIDDEN_OPS]
+        assert not [
+            name for name in names if name.startswith("Flex") or name in litert.FORBIDDEN_OPS
+        ]
 
 
 def test_beam_outputs_match_the_translators_n_best(translator, exported):
@@ -141,9 +167,15 @@ def test_beam_outputs_match_the_translators_n_best(translator, exported):
         outputs = runner.translate_ids(runner.source_ids([text]))
         hypotheses = [runner.target.decode(row) for row in outputs["n_best_token_ids"][0]]
         assert hypotheses == expected["n_best_translations"][index]
-        np.testing.assert_allclose(outputs["n_best_scores"][0], expected["n_best_scores"][index], atol=1e-4)
+        np.testing.assert_allclose(
+            outputs["n_best_scores"][0], expected["n_best_scores"][index], atol=1e-4
+        )
         weights = outputs["attention_weights"][0]
-        np.testing.assert_allclose(weights, expected["attention_weights"][index][: len(weights), : weights.shape[1]], atol=1e-4)
+        np.testing.assert_allclose(
+            weights,
+            expected["attention_weights"][index][: len(weights), : weights.shape[1]],
+            atol=1e-4,
+        )
 
 
 def test_check_refuses_flex_ops_and_resource_variables():
@@ -152,8 +184,13 @@ def test_check_refuses_flex_ops_and_resource_variables():
     def bitwise(x):
         return tf.bitwise.bitwise_and(x, 3)
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([bitwise.get_concrete_function()], bitwise)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [bitwise.get_concrete_function()], bitwise
+    )
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
     with pytest.raises(litert.LiteRTConversionError, match="FlexBitwiseAnd"):
         litert.check_builtin_ops(converter.convert())
 
@@ -167,16 +204,23 @@ def test_check_refuses_flex_ops_and_resource_variables():
         module.total.assign_add(x)
         return module.total.read_value()
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([accumulate.get_concrete_function()], module)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [accumulate.get_concrete_function()], module
+    )
     with pytest.raises(litert.LiteRTConversionError, match="VAR_HANDLE|READ_VARIABLE"):
         litert.check_builtin_ops(converter.convert())
 
 
 def test_fixed_batch_pads_a_short_batch(translator, tmp_path):
-    path, metadata_file = litert.export_litert(translator, tmp_path / "b4.tflite", quantize="none", batch_size=4)
+    path, metadata_file = litert.export_litert(
+        translator, tmp_path / "b4.tflite", quantize="none", batch_size=4
+    )
     assert json.loads(metadata_file.read_text(encoding="utf-8"))["batch_size"] == 4
     texts = [source for source, _ in date_splits(0, 6, seed=3)[1]] + [""]
-    assert load_runner().LiteRTTranslator(path).translate(texts) == translator.translate(texts)["translation"]
+    assert (
+        load_runner().LiteRTTranslator(path).translate(texts)
+        == translator.translate(texts)["translation"]
+    )
 
 
 def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
@@ -186,25 +230,55 @@ def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
 
     # The trained model and a fresh one of the same config: different weights.
     other = Seq2Seq.from_config(translator.model.get_config())
-    ensemble = Translator(Ensemble([translator.model, other]), translator.source_vectorizer,
-                          translator.target_vectorizer)
-    path, _ = litert.export_litert(ensemble, tmp_path / "ensemble.tflite", quantize="none", batch_size=4)
+    ensemble = Translator(
+        Ensemble([translator.model, other]),
+        translator.source_vectorizer,
+        translator.target_vectorizer,
+    )
+    path, _ = litert.export_litert(
+        ensemble, tmp_path / "ensemble.tflite", quantize="none", batch_size=4
+    )
     texts = [source for source, _ in date_splits(0, 8, seed=4)[1]]
-    assert load_runner().LiteRTTranslator(path).translate(texts) == ensemble.translate(texts)["translation"]
+    assert (
+        load_runner().LiteRTTranslator(path).translate(texts)
+        == ensemble.translate(texts)["translation"]
+    )
 
 
-@pytest.mark.parametrize("split,lowercase", [("characters", False), ("characters", True), ("words", False), ("words", True)])
+@pytest.mark.parametrize(
+    "split,lowercase",
+    [("characters", False), ("characters", True), ("words", False), ("words", True)],
+)
 def test_runner_tokenizes_like_the_vectorizer(split, lowercase):
     texts = [
-        "Straße", "ＡＢＣ ｄｅｆ", "ﬁne", "İstanbul", "ΣΑΣ σας", "e\u0301té", "Hello, world! (ok)",
-        "a\u00a0b\tc\nd", "x\u2028y", "ǅemal", "½ ⅷ ²", "don't stop-me now.", "日本語のテキスト", "🙂👍🏽",
-        "ÅÄÖ åäö", "\u212b", "Ⅻ", "ｶﾀｶﾅ", "  leading and trailing  ",
+        "Straße",
+        "ＡＢＣ ｄｅｆ",
+        "ﬁne",
+        "İstanbul",
+        "ΣΑΣ σας",
+        "e\u0301té",
+        "Hello, world! (ok)",
+        "a\u00a0b\tc\nd",
+        "x\u2028y",
+        "ǅemal",
+        "½ ⅷ ²",
+        "don't stop-me now.",
+        "日本語のテキスト",
+        "🙂👍🏽",
+        "ÅÄÖ åäö",
+        "\u212b",
+        "Ⅻ",
+        "ｶﾀｶﾅ",
+        "  leading and trailing  ",
     ]
     vectorizer = TextVectorizer.from_texts(texts[::2], split=split, lowercase=lowercase)
     side = load_runner().Side(vectorizer.get_config(), RESERVED_IDS)
     expected = vectorizer.encode(tf.constant(texts)).to_list()
     assert [side.encode(text) for text in texts] == expected
-    tokens = [[t.decode("utf-8") for t in row] for row in vectorizer.tokenize(tf.constant(texts)).to_list()]
+    tokens = [
+        [t.decode("utf-8") for t in row]
+        for row in vectorizer.tokenize(tf.constant(texts)).to_list()
+    ]
     assert [side.tokenize(text) for text in texts] == tokens
 
 
@@ -220,13 +294,18 @@ def test_runner_decodes_like_the_vectorizer():
     vectorizer = TextVectorizer.from_texts(["AH B K", "EH D"], split="words")
     side = load_runner().Side(vectorizer.get_config(), RESERVED_IDS)
     ids = np.array([[4, 5, 3, 6, 0], [2, 6, 7, 0, 0], [3, 4, 0, 0, 0]])
-    assert [side.decode(row) for row in ids] == [t.decode() for t in vectorizer.decode(tf.constant(ids)).numpy()]
+    assert [side.decode(row) for row in ids] == [
+        t.decode() for t in vectorizer.decode(tf.constant(ids)).numpy()
+    ]
 
 
 def test_runner_without_its_json_says_where_it_belongs(tmp_path, exported):
     lonely = tmp_path / "alone.tflite"
     lonely.write_bytes(exported["float"].read_bytes())
-    with pytest.raises(FileNotFoundError, match="alone.json not found: it is written beside the model by export-litert"):
+    with pytest.raises(
+        FileNotFoundError,
+        match="alone.json not found: it is written beside the model by export-litert",
+    ):
         load_runner().LiteRTTranslator(lonely)
     (tmp_path / "alone.json").write_text(json.dumps({"format": 99}), encoding="utf-8")
     with pytest.raises(ValueError, match="metadata format 99, this runner reads 1"):
@@ -242,8 +321,11 @@ def test_runner_reads_the_reserved_ids_from_its_json_and_refuses_ids_the_vocabul
     copy.write_bytes(exported["float"].read_bytes())
     metadata["reserved_ids"] = {**RESERVED_IDS, "[START]": 3, "[END]": 2}
     copy.with_suffix(".json").write_text(json.dumps(metadata), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"swapped.json: reserved_ids: expected \[START\] at the id the "
-                                         r"vocabulary has it \(2\), received 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"swapped.json: reserved_ids: expected \[START\] at the id the "
+        r"vocabulary has it \(2\), received 3",
+    ):
         load_runner().LiteRTTranslator(copy)
     del metadata["reserved_ids"]
     copy.with_suffix(".json").write_text(json.dumps(metadata), encoding="utf-8")
@@ -254,8 +336,22 @@ def test_runner_reads_the_reserved_ids_from_its_json_and_refuses_ids_the_vocabul
 def test_cli_writes_the_file_and_its_json(translator, tmp_path, capsys):
     translator.save(tmp_path / "model")
     out = tmp_path / "date.tflite"
-    assert cli.main(["export-litert", "--model", str(tmp_path / "model"), "--out", str(out), "--beam", "2",
-                     "--quantize", "none"]) == 0
+    assert (
+        cli.main(
+            [
+                "export-litert",
+                "--model",
+                str(tmp_path / "model"),
+                "--out",
+                str(out),
+                "--beam",
+                "2",
+                "--quantize",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert f"LiteRT file written to {out}" in capsys.readouterr().out
     metadata = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert (metadata["beam_width"], metadata["n_best"], metadata["quantize"]) == (2, 2, "none")
@@ -263,14 +359,26 @@ def test_cli_writes_the_file_and_its_json(translator, tmp_path, capsys):
     assert metadata["max_output_length"] == translator.max_output_length
     # Batches of 1 (the default), beam search of width 2, through the runner.
     texts = [source for source, _ in date_splits(0, 8, seed=5)[1]] + ["", "日本"]
-    assert load_runner().LiteRTTranslator(out).translate(texts) == translator.translate(texts, beam_width=2)["translation"]
+    assert (
+        load_runner().LiteRTTranslator(out).translate(texts)
+        == translator.translate(texts, beam_width=2)["translation"]
+    )
 
 
-@pytest.mark.parametrize("arguments,message", [
-    (["--out", "model.tfl"], "--out: expected a file name ending in .tflite, received model.tfl"),
-    (["--out", "missing/model.tflite"], "--out: folder missing does not exist"),
-    (["--out", "m.tflite", "--beam", "2", "--n-best", "3"], "--n-best: expected at most --beam (2) hypotheses, received 3"),
-])
+@pytest.mark.parametrize(
+    "arguments,message",
+    [
+        (
+            ["--out", "model.tfl"],
+            "--out: expected a file name ending in .tflite, received model.tfl",
+        ),
+        (["--out", "missing/model.tflite"], "--out: folder missing does not exist"),
+        (
+            ["--out", "m.tflite", "--beam", "2", "--n-best", "3"],
+            "--n-best: expected at most --beam (2) hypotheses, received 3",
+        ),
+    ],
+)
 def test_cli_refuses_bad_arguments_in_one_line(tmp_path, capsys, monkeypatch, arguments, message):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["export-litert", "--model", str(tmp_path), *arguments]) == cli.EXIT_USAGE
@@ -288,5 +396,7 @@ def test_bad_options_fail_before_converting(translator):
 
 def test_conversion_on_another_backend_says_to_use_tensorflow(translator, monkeypatch):
     monkeypatch.setattr(litert.keras.backend, "backend", lambda: "jax")
-    with pytest.raises(ValueError, match=r"run it on the TensorFlow backend \(KERAS_BACKEND=tensorflow\), not jax"):
+    with pytest.raises(
+        ValueError, match=r"run it on the TensorFlow backend \(KERAS_BACKEND=tensorflow\), not jax"
+    ):
         litert.convert(translator)

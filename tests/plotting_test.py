@@ -16,10 +16,13 @@ def test_plot_attention_writes_a_png_and_leaves_the_users_backend_alone(tmp_path
     assert plt.get_fignums() == []  # no pyplot figure left open
 
 
-@pytest.mark.parametrize("weights, sources, outputs, message", [
-    (np.zeros((2, 3, 1)), ["a"], ["b"], r"must be \(out_len, src_len\)"),
-    (np.zeros((2, 3)), [], ["b"], "must not be empty"),
-])
+@pytest.mark.parametrize(
+    "weights, sources, outputs, message",
+    [
+        (np.zeros((2, 3, 1)), ["a"], ["b"], r"must be \(out_len, src_len\)"),
+        (np.zeros((2, 3)), [], ["b"], "must not be empty"),
+    ],
+)
 def test_plot_attention_refuses_bad_input(tmp_path, weights, sources, outputs, message):
     with pytest.raises(ValueError, match=message):
         plot_attention(weights, sources, outputs, tmp_path / "x.png")

@@ -11,14 +11,23 @@ from keras_attention.layers import weight_sum
 from keras_attention.models import ensemble
 from keras_attention.models import seq2seq
 
-
 LAYERS = ["Attention", "AttentionWeight", "TimeAttention", "WeightSum"]
 
 
 def test_every_public_name_imports_and_the_layers_are_registered():
     assert keras_attention.__all__ == sorted(
-        LAYERS + ["BeamSearch", "GreedySearch", "Ensemble", "Runner", "Seq2Seq", "Translator", "dynamic_decode",
-                  "export_litert", "export_saved_model"]
+        LAYERS
+        + [
+            "BeamSearch",
+            "GreedySearch",
+            "Ensemble",
+            "Runner",
+            "Seq2Seq",
+            "Translator",
+            "dynamic_decode",
+            "export_litert",
+            "export_saved_model",
+        ]
     )
     for name in keras_attention.__all__:
         assert getattr(keras_attention, name).__name__ == name
@@ -29,13 +38,17 @@ def test_every_public_name_imports_and_the_layers_are_registered():
 
 
 @pytest.mark.parametrize(
-    "module", [attention, attention_weight, time_attention, weight_sum, seq2seq, ensemble],
+    "module",
+    [attention, attention_weight, time_attention, weight_sum, seq2seq, ensemble],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(
         module,
-        extraglobs={"keras": keras, **{n: getattr(keras_attention, n) for n in keras_attention.__all__}},
+        extraglobs={
+            "keras": keras,
+            **{n: getattr(keras_attention, n) for n in keras_attention.__all__},
+        },
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.attempted > 0
@@ -70,12 +83,22 @@ def _two_input_model(layer, first_shape, second_shape):
 
 
 FRESH_PROCESS_MODELS = {  # a model holding each class, and its inputs' shapes
-    "TimeAttention": (lambda: _two_input_model(keras_attention.TimeAttention(), (3, 4), (5, 4)),
-                      [(2, 3, 4), (2, 5, 4)]),
-    "Attention": (lambda: _two_input_model(keras_attention.Attention(), (4,), (5, 4)), [(2, 4), (2, 5, 4)]),
-    "AttentionWeight": (lambda: _two_input_model(keras_attention.AttentionWeight(), (4,), (5, 4)),
-                        [(2, 4), (2, 5, 4)]),
-    "WeightSum": (lambda: _two_input_model(keras_attention.WeightSum(), (5,), (5, 4)), [(2, 5), (2, 5, 4)]),
+    "TimeAttention": (
+        lambda: _two_input_model(keras_attention.TimeAttention(), (3, 4), (5, 4)),
+        [(2, 3, 4), (2, 5, 4)],
+    ),
+    "Attention": (
+        lambda: _two_input_model(keras_attention.Attention(), (4,), (5, 4)),
+        [(2, 4), (2, 5, 4)],
+    ),
+    "AttentionWeight": (
+        lambda: _two_input_model(keras_attention.AttentionWeight(), (4,), (5, 4)),
+        [(2, 4), (2, 5, 4)],
+    ),
+    "WeightSum": (
+        lambda: _two_input_model(keras_attention.WeightSum(), (5,), (5, 4)),
+        [(2, 5), (2, 5, 4)],
+    ),
     "Seq2Seq": (lambda: keras_attention.Seq2Seq(7, 9, units=8, embedding_dim=4), "token ids"),
 }
 
@@ -91,19 +114,35 @@ def test_a_fresh_process_that_imports_only_keras_attention_loads_a_saved_model(t
     model = build()
     rng = np.random.default_rng(0)
     if shapes == "token ids":  # source and target ids
-        inputs = [rng.integers(1, 7, (2, 5)).astype("int32"), rng.integers(1, 9, (2, 3)).astype("int32")]
+        inputs = [
+            rng.integers(1, 7, (2, 5)).astype("int32"),
+            rng.integers(1, 9, (2, 3)).astype("int32"),
+        ]
     else:
         inputs = [rng.standard_normal(shape).astype("float32") for shape in shapes]
     expected = model(inputs)
     expected = expected if isinstance(expected, (list, tuple)) else [expected]
     model.save(tmp_path / "model.keras")
-    np.savez(tmp_path / "inputs.npz", **{f"input_{index}": value for index, value in enumerate(inputs)})
+    np.savez(
+        tmp_path / "inputs.npz", **{f"input_{index}": value for index, value in enumerate(inputs)}
+    )
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(tmp_path / "model.keras"),
-         str(tmp_path / "inputs.npz"), str(tmp_path / "outputs.npy")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            LOAD_IN_A_FRESH_PROCESS,
+            str(tmp_path / "model.keras"),
+            str(tmp_path / "inputs.npz"),
+            str(tmp_path / "outputs.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     np.testing.assert_allclose(
-        np.load(tmp_path / "outputs.npy"), keras.ops.convert_to_numpy(expected[0]), rtol=1e-5, atol=1e-6
+        np.load(tmp_path / "outputs.npy"),
+        keras.ops.convert_to_numpy(expected[0]),
+        rtol=1e-5,
+        atol=1e-6,
     )

@@ -20,9 +20,15 @@ DISTRIBUTION = "keras_seq2seq_attention"  # the wheel's file-name form of keras-
 
 def run(command, cwd, timeout=900):
     # Nothing of the checkout on the path: the installed copy must stand alone.
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     result = subprocess.run(
-        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
     assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-3000:])
@@ -30,7 +36,9 @@ def run(command, cwd, timeout=900):
 
 
 def load_builder():
-    spec = importlib.util.spec_from_file_location("build_api_reference", ROOT / "docs" / "build_api_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_api_reference", ROOT / "docs" / "build_api_reference.py"
+    )
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
     return builder
@@ -50,8 +58,16 @@ def test_wheel_installs_into_a_fresh_environment_and_works_outside_the_checkout(
 
     with tarfile.open(sdist) as archive:
         in_sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for required in ("LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "setup.py",
-                     "examples/quickstart.py", "tests/release_test.py", "tests/run_backends.py"):
+    for required in (
+        "LICENSE",
+        "README.md",
+        "CHANGELOG.md",
+        "pyproject.toml",
+        "setup.py",
+        "examples/quickstart.py",
+        "tests/release_test.py",
+        "tests/run_backends.py",
+    ):
         assert required in in_sdist, required
     with zipfile.ZipFile(wheel) as archive:
         in_wheel = archive.namelist()
@@ -65,19 +81,31 @@ def test_wheel_installs_into_a_fresh_environment_and_works_outside_the_checkout(
     outside.mkdir()
     help_text = run([environment / "bin" / "keras-attention", "--help"], cwd=outside)
     assert "usage: keras-attention" in help_text
-    installed = run([environment / "bin" / "python", "-c", (
-        "import importlib.metadata, keras_attention\n"
-        "from keras_attention import Attention, AttentionWeight, TimeAttention, WeightSum\n"
-        "print(keras_attention.__version__, importlib.metadata.version('keras-seq2seq-attention'),"
-        " keras_attention.__file__)"
-    )], cwd=outside).split()
+    installed = run(
+        [
+            environment / "bin" / "python",
+            "-c",
+            (
+                "import importlib.metadata, keras_attention\n"
+                "from keras_attention import Attention, AttentionWeight, TimeAttention, WeightSum\n"
+                "print(keras_attention.__version__, "
+                "importlib.metadata.version('keras-seq2seq-attention'),"
+                " keras_attention.__file__)"
+            ),
+        ],
+        cwd=outside,
+    ).split()
     assert installed[0] == installed[1] == version
     assert Path(installed[2]).is_relative_to(environment), installed[2]
 
     example = outside / "quickstart.py"
-    example.write_text((ROOT / "examples" / "quickstart.py").read_text(encoding="utf-8"), encoding="utf-8")
-    printed = run([environment / "bin" / "python", example, "--epochs", "1", "--png", outside / "a.png"],
-                  cwd=outside)
+    example.write_text(
+        (ROOT / "examples" / "quickstart.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    printed = run(
+        [environment / "bin" / "python", example, "--epochs", "1", "--png", outside / "a.png"],
+        cwd=outside,
+    )
     assert "token accuracy on 500 test sequences:" in printed
     assert (outside / "a.png").stat().st_size > 1000
 
@@ -88,7 +116,7 @@ def test_api_reference_builds_with_every_public_name_and_the_command_line(tmp_pa
     top = (tmp_path / "keras_attention.html").read_text(encoding="utf-8")
     for name in keras_attention.__all__:
         assert f'id="{name}"' in top, name
-    cli_page = (tmp_path / "keras_attention" / "cli.html").read_text(encoding="utf-8")
+    cli_page = (tmp_path / "keras_attention_cli" / "main.html").read_text(encoding="utf-8")
     for command in ("train", "evaluate", "translate", "plot", "export", "demo", "data"):
         assert f"keras-attention {command} --help" in cli_page, command
 
@@ -113,6 +141,9 @@ def test_api_reference_refuses_a_public_name_without_a_docstring():
         value.__module__ = module.__name__
         setattr(module, value.__name__, value)
     assert builder.missing_docstrings([module]) == [
-        "keras_attention.example.undocumented", "keras_attention.example.Layer.method",
+        "keras_attention.example.undocumented",
+        "keras_attention.example.Layer.method",
     ]
-    assert builder.missing_docstrings([types.ModuleType("keras_attention.bare")]) == ["keras_attention.bare"]
+    assert builder.missing_docstrings([types.ModuleType("keras_attention.bare")]) == [
+        "keras_attention.bare"
+    ]

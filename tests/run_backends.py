@@ -28,8 +28,17 @@ def run(backend, pytest_args, workers, report_dir):
     report = Path(report_dir) / f"{backend}.xml"
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", str(workers),
-        "--dist", "loadfile", f"--junitxml={report}", *pytest_args,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        str(workers),
+        "--dist",
+        "loadfile",
+        f"--junitxml={report}",
+        *pytest_args,
     ]
     print(f"\n===== KERAS_BACKEND={backend}: {' '.join(command[1:])}", flush=True)
     start = time.monotonic()
@@ -58,7 +67,9 @@ def main(argv):
         sys.exit(f"BACKENDS: unknown backend(s) {unknown}; choose from {ALL_BACKENDS}")
     workers = os.environ.get("TEST_WORKERS", str(DEFAULT_WORKERS))
     if not workers.isdigit():
-        sys.exit(f"TEST_WORKERS: expected a whole number of worker processes (0: none), got {workers!r}")
+        sys.exit(
+            f"TEST_WORKERS: expected a whole number of worker processes (0: none), got {workers!r}"
+        )
     pytest_args = argv or ["-q", "tests"]
     results = {}
     with tempfile.TemporaryDirectory() as report_dir:

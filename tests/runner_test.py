@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_attention_cli import layout
 from keras_attention.data.generators import date_pairs
 from keras_attention.runner import Runner
+from keras_attention_cli import layout
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -16,7 +16,12 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
     runner.train(train, dev=dev, epochs=2, patience=1, units=8, embedding_dim=4, batch_size=64)
     assert any(line.startswith("epoch 1: loss") for line in lines)
     assert any(line.startswith("keeping the weights of epoch") for line in lines)
-    for name in (*layout.MODEL_FILES, layout.MANIFEST_FILE, layout.TRAINING_LOG_FILE, layout.SAVED_MODEL_FOLDER):
+    for name in (
+        *layout.MODEL_FILES,
+        layout.MANIFEST_FILE,
+        layout.TRAINING_LOG_FILE,
+        layout.SAVED_MODEL_FOLDER,
+    ):
         assert (tmp_path / "model" / name).exists(), name
 
     # A fresh runner on the folder loads what the first wrote.
@@ -43,8 +48,17 @@ def test_early_stopping_ends_training_before_the_epochs_asked_and_the_runner_say
     runner = Runner(tmp_path / "model", report=lines.append)
     # At this learning rate nothing is learned: the dev WER stays where it
     # began, and no epoch after the first improves on it.
-    runner.train(date_pairs(200, seed=1), dev=date_pairs(20, seed=2), epochs=6, patience=2,
-                 learning_rate=1e-12, units=8, embedding_dim=4, batch_size=64, export=False)
+    runner.train(
+        date_pairs(200, seed=1),
+        dev=date_pairs(20, seed=2),
+        epochs=6,
+        patience=2,
+        learning_rate=1e-12,
+        units=8,
+        embedding_dim=4,
+        batch_size=64,
+        export=False,
+    )
     assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 3:")
     assert "the dev WER has not improved for 2 epochs: training stopped after epoch 3 of 6" in lines
     assert "keeping the weights of epoch 3, the lowest dev WER (100.00%)" in lines
@@ -53,8 +67,15 @@ def test_early_stopping_ends_training_before_the_epochs_asked_and_the_runner_say
 def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
     lines = []
     runner = Runner(tmp_path / "model", report=lines.append)
-    runner.train(date_pairs(200, seed=1), epochs=30, time_budget=1e-6, units=8, embedding_dim=4,
-                 batch_size=64, export=False)
+    runner.train(
+        date_pairs(200, seed=1),
+        epochs=30,
+        time_budget=1e-6,
+        units=8,
+        embedding_dim=4,
+        batch_size=64,
+        export=False,
+    )
     # The first batch spends it: epoch 1 ends there, and the folder holds the model.
     assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 1:")
     assert "the time budget of 1.66667e-08 min ran out in epoch 1: training stopped there" in lines
@@ -69,12 +90,26 @@ def test_an_ensemble_trains_member_after_member_and_decodes_with_all_of_them(tmp
     lines = []
     runner = Runner(tmp_path / "model", report=lines.append)
     train, dev = date_pairs(300, seed=1), date_pairs(30, seed=2)
-    runner.train(train, dev=dev, epochs=2, patience=1, ensemble=2, seed=5, time_budget=600,
-                 units=8, embedding_dim=4, batch_size=64)
+    runner.train(
+        train,
+        dev=dev,
+        epochs=2,
+        patience=1,
+        ensemble=2,
+        seed=5,
+        time_budget=600,
+        units=8,
+        embedding_dim=4,
+        batch_size=64,
+    )
     assert [line.split(":")[0] for line in lines if line.startswith("ensemble member")] == [
-        "ensemble member 1 of 2 (seed 5)", "ensemble member 2 of 2 (seed 6)"]
+        "ensemble member 1 of 2 (seed 5)",
+        "ensemble member 2 of 2 (seed 6)",
+    ]
     assert sum(line.startswith("keeping the weights of epoch") for line in lines) == 2
-    assert any(line.startswith("the ensemble of 2 (greedy decoding): dev exact match") for line in lines)
+    assert any(
+        line.startswith("the ensemble of 2 (greedy decoding): dev exact match") for line in lines
+    )
     with open(tmp_path / "model" / layout.TRAINING_LOG_FILE, encoding="utf-8") as log:
         rows = list(csv.DictReader(log))
     assert [(row["member"], row["best_epoch"]) for row in rows][0] == ("1", "1")

@@ -1,8 +1,8 @@
 import pytest
 
 from keras_attention import scoring
-from keras_attention.tokens import RESERVED_TOKENS
 from keras_attention.text.vectorizer import TextVectorizer
+from keras_attention.tokens import RESERVED_TOKENS
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -72,6 +72,10 @@ def test_oracle_exact_match_counts_a_source_if_any_of_its_n_best_is_right():
     n_best = [["R AY D", "R EH D"], ["K AE T", "K AA T"], ["D AA G", "D OW G"]]
     # read: the second hypothesis is a reference; cat: the first; dog: neither.
     assert scoring.oracle_exact_match(n_best, references, PHONES) == pytest.approx(2 / 3)
-    assert scoring.oracle_exact_match([row[:1] for row in n_best], references, PHONES) == pytest.approx(1 / 3)
+    assert scoring.oracle_exact_match(
+        [row[:1] for row in n_best], references, PHONES
+    ) == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match=r"as many hypotheses; received lists of lengths \[1, 2\]"):
-        scoring.oracle_exact_match([["R EH D"], ["K AE T", "K AA T"], ["D AO G"]], references, PHONES)
+        scoring.oracle_exact_match(
+            [["R EH D"], ["K AE T", "K AA T"], ["D AO G"]], references, PHONES
+        )

@@ -8,8 +8,8 @@ import keras
 
 from keras_attention import training
 from keras_attention.data.generators import date_pairs
-from keras_attention_cli.layout import MANIFEST_FILE
 from keras_attention.translator import Translator
+from keras_attention_cli.layout import MANIFEST_FILE
 
 
 def train_date_translator():

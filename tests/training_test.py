@@ -47,9 +47,16 @@ def test_early_stopping_keeps_the_best_epochs_weights_not_the_last(monkeypatch):
     # later of equals is kept), then epochs 3 and 4 without improvement (an
     # equal WER is not one) stop training.
     scripted = iter([0.5, 0.3, 0.3, 0.4, 0.1])
-    monkeypatch.setattr(training, "evaluate", lambda *args, **kwargs: {
-        "exact_match": 0.0, "wer": next(scripted), "token_error_rate": 0.0, "sources": []
-    })
+    monkeypatch.setattr(
+        training,
+        "evaluate",
+        lambda *args, **kwargs: {
+            "exact_match": 0.0,
+            "wer": next(scripted),
+            "token_error_rate": 0.0,
+            "sources": [],
+        },
+    )
 
     class Snapshots(keras.callbacks.Callback):
         weights = []
@@ -57,12 +64,24 @@ def test_early_stopping_keeps_the_best_epochs_weights_not_the_last(monkeypatch):
         def on_epoch_end(self, epoch, logs=None):
             self.weights.append(self.model.get_weights())
 
-    evaluation = training.DecodedEvaluation(translator, pairs, label="dev", print_fn=lambda *_: None)
+    evaluation = training.DecodedEvaluation(
+        translator, pairs, label="dev", print_fn=lambda *_: None
+    )
     logged = []
     history = training.fit(
-        translator, pairs, epochs=5, batch_size=16, verbose=0,
-        callbacks=[evaluation, training.early_stopping("dev", patience=2), Snapshots(),
-                   keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logged.append(dict(logs)))],
+        translator,
+        pairs,
+        epochs=5,
+        batch_size=16,
+        verbose=0,
+        callbacks=[
+            evaluation,
+            training.early_stopping("dev", patience=2),
+            Snapshots(),
+            keras.callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: logged.append(dict(logs))
+            ),
+        ],
     )
     assert len(history.history["loss"]) == 4  # stopped after epoch 4
     assert [logs["best_epoch"] for logs in logged] == [1, 2, 3, 3]
@@ -71,17 +90,21 @@ def test_early_stopping_keeps_the_best_epochs_weights_not_the_last(monkeypatch):
     final = translator.model.get_weights()
     for kept, best in zip(final, Snapshots.weights[2]):
         np.testing.assert_array_equal(kept, best)
-    for other in (Snapshots.weights[1], Snapshots.weights[-1]):  # not the first of equals, not the last epoch
+    for other in (
+        Snapshots.weights[1],
+        Snapshots.weights[-1],
+    ):  # not the first of equals, not the last epoch
         assert any(not np.array_equal(kept, weights) for kept, weights in zip(final, other))
 
 
 @pytest.mark.tensorflow_only
 def test_evaluate_decodes_each_source_once_and_accepts_any_of_its_targets():
-    from keras_attention.tokens import RESERVED_TOKENS
     from keras_attention.text.vectorizer import TextVectorizer
+    from keras_attention.tokens import RESERVED_TOKENS
 
     class Stub:
         """A translator whose outputs are set by hand."""
+
         target_vectorizer = TextVectorizer(list(RESERVED_TOKENS), split="words")
         asked = []
 
@@ -112,9 +135,13 @@ def test_a_time_budget_sets_the_learning_rate_from_the_time_spent():
     budget = training.TimeBudget(600, learning_rate=0.004, warmup=0.1)
     rates = [budget.learning_rate_at(share) for share in (0.0, 0.05, 0.1, 0.55, 1.0, 1.5)]
     np.testing.assert_allclose(
-        rates, [0.0, 0.002, 0.004, 0.004 * (0.05 + 0.95 * 0.5), 0.004 * 0.05, 0.004 * 0.05], rtol=1e-6
+        rates,
+        [0.0, 0.002, 0.004, 0.004 * (0.05 + 0.95 * 0.5), 0.004 * 0.05, 0.004 * 0.05],
+        rtol=1e-6,
     )
-    assert training.TimeBudget(600, learning_rate=0.004).learning_rate_at(0.0) == pytest.approx(0.004)
+    assert training.TimeBudget(600, learning_rate=0.004).learning_rate_at(0.0) == pytest.approx(
+        0.004
+    )
 
 
 @pytest.mark.tensorflow_only
@@ -137,14 +164,19 @@ def test_a_time_budget_stops_training_in_the_batch_that_spends_it():
             epochs_run.append(epoch + 1)
 
     training.compile_for_training(translator.model, learning_rate=0.004, cosine_decay=False)
-    dataset = training.make_dataset(pairs, translator.source_vectorizer, translator.target_vectorizer,
-                                    batch_size=16, epochs=20)
+    dataset = training.make_dataset(
+        pairs, translator.source_vectorizer, translator.target_vectorizer, batch_size=16, epochs=20
+    )
     batches_per_epoch = int(dataset.cardinality()) // 20
-    translator.model.fit(dataset, epochs=20, steps_per_epoch=batches_per_epoch, callbacks=[budget, Tick()], verbose=0)
+    translator.model.fit(
+        dataset, epochs=20, steps_per_epoch=batches_per_epoch, callbacks=[budget, Tick()], verbose=0
+    )
     # The 30th batch ends with 30 s spent: training stops after it, whatever
     # the 20 epochs asked for, and the epoch it was in still ends.
     assert len(rates) == 30
-    np.testing.assert_allclose(rates, [budget.learning_rate_at(step / 30) for step in range(30)], rtol=1e-6)
+    np.testing.assert_allclose(
+        rates, [budget.learning_rate_at(step / 30) for step in range(30)], rtol=1e-6
+    )
     assert rates[0] == pytest.approx(0.004) and rates[-1] < rates[0] * 0.1
     assert budget.stopped_epoch == epochs_run[-1] == -(-30 // batches_per_epoch) < 20
 
@@ -160,14 +192,23 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
     assert training.fit(translator, pairs, epochs=1, batch_size=16, verbose=0).time_budget is None
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"learning_rate": -0.003}, "`learning_rate` must be a positive number. Received: learning_rate=-0.003"),
-    ({"learning_rate": 0}, "Received: learning_rate=0"),
-    ({"learning_rate": "0.003"}, "Received: learning_rate='0.003'"),
-    ({"clip_norm": 0}, "`clip_norm` must be a positive number, or None not to clip. Received: clip_norm=0"),
-    ({"warmup": 1}, "`warmup` must be a number in [0, 1). Received: warmup=1"),
-    ({"warmup": float("nan")}, "Received: warmup=nan"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"learning_rate": -0.003},
+            "`learning_rate` must be a positive number. Received: learning_rate=-0.003",
+        ),
+        ({"learning_rate": 0}, "Received: learning_rate=0"),
+        ({"learning_rate": "0.003"}, "Received: learning_rate='0.003'"),
+        (
+            {"clip_norm": 0},
+            "`clip_norm` must be a positive number, or None not to clip. Received: clip_norm=0",
+        ),
+        ({"warmup": 1}, "`warmup` must be a number in [0, 1). Received: warmup=1"),
+        ({"warmup": float("nan")}, "Received: warmup=nan"),
+    ],
+)
 def test_bad_training_rates_are_refused_before_compiling(kwargs, message):
     model = Seq2Seq(12, 10, units=8, embedding_dim=4)
     with pytest.raises(ValueError) as error:
@@ -183,11 +224,16 @@ def test_numpy_rates_compile_and_no_clip_norm_does_not_clip():
     optimizer = compiled(total_steps=100, warmup=np.float32(0.1), clip_norm=None)
     assert optimizer.global_clipnorm is None
     assert learning_rate_at(optimizer, 10) == pytest.approx(0.004)
-    budget = training.TimeBudget(np.float32(600), learning_rate=np.float64(0.004), warmup=np.float32(0.5))
+    budget = training.TimeBudget(
+        np.float32(600), learning_rate=np.float64(0.004), warmup=np.float32(0.5)
+    )
     assert type(budget.seconds) is float and budget.learning_rate_at(0.25) == pytest.approx(0.002)
 
 
 @pytest.mark.parametrize("seconds", [0, -5, "10", True, None, float("nan"), float("inf")])
 def test_a_time_budget_must_be_a_positive_number_of_seconds(seconds):
-    with pytest.raises(ValueError, match=r"`time_budget` must be a positive number of seconds. Received: time_budget="):
+    with pytest.raises(
+        ValueError,
+        match=r"`time_budget` must be a positive number of seconds. Received: time_budget=",
+    ):
         training.TimeBudget(seconds)

@@ -24,8 +24,9 @@ def korean_translator():
     translator = training.build_translator(
         KOREAN_ENGLISH, split="words", units=32, embedding_dim=16
     )
-    training.fit(translator, KOREAN_ENGLISH * 16, epochs=30, batch_size=8, verbose=0,
-                 learning_rate=0.01)
+    training.fit(
+        translator, KOREAN_ENGLISH * 16, epochs=30, batch_size=8, verbose=0, learning_rate=0.01
+    )
     return translator
 
 
@@ -51,10 +52,13 @@ def test_save_load_and_continue_training(korean_translator, tmp_path):
     expected = korean_translator.translate(sources)
     result = loaded.translate(sources)
     assert result["translation"] == expected["translation"]
-    np.testing.assert_allclose(result["attention_weights"], expected["attention_weights"], atol=1e-6)
+    np.testing.assert_allclose(
+        result["attention_weights"], expected["attention_weights"], atol=1e-6
+    )
     # Training goes on from the loaded weights: the loss starts where it was.
-    history = training.fit(loaded, KOREAN_ENGLISH * 4, epochs=1, batch_size=8, verbose=0,
-                           learning_rate=1e-4)
+    history = training.fit(
+        loaded, KOREAN_ENGLISH * 4, epochs=1, batch_size=8, verbose=0, learning_rate=1e-4
+    )
     assert history.history["loss"][0] < 0.1
     assert loaded.translate(sources)["translation"] == expected["translation"]
     assert not list((tmp_path / "model").glob(".*"))  # no temporary files left behind
@@ -69,7 +73,9 @@ def test_a_fresh_process_loads_a_saved_translator_by_itself(korean_translator, t
     )
     result = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "model")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "I am a student"
@@ -84,14 +90,27 @@ G2P = [("read", "R IY D"), ("read", "R EH D"), ("cat", "K AE T"), ("nation", "N 
 
 
 def test_tokens_per_side_round_trip_through_save_and_load(tmp_path):
-    translator = training.build_translator(G2P, source_split="characters", target_split="words",
-                                           units=8, embedding_dim=4)
+    translator = training.build_translator(
+        G2P, source_split="characters", target_split="words", units=8, embedding_dim=4
+    )
     translator.save(tmp_path)
     for loaded in (translator, Translator.load(tmp_path)):
         assert loaded.source_vectorizer.split == "characters"
         assert loaded.target_vectorizer.split == "words"
         assert loaded.source_tokens("nation") == list("nation")
-        assert set(loaded.target_vectorizer.vocabulary[4:]) == {"R", "IY", "D", "EH", "K", "AE", "T", "N", "EY", "SH", "AH"}
+        assert set(loaded.target_vectorizer.vocabulary[4:]) == {
+            "R",
+            "IY",
+            "D",
+            "EH",
+            "K",
+            "AE",
+            "T",
+            "N",
+            "EY",
+            "SH",
+            "AH",
+        }
         # Phones are tokens: encoded one id each and written back joined with one space.
         ids = loaded.target_vectorizer.encode(["N  EY SH AH N"], add_end=True).to_tensor()
         assert ids.shape == (1, 6)
@@ -105,7 +124,9 @@ def test_tokens_per_side_round_trip_through_save_and_load(tmp_path):
 def test_split_sets_both_sides_unless_a_side_says_otherwise():
     both = training.build_translator(KOREAN_ENGLISH, split="words", units=8, embedding_dim=4)
     assert (both.source_vectorizer.split, both.target_vectorizer.split) == ("words", "words")
-    mixed = training.build_translator(KOREAN_ENGLISH, split="words", source_split="characters", units=8, embedding_dim=4)
+    mixed = training.build_translator(
+        KOREAN_ENGLISH, split="words", source_split="characters", units=8, embedding_dim=4
+    )
     assert (mixed.source_vectorizer.split, mixed.target_vectorizer.split) == ("characters", "words")
 
 
@@ -113,10 +134,14 @@ def test_n_best_lists_start_with_the_best_and_fall_in_score(korean_translator):
     sources = [source for source, _ in KOREAN_ENGLISH]
     result = korean_translator.translate(sources, beam_width=4, n_best=3)
     assert [row[0] for row in result["n_best_translations"]] == result["translation"]
-    assert result["translation"] == korean_translator.translate(sources, beam_width=4)["translation"]
+    assert (
+        result["translation"] == korean_translator.translate(sources, beam_width=4)["translation"]
+    )
     assert all(len(set(row)) == 3 for row in result["n_best_translations"])
     scores = result["n_best_scores"]
-    assert scores.shape == (4, 3) and np.all(np.diff(scores, axis=1) <= 1e-6) and np.all(scores <= 0)
+    assert (
+        scores.shape == (4, 3) and np.all(np.diff(scores, axis=1) <= 1e-6) and np.all(scores <= 0)
+    )
 
 
 def test_n_best_above_the_beam_width_is_refused(korean_translator):

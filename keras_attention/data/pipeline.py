@@ -15,9 +15,7 @@ def vectorize_pairs(pairs, source_vectorizer, target_vectorizer):
     sources = tf.constant([source for source, _ in pairs], tf.string)
     targets = tf.constant([target for _, target in pairs], tf.string)
     source_ids = tf.cast(source_vectorizer.encode(sources), tf.int32)
-    target_ids = tf.cast(
-        target_vectorizer.encode(targets, add_start=True, add_end=True), tf.int32
-    )
+    target_ids = tf.cast(target_vectorizer.encode(targets, add_start=True, add_end=True), tf.int32)
     return source_ids, target_ids
 
 
@@ -30,9 +28,18 @@ def teacher_forcing(source_ids, target_ids):
     return (source_ids, target_ids[:, :-1]), target_ids[:, 1:]
 
 
-def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
-                 shuffle=True, seed=0, bucket_by_length=True, epochs=1, initial_epoch=0,
-                 fixed_shapes=False):
+def make_dataset(
+    pairs,
+    source_vectorizer,
+    target_vectorizer,
+    batch_size=128,
+    shuffle=True,
+    seed=0,
+    bucket_by_length=True,
+    epochs=1,
+    initial_epoch=0,
+    fixed_shapes=False,
+):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
     Vectorises every pair once; then, for each of the epochs
@@ -54,7 +61,8 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     epochs = check_positive_int("epochs", epochs)
     if not 0 <= initial_epoch < epochs:
         raise ValueError(
-            f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: initial_epoch={initial_epoch}"
+            f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: "
+            f"initial_epoch={initial_epoch}"
         )
     if not pairs:
         raise ValueError("`pairs` must hold at least one (source, target) pair.")
@@ -68,9 +76,13 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
 
     def pad_to_bucket(source, target):
         width = tf.shape(source)[1]
-        bucket_width = tf.minimum((width + step - 1) // step * step, longest) if boundaries else longest
-        return (tf.pad(source, [[0, 0], [0, bucket_width - width]]),
-                tf.pad(target, [[0, 0], [0, longest_target - tf.shape(target)[1]]]))
+        bucket_width = (
+            tf.minimum((width + step - 1) // step * step, longest) if boundaries else longest
+        )
+        return (
+            tf.pad(source, [[0, 0], [0, bucket_width - width]]),
+            tf.pad(target, [[0, 0], [0, longest_target - tf.shape(target)[1]]]),
+        )
 
     def pair(index):
         return sources[index][: source_lengths[index]], targets[index][: target_lengths[index]]
@@ -78,7 +90,9 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     def one_epoch(epoch):
         order = tf.range(len(pairs), dtype=tf.int64)
         if shuffle:
-            keys = tf.random.stateless_uniform([len(pairs)], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+            keys = tf.random.stateless_uniform(
+                [len(pairs)], seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+            )
             order = tf.argsort(keys)
         dataset = tf.data.Dataset.from_tensor_slices(order).map(pair)
         if boundaries:
@@ -94,9 +108,12 @@ def make_dataset(pairs, source_vectorizer, target_vectorizer, batch_size=128,
     dataset = tf.data.Dataset.range(initial_epoch, epochs).flat_map(one_epoch)
     # Telling tf.data the number of batches gives Keras' progress bar its
     # total and lets `fit` keep one iterator across epochs.
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(
-        (epochs - initial_epoch) * batches_per_epoch(source_lengths.numpy(), batch_size, boundaries)
-    ))
+    dataset = dataset.apply(
+        tf.data.experimental.assert_cardinality(
+            (epochs - initial_epoch)
+            * batches_per_epoch(source_lengths.numpy(), batch_size, boundaries)
+        )
+    )
     return dataset.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
         tf.data.AUTOTUNE
     )

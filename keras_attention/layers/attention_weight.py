@@ -34,8 +34,12 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"Received: temperature={temperature!r} with score={score!r}"
             )
         temperature = checks.check_number(
-            "temperature", temperature, "a positive number", lambda t: t > 0,
-            owner=f"{layer_name}: ", alternative=", or None to learn it",
+            "temperature",
+            temperature,
+            "a positive number",
+            lambda t: t > 0,
+            owner=f"{layer_name}: ",
+            alternative=", or None to learn it",
         )
     if additive_units is not None:
         if score != "additive":
@@ -45,7 +49,9 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"with score={score!r}"
             )
         additive_units = checks.check_positive_int(
-            "additive_units", additive_units, owner=f"{layer_name}: ",
+            "additive_units",
+            additive_units,
+            owner=f"{layer_name}: ",
             alternative=", or None to use the encoder's units",
         )
     return temperature, additive_units
@@ -54,21 +60,26 @@ def validate_score_options(layer_name, score, temperature, additive_units):
 def check_state_shapes(layer_name, score, decoder_states_shape, encoder_states_shape):
     """Check that decoder and encoder states fit together for `score`."""
     checks.check_rank(
-        layer_name, "decoder_states", decoder_states_shape, (2, 3),
+        layer_name,
+        "decoder_states",
+        decoder_states_shape,
+        (2, 3),
         "(batch, units) or (batch, dec_len, units)",
     )
     checks.check_rank(
-        layer_name, "encoder_states", encoder_states_shape, (3,),
+        layer_name,
+        "encoder_states",
+        encoder_states_shape,
+        (3,),
         "(batch, enc_len, units)",
     )
     checks.check_same_size(
-        layer_name, "the batch sizes",
+        layer_name,
+        "the batch sizes",
         ("decoder_states.shape[0]", decoder_states_shape[0]),
         ("encoder_states.shape[0]", encoder_states_shape[0]),
     )
-    checks.check_not_empty(
-        layer_name, "encoder_states", encoder_states_shape, 1, "time step"
-    )
+    checks.check_not_empty(layer_name, "encoder_states", encoder_states_shape, 1, "time step")
     decoder_units, encoder_units = decoder_states_shape[-1], encoder_states_shape[-1]
     if (
         score in SAME_UNITS_SCORES
@@ -201,13 +212,13 @@ class AttentionWeight(keras.layers.Layer):
 
     def build(self, decoder_states_shape, encoder_states_shape):
         check_state_shapes(
-            type(self).__name__, self.score, decoder_states_shape,
+            type(self).__name__,
+            self.score,
+            decoder_states_shape,
             encoder_states_shape,
         )
         decoder_units, encoder_units = decoder_states_shape[-1], encoder_states_shape[-1]
-        if self.score in ("general", "additive") and None in (
-            decoder_units, encoder_units
-        ):
+        if self.score in ("general", "additive") and None in (decoder_units, encoder_units):
             raise ValueError(
                 f"{type(self).__name__}: score={self.score!r} learns weights "
                 f"sized by the units, so the last axis of both inputs must be "
@@ -218,26 +229,35 @@ class AttentionWeight(keras.layers.Layer):
         # learned weights are read in float32 too.
         if self.score == "general":
             self.kernel = self.add_weight(
-                name="kernel", shape=(decoder_units, encoder_units),
-                initializer=self.kernel_initializer, autocast=False,
+                name="kernel",
+                shape=(decoder_units, encoder_units),
+                initializer=self.kernel_initializer,
+                autocast=False,
             )
         elif self.score == "additive":
             hidden_units = self.additive_units or encoder_units
             self.decoder_kernel = self.add_weight(
-                name="decoder_kernel", shape=(decoder_units, hidden_units),
-                initializer=self.kernel_initializer, autocast=False,
+                name="decoder_kernel",
+                shape=(decoder_units, hidden_units),
+                initializer=self.kernel_initializer,
+                autocast=False,
             )
             self.encoder_kernel = self.add_weight(
-                name="encoder_kernel", shape=(encoder_units, hidden_units),
-                initializer=self.kernel_initializer, autocast=False,
+                name="encoder_kernel",
+                shape=(encoder_units, hidden_units),
+                initializer=self.kernel_initializer,
+                autocast=False,
             )
             self.score_vector = self.add_weight(
-                name="score_vector", shape=(hidden_units,),
-                initializer=self.kernel_initializer, autocast=False,
+                name="score_vector",
+                shape=(hidden_units,),
+                initializer=self.kernel_initializer,
+                autocast=False,
             )
         elif self.score == "cosine" and self.temperature is None:
             self.log_inverse_temperature = self.add_weight(
-                name="log_inverse_temperature", shape=(),
+                name="log_inverse_temperature",
+                shape=(),
                 initializer=keras.initializers.Constant(
                     math.log(INITIAL_COSINE_INVERSE_TEMPERATURE)
                 ),
@@ -251,9 +271,7 @@ class AttentionWeight(keras.layers.Layer):
         if self.score == "additive":
             queries = ops.matmul(queries, self.decoder_kernel)
             keys = ops.matmul(keys, self.encoder_kernel)
-            hidden = ops.tanh(
-                ops.expand_dims(queries, axis=-2) + ops.expand_dims(keys, axis=-3)
-            )
+            hidden = ops.tanh(ops.expand_dims(queries, axis=-2) + ops.expand_dims(keys, axis=-3))
             return ops.sum(hidden * self.score_vector, axis=-1)
         if self.score == "general":
             queries = ops.matmul(queries, self.kernel)
@@ -273,9 +291,7 @@ class AttentionWeight(keras.layers.Layer):
         name = type(self).__name__
         checks.check_floating(name, "decoder_states", decoder_states)
         checks.check_floating(name, "encoder_states", encoder_states)
-        check_state_shapes(
-            name, self.score, decoder_states.shape, encoder_states.shape
-        )
+        check_state_shapes(name, self.score, decoder_states.shape, encoder_states.shape)
 
     def call(
         self,
@@ -318,8 +334,6 @@ class AttentionWeight(keras.layers.Layer):
             "score": self.score,
             "temperature": self.temperature,
             "additive_units": self.additive_units,
-            "kernel_initializer": keras.initializers.serialize(
-                self.kernel_initializer
-            ),
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
         return {**super().get_config(), **config}

@@ -54,16 +54,17 @@ class BaseAttention(keras.layers.Layer):
         self._check_decoder_rank(decoder_states_shape)
         self.attention_weight.build(decoder_states_shape, encoder_states_shape)
         self.weight_sum.build(
-            self.attention_weight.compute_output_shape(
-                decoder_states_shape, encoder_states_shape
-            ),
+            self.attention_weight.compute_output_shape(decoder_states_shape, encoder_states_shape),
             encoder_states_shape,
         )
 
     def _check_decoder_rank(self, decoder_states_shape):
         checks.check_rank(
-            type(self).__name__, "decoder_states", decoder_states_shape,
-            (self.decoder_rank,), self.decoder_layout,
+            type(self).__name__,
+            "decoder_states",
+            decoder_states_shape,
+            (self.decoder_rank,),
+            self.decoder_layout,
         )
 
     def call(
@@ -115,8 +116,6 @@ class BaseAttention(keras.layers.Layer):
             "return_attention_weights": self.return_attention_weights,
             "temperature": self.temperature,
             "additive_units": self.additive_units,
-            "kernel_initializer": keras.initializers.serialize(
-                self.kernel_initializer
-            ),
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
         }
         return {**super().get_config(), **config}

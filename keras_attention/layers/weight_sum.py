@@ -9,15 +9,22 @@ from keras_attention import checks
 def check_weight_shapes(layer_name, attention_weights_shape, encoder_states_shape):
     """Check that attention weights fit the encoder states they weigh."""
     checks.check_rank(
-        layer_name, "attention_weights", attention_weights_shape, (2, 3),
+        layer_name,
+        "attention_weights",
+        attention_weights_shape,
+        (2, 3),
         "(batch, enc_len) or (batch, dec_len, enc_len)",
     )
     checks.check_rank(
-        layer_name, "encoder_states", encoder_states_shape, (3,),
+        layer_name,
+        "encoder_states",
+        encoder_states_shape,
+        (3,),
         "(batch, enc_len, units)",
     )
     checks.check_same_size(
-        layer_name, "the batch sizes",
+        layer_name,
+        "the batch sizes",
         ("attention_weights.shape[0]", attention_weights_shape[0]),
         ("encoder_states.shape[0]", encoder_states_shape[0]),
     )
@@ -80,9 +87,7 @@ class WeightSum(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, attention_weights_shape, encoder_states_shape):
-        check_weight_shapes(
-            type(self).__name__, attention_weights_shape, encoder_states_shape
-        )
+        check_weight_shapes(type(self).__name__, attention_weights_shape, encoder_states_shape)
 
     def _check_inputs(self, attention_weights, encoder_states):
         name = type(self).__name__
@@ -102,9 +107,7 @@ class WeightSum(keras.layers.Layer):
         if single_step:
             attention_weights = ops.expand_dims(attention_weights, axis=1)
             if attention_weights_mask is not None:
-                attention_weights_mask = ops.expand_dims(
-                    attention_weights_mask, axis=1
-                )
+                attention_weights_mask = ops.expand_dims(attention_weights_mask, axis=1)
         if encoder_states_mask is not None:
             attention_weights = ops.where(
                 ops.expand_dims(ops.cast(encoder_states_mask, "bool"), axis=-2),
@@ -130,6 +133,4 @@ class WeightSum(keras.layers.Layer):
 
     def compute_output_spec(self, attention_weights, encoder_states, **kwargs):
         self._check_inputs(attention_weights, encoder_states)
-        return super().compute_output_spec(
-            attention_weights, encoder_states, **kwargs
-        )
+        return super().compute_output_spec(attention_weights, encoder_states, **kwargs)

@@ -4,7 +4,7 @@ Importing this package registers `Seq2Seq`, `Ensemble` and the metrics with Kera
 saved models load by name.
 """
 
+from keras_attention.models.ensemble import Ensemble
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
 from keras_attention.models.seq2seq import Seq2Seq
-from keras_attention.models.ensemble import Ensemble

@@ -74,7 +74,9 @@ class Ensemble(keras.Model):
         """
         encoded = [member.encode(source_ids) for member in self.members]
         return {
-            "members": [{key: value for key, value in part.items() if key != "states"} for part in encoded],
+            "members": [
+                {key: value for key, value in part.items() if key != "states"} for part in encoded
+            ],
             "states": [state for part in encoded for state in part["states"]],
             "encoder_mask": encoded[0]["encoder_mask"],
         }
@@ -114,18 +116,24 @@ class Ensemble(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["members"] = [keras.saving.deserialize_keras_object(member) for member in config["members"]]
+        config["members"] = [
+            keras.saving.deserialize_keras_object(member) for member in config["members"]
+        ]
         return cls(**config)
 
 
 def _validate(members):
     if not isinstance(members, (list, tuple)) or not members:
-        raise ValueError(f"Ensemble: `members` must be a non-empty list of Seq2Seq models. "
-                         f"Received: members={members!r}")
+        raise ValueError(
+            f"Ensemble: `members` must be a non-empty list of Seq2Seq models. "
+            f"Received: members={members!r}"
+        )
     for index, member in enumerate(members):
         if not isinstance(member, Seq2Seq):
-            raise ValueError(f"Ensemble: `members` must hold Seq2Seq models only; member {index} is a "
-                             f"{type(member).__name__}")
+            raise ValueError(
+                f"Ensemble: `members` must hold Seq2Seq models only; member {index} is a "
+                f"{type(member).__name__}"
+            )
     for side in ("source", "target"):
         sizes = [getattr(member, f"{side}_vocabulary_size") for member in members]
         if len(set(sizes)) > 1:

@@ -5,10 +5,10 @@ import types
 import keras
 from keras import ops
 
-from keras_attention.layers import TimeAttention
 from keras_attention.checks import check_int
 from keras_attention.checks import check_number
 from keras_attention.checks import check_positive_int
+from keras_attention.layers import TimeAttention
 from keras_attention.layers.attention_weight import validate_score_options
 from keras_attention_cli.options import KINDS
 
@@ -109,14 +109,33 @@ class Seq2Seq(keras.Model):
         dtype=None,
         **kwargs,
     ):
-        (units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers,
-         dropout, attentional_units) = _validate(kind, cell, score, units, bidirectional, embedding_dim,
-                                        source_vocabulary_size, target_vocabulary_size,
-                                        encoder_layers, dropout, attentional_units)
+        (
+            units,
+            embedding_dim,
+            source_vocabulary_size,
+            target_vocabulary_size,
+            encoder_layers,
+            dropout,
+            attentional_units,
+        ) = _validate(
+            kind,
+            cell,
+            score,
+            units,
+            bidirectional,
+            embedding_dim,
+            source_vocabulary_size,
+            target_vocabulary_size,
+            encoder_layers,
+            dropout,
+            attentional_units,
+        )
         rnn = CELLS[cell]
         # One dtype policy for every layer, kept in the config, so that a
         # model trained in mixed precision reloads in mixed precision.
-        policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
+        policy = (
+            keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
+        )
 
         # === Layers ===
         # Kept in a namespace until the model exists: on the torch backend
@@ -127,18 +146,21 @@ class Seq2Seq(keras.Model):
             kind=kind, bidirectional=bidirectional, reverse_source=bool(reverse_source)
         )
         parts.source_embedding = keras.layers.Embedding(
-            source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding", dtype=policy
+            source_vocabulary_size,
+            embedding_dim,
+            mask_zero=True,
+            name="source_embedding",
+            dtype=policy,
         )
 
         def encoder_layer(name):
             if bidirectional:
                 return keras.layers.Bidirectional(
                     rnn(units // 2, return_sequences=True, return_state=True, dtype=policy),
-                    name=name, dtype=policy,
+                    name=name,
+                    dtype=policy,
                 )
-            return rnn(
-                units, return_sequences=True, return_state=True, name=name, dtype=policy
-            )
+            return rnn(units, return_sequences=True, return_state=True, name=name, dtype=policy)
 
         # The first layer keeps the name it had before layers could stack,
         # so models saved then still load.
@@ -146,29 +168,53 @@ class Seq2Seq(keras.Model):
         parts.upper_encoders = [encoder_layer(f"encoder_{n}") for n in range(2, encoder_layers + 1)]
         # One Dropout (it has no weights) on every embedding and recurrent
         # output, and on what the output layer reads.
-        parts.dropout = keras.layers.Dropout(dropout, name="dropout", dtype=policy) if dropout else None
+        parts.dropout = (
+            keras.layers.Dropout(dropout, name="dropout", dtype=policy) if dropout else None
+        )
         parts.target_embedding = keras.layers.Embedding(
-            target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding", dtype=policy
+            target_vocabulary_size,
+            embedding_dim,
+            mask_zero=True,
+            name="target_embedding",
+            dtype=policy,
         )
         parts.decoder = rnn(
-            units, return_sequences=True, return_state=True, name="decoder",
+            units,
+            return_sequences=True,
+            return_state=True,
+            name="decoder",
             dtype=policy,
         )
         parts.attention = (
-            TimeAttention(score=score, return_attention_weights=True, name="attention", dtype=policy)
-            if kind == "attention" else None
+            TimeAttention(
+                score=score, return_attention_weights=True, name="attention", dtype=policy
+            )
+            if kind == "attention"
+            else None
         )
         # Plain models join nothing (and an unused layer would stay unbuilt).
-        parts.concatenate = None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
-        parts.attentional = keras.layers.Dense(
-            attentional_units, activation="tanh", use_bias=False, name="attentional", dtype=policy
-        ) if attentional_units else None
+        parts.concatenate = (
+            None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
+        )
+        parts.attentional = (
+            keras.layers.Dense(
+                attentional_units,
+                activation="tanh",
+                use_bias=False,
+                name="attentional",
+                dtype=policy,
+            )
+            if attentional_units
+            else None
+        )
         parts.logits = keras.layers.Dense(
             # The output layer computes in float32 whatever the policy, as
             # Keras advises for mixed precision: with bfloat16 logits the
             # date task stalled near 90% exact match; with these it matches
             # float32 (benchmarks/seq2seq.py --part backends).
-            target_vocabulary_size, name="logits", dtype="float32"
+            target_vocabulary_size,
+            name="logits",
+            dtype="float32",
         )
 
         # === Functional Model ===
@@ -239,32 +285,59 @@ class Seq2Seq(keras.Model):
         return cls(**config)
 
 
-def _validate(kind, cell, score, units, bidirectional, embedding_dim,
-              source_vocabulary_size, target_vocabulary_size, encoder_layers, dropout,
-              attentional_units):
+def _validate(
+    kind,
+    cell,
+    score,
+    units,
+    bidirectional,
+    embedding_dim,
+    source_vocabulary_size,
+    target_vocabulary_size,
+    encoder_layers,
+    dropout,
+    attentional_units,
+):
     if kind not in KINDS:
         raise ValueError(f"Seq2Seq: `kind` must be one of {KINDS}. Received: kind={kind!r}")
     if cell not in CELLS:
         raise ValueError(f"Seq2Seq: `cell` must be one of {tuple(CELLS)}. Received: cell={cell!r}")
     validate_score_options("Seq2Seq", score, None, None)
     units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers = (
-        check_positive_int(name, value, owner="Seq2Seq: ") for name, value in [
-            ("units", units), ("embedding_dim", embedding_dim),
+        check_positive_int(name, value, owner="Seq2Seq: ")
+        for name, value in [
+            ("units", units),
+            ("embedding_dim", embedding_dim),
             ("source_vocabulary_size", source_vocabulary_size),
             ("target_vocabulary_size", target_vocabulary_size),
             ("encoder_layers", encoder_layers),
         ]
     )
-    dropout = check_number("dropout", dropout, "a number in [0, 1)", lambda d: 0 <= d < 1, owner="Seq2Seq: ")
-    attentional_units = check_int("attentional_units", attentional_units, 0, "an int >= 0",
-                                  owner="Seq2Seq: ", alternative=" (0: no attentional layer)")
+    dropout = check_number(
+        "dropout", dropout, "a number in [0, 1)", lambda d: 0 <= d < 1, owner="Seq2Seq: "
+    )
+    attentional_units = check_int(
+        "attentional_units",
+        attentional_units,
+        0,
+        "an int >= 0",
+        owner="Seq2Seq: ",
+        alternative=" (0: no attentional layer)",
+    )
     if bidirectional and units % 2:
         raise ValueError(
             f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
             f"`units` must be even. Received: units={units}"
         )
-    return (units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers,
-            dropout, attentional_units)
+    return (
+        units,
+        embedding_dim,
+        source_vocabulary_size,
+        target_vocabulary_size,
+        encoder_layers,
+        dropout,
+        attentional_units,
+    )
 
 
 def _encode(parts, source_ids):
@@ -306,7 +379,8 @@ def _decode(parts, decoder_ids, encoded):
     attention_weights = None
     if parts.kind == "attention":
         context, attention_weights = parts.attention(
-            decoder_states, encoded["encoder_states"],
+            decoder_states,
+            encoded["encoder_states"],
             encoder_states_mask=encoded["encoder_mask"],
         )
         features = parts.concatenate([context, decoder_states])

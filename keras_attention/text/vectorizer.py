@@ -12,12 +12,12 @@ import tensorflow_text as tf_text
 
 from keras_attention.checks import check_int
 from keras_attention.checks import check_positive_int
-from keras_attention_cli.options import SPLITS
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 from keras_attention.tokens import RESERVED_TOKENS
 from keras_attention.tokens import START_ID
 from keras_attention.tokens import UNK_ID
+from keras_attention_cli.options import SPLITS
 
 # A word is a run of letters, digits and marks in any script; every other
 # non-space character (punctuation, symbols) is a token of its own.
@@ -88,7 +88,9 @@ class TextVectorizer(tf.Module):
         return len(self.vocabulary)
 
     @classmethod
-    def from_texts(cls, texts, split="characters", lowercase=False, max_length=None, max_tokens=None):
+    def from_texts(
+        cls, texts, split="characters", lowercase=False, max_length=None, max_tokens=None
+    ):
         """Builds the vocabulary from training texts, most frequent first.
 
         Args:
@@ -102,8 +104,13 @@ class TextVectorizer(tf.Module):
         if not texts:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         if max_tokens is not None:
-            max_tokens = check_int("max_tokens", max_tokens, len(RESERVED_TOKENS) + 1,
-                                   f"an int above the {len(RESERVED_TOKENS)} reserved tokens", alternative=", or None")
+            max_tokens = check_int(
+                "max_tokens",
+                max_tokens,
+                len(RESERVED_TOKENS) + 1,
+                f"an int above the {len(RESERVED_TOKENS)} reserved tokens",
+                alternative=", or None",
+            )
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
         counts, longest = collections.Counter(), 0
         for start in range(0, len(texts), 4096):
@@ -116,15 +123,20 @@ class TextVectorizer(tf.Module):
         if max_tokens is not None:
             ordered = ordered[: max(0, max_tokens - len(RESERVED_TOKENS))]
         return cls(
-            list(RESERVED_TOKENS) + ordered, split=split, lowercase=lowercase,
+            list(RESERVED_TOKENS) + ordered,
+            split=split,
+            lowercase=lowercase,
             max_length=max_length or max(longest, 1),
         )
 
     def tokenize(self, texts):
         """`tf.string` `[batch]` to a ragged `[batch, None]` of token strings."""
         texts = tf.strings.unicode_transcode(
-            tf.convert_to_tensor(texts, tf.string), "UTF-8", "UTF-8",
-            errors="replace", replace_control_characters=False,
+            tf.convert_to_tensor(texts, tf.string),
+            "UTF-8",
+            "UTF-8",
+            errors="replace",
+            replace_control_characters=False,
         )
         texts = tf_text.normalize_utf8(texts, "NFKC")
         if self.lowercase:
@@ -173,7 +185,9 @@ class TextVectorizer(tf.Module):
 
     def save(self, path):
         """Writes `get_config()` to `path` as UTF-8 JSON."""
-        Path(path).write_text(json.dumps(self.get_config(), ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(self.get_config(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
     @classmethod
     def load(cls, path):

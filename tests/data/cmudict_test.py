@@ -46,7 +46,10 @@ def test_keep_stress(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("read R IY1 D\nlonely\n", "tiny.dict:2: expected 'word PHONE PHONE ...', found no phones: 'lonely'"),
+        (
+            "read R IY1 D\nlonely\n",
+            "tiny.dict:2: expected 'word PHONE PHONE ...', found no phones: 'lonely'",
+        ),
         ("read R IY1 D\ncat K ae1 T\n", "tiny.dict:2: 'ae1' is not a phone"),
         ("read R IY1 D\ncat K AE5 T\n", "tiny.dict:2: 'AE5' is not a phone"),
         ("# only a comment\n\n", "tiny.dict: no entries"),
@@ -75,7 +78,11 @@ def test_split_by_headword_never_puts_one_word_on_two_sides():
     splits = cmudict.split_by_headword(pronunciations, seed=3)
     words = {name: {word for word, _ in pairs} for name, pairs in splits.items()}
     assert [len(words[name]) for name in cmudict.SPLIT_NAMES] == [900, 50, 50]
-    assert not (words["train"] & words["dev"] or words["train"] & words["test"] or words["dev"] & words["test"])
+    assert not (
+        words["train"] & words["dev"]
+        or words["train"] & words["test"]
+        or words["dev"] & words["test"]
+    )
     # Every pronunciation on its own line, on its word's side.
     assert sum(len(pairs) for pairs in splits.values()) == 2000
     assert cmudict.split_by_headword(pronunciations, seed=3) == splits

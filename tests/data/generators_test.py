@@ -1,7 +1,10 @@
 import datetime
 import re
 
-from keras_attention.data.generators import addition_pairs, date_pairs, date_splits, format_date
+from keras_attention.data.generators import addition_pairs
+from keras_attention.data.generators import date_pairs
+from keras_attention.data.generators import date_splits
+from keras_attention.data.generators import format_date
 
 DATE = datetime.date(1994, 9, 27)  # a Tuesday
 

@@ -75,11 +75,13 @@ def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
     _, full = batches(epochs=3, seed=7)
     _, resumed = batches(epochs=3, seed=7, initial_epoch=2)
     _, other_seed = batches(epochs=3, seed=8, initial_epoch=2)
-    tail = full[len(full) - len(resumed):]
+    tail = full[len(full) - len(resumed) :]
     for a, b in zip(tail, resumed):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
-    assert any(a[0].shape != b[0].shape or (a[0] != b[0]).any() for a, b in zip(resumed, other_seed))
+    assert any(
+        a[0].shape != b[0].shape or (a[0] != b[0]).any() for a, b in zip(resumed, other_seed)
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,10 @@ def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
     [
         ({"batch_size": 0}, "Received: batch_size=0"),
         ({"epochs": 0}, "Received: epochs=0"),
-        ({"epochs": 2, "initial_epoch": 2}, "`initial_epoch` must be in [0, epochs) = [0, 2). Received: initial_epoch=2"),
+        (
+            {"epochs": 2, "initial_epoch": 2},
+            "`initial_epoch` must be in [0, epochs) = [0, 2). Received: initial_epoch=2",
+        ),
     ],
 )
 def test_bad_arguments(kwargs, message):

@@ -1,6 +1,8 @@
 import pytest
 
-from keras_attention.data.tsv import TsvError, read_pairs, write_pairs
+from keras_attention.data.tsv import TsvError
+from keras_attention.data.tsv import read_pairs
+from keras_attention.data.tsv import write_pairs
 
 
 def test_round_trip_with_unicode(tmp_path):
@@ -17,7 +19,10 @@ def test_blank_lines_are_skipped_and_counted(tmp_path):
 @pytest.mark.parametrize(
     "content, fragment",
     [
-        ("a\tb\nno tab here\n", "pairs.tsv:2: expected 'source<TAB>target' (one tab), found 0 tabs"),
+        (
+            "a\tb\nno tab here\n",
+            "pairs.tsv:2: expected 'source<TAB>target' (one tab), found 0 tabs",
+        ),
         ("a\tb\nx\ty\tz\n", "pairs.tsv:2: expected 'source<TAB>target' (one tab), found 2 tabs"),
         ("a\tb\n\tb\n", "pairs.tsv:2: empty source"),
         ("a\tb\nc\t \n", "pairs.tsv:2: empty target"),

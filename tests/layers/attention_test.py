@@ -17,9 +17,7 @@ def one_step_states(seed=0, batch=3, enc_len=6, units=4):
 
 def test_matches_the_book_forward():
     decoder_state, encoder_states = one_step_states()
-    context, weights = Attention(return_attention_weights=True)(
-        decoder_state, encoder_states
-    )
+    context, weights = Attention(return_attention_weights=True)(decoder_state, encoder_states)
     expected_context, expected_weights = numpy_reference.attention_forward(
         decoder_state, encoder_states
     )
@@ -42,7 +40,9 @@ def test_gradients_match_the_book_backward_pass():
     decoder_state, encoder_states = one_step_states(seed=7)
     upstream = np.random.default_rng(8).normal(size=(3, 4)).astype("float32")
     assert_gradients_match(
-        Attention(), [decoder_state, encoder_states], upstream,
+        Attention(),
+        [decoder_state, encoder_states],
+        upstream,
         numpy_reference.attention_backward(upstream, decoder_state, encoder_states),
     )
 
@@ -62,7 +62,8 @@ def test_fully_padded_encoder_row_gives_zero_context():
 @pytest.mark.parametrize("score", ["dot", "general", "additive"])
 def test_layer_contract(score):
     run_layer_test(
-        Attention, {"score": score, "return_attention_weights": True},
+        Attention,
+        {"score": score, "return_attention_weights": True},
         input_shapes=[(2, 4), (2, 5, 4)],
         expected_output_shapes=[(2, 4), (2, 5)],
     )

@@ -35,12 +35,15 @@ def reference_weights(layer, decoder_states, encoder_states, encoder_mask=None):
         )
     elif layer.score == "cosine":
         weights["inverse_temperature"] = (
-            1 / layer.temperature if layer.temperature
+            1 / layer.temperature
+            if layer.temperature
             else math.exp(numpy_of(layer.log_inverse_temperature))
         )
     scores = numpy_reference.scores(
-        layer.score, decoder_states.astype("float64"),
-        encoder_states.astype("float64"), **weights,
+        layer.score,
+        decoder_states.astype("float64"),
+        encoder_states.astype("float64"),
+        **weights,
     )
     if encoder_mask is None:
         return numpy_reference.softmax(scores)
@@ -67,8 +70,10 @@ def test_every_score_matches_numpy_reference(score):
     weights = numpy_of(layer(decoder_states, encoder_states))
     assert weights.shape == (2, 3, 5)
     np.testing.assert_allclose(
-        weights, reference_weights(layer, decoder_states, encoder_states),
-        rtol=1e-5, atol=1e-6,
+        weights,
+        reference_weights(layer, decoder_states, encoder_states),
+        rtol=1e-5,
+        atol=1e-6,
     )
     assert np.all(weights >= 0)
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
@@ -80,8 +85,10 @@ def test_cosine_with_fixed_temperature():
     weights = numpy_of(layer(decoder_states, encoder_states))
     assert layer.trainable_weights == []
     np.testing.assert_allclose(
-        weights, reference_weights(layer, decoder_states, encoder_states),
-        rtol=1e-5, atol=1e-6,
+        weights,
+        reference_weights(layer, decoder_states, encoder_states),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -90,9 +97,7 @@ def test_cosine_learned_temperature_starts_sharp():
     decoder_states, encoder_states = decoder_encoder_states()
     layer(decoder_states, encoder_states)
     assert len(layer.trainable_weights) == 1
-    np.testing.assert_allclose(
-        math.exp(numpy_of(layer.log_inverse_temperature)), 10.0, rtol=1e-6
-    )
+    np.testing.assert_allclose(math.exp(numpy_of(layer.log_inverse_temperature)), 10.0, rtol=1e-6)
 
 
 def test_one_step_matches_the_book_and_all_steps():
@@ -103,7 +108,8 @@ def test_one_step_matches_the_book_and_all_steps():
     np.testing.assert_allclose(
         one_step,
         numpy_reference.attention_weight_forward(decoder_states[:, 1], encoder_states),
-        rtol=1e-5, atol=1e-6,
+        rtol=1e-5,
+        atol=1e-6,
     )
     np.testing.assert_allclose(
         one_step, numpy_of(layer(decoder_states, encoder_states))[:, 1], rtol=1e-6
@@ -115,7 +121,9 @@ def test_gradients_match_the_book_backward_pass():
     h = decoder_states[:, 0]
     upstream = np.random.default_rng(4).normal(size=(2, 5)).astype("float32")
     assert_gradients_match(
-        AttentionWeight(), [h, encoder_states], upstream,
+        AttentionWeight(),
+        [h, encoder_states],
+        upstream,
         numpy_reference.attention_weight_backward(upstream, h, encoder_states),
         atol=1e-6,
     )
@@ -130,8 +138,10 @@ def test_padded_positions_get_exactly_zero_weight(score):
     assert np.all(weights[0, :, 3:] == 0.0)
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(
-        weights, reference_weights(layer, decoder_states, encoder_states, mask),
-        rtol=1e-5, atol=1e-6,
+        weights,
+        reference_weights(layer, decoder_states, encoder_states, mask),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -146,9 +156,7 @@ def test_more_trailing_padding_changes_nothing():
         [encoder_states, rng.normal(size=(2, 7, 4)).astype("float32")], axis=1
     )
     longer_mask = np.concatenate([mask, np.zeros((2, 7), bool)], axis=1)
-    longer = numpy_of(
-        layer(decoder_states, longer_states, encoder_states_mask=longer_mask)
-    )
+    longer = numpy_of(layer(decoder_states, longer_states, encoder_states_mask=longer_mask))
     np.testing.assert_allclose(longer[..., :5], short, rtol=1e-6, atol=1e-7)
     assert np.all(longer[..., 5:] == 0.0)
 
@@ -166,7 +174,8 @@ def test_fully_padded_row_gives_zero_weights_and_finite_gradients():
                 layer(h, hs, encoder_states_mask=mask), np.arange(5, dtype="float32")
             )
         ),
-        decoder_states, encoder_states,
+        decoder_states,
+        encoder_states,
     )
     for grad in grads:
         assert np.all(np.isfinite(grad))
@@ -203,9 +212,7 @@ def test_mixed_precision_with_large_states(policy):
     decoder_states = (300 * rng.normal(size=(2, 3, 64))).astype("float32")
     encoder_states = (300 * rng.normal(size=(2, 5, 64))).astype("float32")
     mask = np.array([[True] * 4 + [False], [True] * 5])
-    expected = numpy_of(
-        AttentionWeight()(decoder_states, encoder_states, encoder_states_mask=mask)
-    )
+    expected = numpy_of(AttentionWeight()(decoder_states, encoder_states, encoder_states_mask=mask))
     weights = AttentionWeight(dtype=policy)(
         decoder_states, encoder_states, encoder_states_mask=mask
     )
@@ -224,7 +231,8 @@ def test_layer_contract(score):
     dec_units = 4
     enc_units = 4 if score in ("dot", "scaled_dot", "cosine") else 6
     run_layer_test(
-        AttentionWeight, {"score": score},
+        AttentionWeight,
+        {"score": score},
         input_shapes=[(2, 3, dec_units), (2, 5, enc_units)],
         expected_output_shapes=[(2, 3, 5)],
     )
@@ -232,7 +240,9 @@ def test_layer_contract(score):
 
 def test_layer_contract_one_step():
     run_layer_test(
-        AttentionWeight, {}, input_shapes=[(2, 4), (2, 5, 4)],
+        AttentionWeight,
+        {},
+        input_shapes=[(2, 4), (2, 5, 4)],
         expected_output_shapes=[(2, 5)],
     )
 
@@ -297,8 +307,11 @@ def test_numpy_additive_units_are_kept_as_a_python_int(layer_class):
         ((2, 3, 4, 1), (2, 5, 4), ["`decoder_states` must have rank 2 or 3", "(2, 3, 4, 1)"]),
         ((4,), (2, 5, 4), ["`decoder_states` must have rank 2 or 3", "(4,)"]),
         ((2, 3, 4), (2, 4), ["`encoder_states` must have rank 3", "(2, 4)"]),
-        ((3, 3, 4), (2, 5, 4), ["batch sizes", "decoder_states.shape[0] is 3",
-                                "encoder_states.shape[0] is 2"]),
+        (
+            (3, 3, 4),
+            (2, 5, 4),
+            ["batch sizes", "decoder_states.shape[0] is 3", "encoder_states.shape[0] is 2"],
+        ),
         ((2, 3, 4), (2, 0, 4), ["at least one time step", "(2, 0, 4)"]),
     ],
 )
@@ -312,9 +325,7 @@ def test_bad_shapes_fail_clearly(decoder_shape, encoder_shape, fragments):
 @pytest.mark.parametrize("score", ["dot", "scaled_dot", "cosine"])
 def test_mismatched_units_name_both_sizes_and_the_way_out(score):
     with pytest.raises(ValueError) as info:
-        AttentionWeight(score=score)(
-            np.ones((2, 3, 4), "float32"), np.ones((2, 5, 6), "float32")
-        )
+        AttentionWeight(score=score)(np.ones((2, 3, 4), "float32"), np.ones((2, 5, 6), "float32"))
     message = str(info.value)
     for fragment in ["4 units", "6 units", "'general'", "'additive'"]:
         assert fragment in message

@@ -19,9 +19,7 @@ def all_step_states(seed=0, batch=2, dec_len=4, enc_len=6, units=5):
 
 def test_matches_the_book_time_attention_forward():
     decoder_states, encoder_states = all_step_states()
-    context, weights = TimeAttention(return_attention_weights=True)(
-        decoder_states, encoder_states
-    )
+    context, weights = TimeAttention(return_attention_weights=True)(decoder_states, encoder_states)
     expected_context, expected_weights = numpy_reference.time_attention_forward(
         decoder_states, encoder_states
     )
@@ -33,7 +31,9 @@ def test_gradients_match_the_book_backward_pass():
     decoder_states, encoder_states = all_step_states(seed=9)
     upstream = np.random.default_rng(10).normal(size=(2, 4, 5)).astype("float32")
     assert_gradients_match(
-        TimeAttention(), [decoder_states, encoder_states], upstream,
+        TimeAttention(),
+        [decoder_states, encoder_states],
+        upstream,
         numpy_reference.time_attention_backward(upstream, decoder_states, encoder_states),
     )
 
@@ -111,9 +111,7 @@ def encoder_decoder(vocabulary=12, units=8, score="dot"):
     context, weights = TimeAttention(score=score, return_attention_weights=True)(
         decoder_states, encoder_states
     )
-    logits = keras.layers.Dense(vocabulary)(
-        keras.layers.Concatenate()([context, decoder_states])
-    )
+    logits = keras.layers.Dense(vocabulary)(keras.layers.Concatenate()([context, decoder_states]))
     return keras.Model([encoder_ids, decoder_ids], [logits, weights])
 
 
@@ -144,8 +142,11 @@ def test_trains_with_fit_and_weights_output():
     )
     targets = np.roll(TARGET_IDS, -1, axis=1)
     history = model.fit(
-        [SOURCE_IDS, TARGET_IDS], [targets, np.zeros((2, 4, 6))],
-        epochs=5, batch_size=2, verbose=0,
+        [SOURCE_IDS, TARGET_IDS],
+        [targets, np.zeros((2, 4, 6))],
+        epochs=5,
+        batch_size=2,
+        verbose=0,
     )
     losses = history.history["loss"]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
@@ -166,7 +167,8 @@ def test_saves_and_reloads_in_safe_mode_with_identical_outputs(score, tmp_path):
 @pytest.mark.parametrize("score", SCORES)
 def test_layer_contract(score):
     run_layer_test(
-        TimeAttention, {"score": score, "return_attention_weights": True},
+        TimeAttention,
+        {"score": score, "return_attention_weights": True},
         input_shapes=[(2, 3, 4), (2, 5, 4)],
         expected_output_shapes=[(2, 3, 4), (2, 3, 5)],
     )
@@ -174,7 +176,9 @@ def test_layer_contract(score):
 
 def test_layer_contract_context_only():
     run_layer_test(
-        TimeAttention, {}, input_shapes=[(2, 3, 4), (2, 5, 4)],
+        TimeAttention,
+        {},
+        input_shapes=[(2, 3, 4), (2, 5, 4)],
         expected_output_shapes=[(2, 3, 4)],
     )
 
@@ -208,7 +212,9 @@ def test_one_step_points_to_attention():
 
 
 def test_mismatched_batch_fails_clearly():
-    with pytest.raises(ValueError, match="decoder_states.shape\\[0\\] is 3.*encoder_states.shape\\[0\\] is 2"):
+    with pytest.raises(
+        ValueError, match="decoder_states.shape\\[0\\] is 3.*encoder_states.shape\\[0\\] is 2"
+    ):
         TimeAttention()(np.ones((3, 4, 5), "float32"), np.ones((2, 6, 5), "float32"))
 
 

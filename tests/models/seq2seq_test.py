@@ -15,9 +15,20 @@ DECODER = np.array([[2, 9, 10], [2, 11, 0]], "int32")
     "cell, bidirectional, reverse_source", [("lstm", False, True), ("gru", True, False)]
 )
 def test_every_kind_builds_trains_and_reloads(kind, cell, bidirectional, reverse_source, tmp_path):
-    model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell=cell, bidirectional=bidirectional,
-                    reverse_source=reverse_source)
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    model = Seq2Seq(
+        20,
+        15,
+        kind=kind,
+        units=16,
+        embedding_dim=8,
+        cell=cell,
+        bidirectional=bidirectional,
+        reverse_source=reverse_source,
+    )
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+    )
     history = model.fit([SOURCE, DECODER], np.roll(DECODER, -1, 1), epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     logits = model.predict([SOURCE, DECODER], verbose=0)
@@ -45,9 +56,14 @@ def test_reverse_source_reads_the_source_backwards_and_keeps_source_order(cell):
     by_hand = np.array([[7, 6, 5, 0], [8, 0, 0, 0]], "int32")
     encoded, expected = reversed_reader.encode(SOURCE), forward_reader.encode(by_hand)
     # The final state, which starts the decoder, is the one after the first token.
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(encoded["states"][0]),
-                               keras.ops.convert_to_numpy(expected["states"][0]), rtol=1e-5, atol=1e-6)
-    # State i belongs to source token i: the first row's states are the hand-reversed ones flipped back.
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(encoded["states"][0]),
+        keras.ops.convert_to_numpy(expected["states"][0]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    # State i belongs to source token i: the first row's states are the
+    # hand-reversed ones flipped back.
     states = keras.ops.convert_to_numpy(encoded["encoder_states"])
     expected_states = keras.ops.convert_to_numpy(expected["encoder_states"])
     np.testing.assert_allclose(states[0, :3], expected_states[0, 2::-1], rtol=1e-5, atol=1e-6)
@@ -61,7 +77,9 @@ def test_one_step_decoding_matches_the_full_decoder():
     for step in range(DECODER.shape[1]):
         logits, states, weights = model.decode(DECODER[:1, step : step + 1], encoded)
         encoded = {**encoded, "states": states}
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(logits)[:, 0], full[:, step], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(logits)[:, 0], full[:, step], rtol=1e-5, atol=1e-5
+        )
     assert tuple(weights.shape) == (1, 1, 4)
 
 
@@ -96,10 +114,25 @@ def test_a_mixed_precision_model_reloads_in_mixed_precision(tmp_path):
 
 @pytest.mark.parametrize("reverse_source", [False, True])
 def test_stacked_encoder_with_dropout_trains_reloads_and_ignores_padding(reverse_source, tmp_path):
-    model = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True,
-                    encoder_layers=2, dropout=0.3, reverse_source=reverse_source)
-    assert [layer.name for layer in model.layers if layer.name.startswith("encoder")] == ["encoder", "encoder_2"]
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    model = Seq2Seq(
+        20,
+        15,
+        units=16,
+        embedding_dim=8,
+        cell="gru",
+        bidirectional=True,
+        encoder_layers=2,
+        dropout=0.3,
+        reverse_source=reverse_source,
+    )
+    assert [layer.name for layer in model.layers if layer.name.startswith("encoder")] == [
+        "encoder",
+        "encoder_2",
+    ]
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+    )
     history = model.fit([SOURCE, DECODER], np.roll(DECODER, -1, 1), epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     # Dropout acts in training only: predictions are repeatable.
@@ -134,7 +167,10 @@ def test_dropout_drops_units_in_training_only():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"encoder_layers": 0}, "`encoder_layers` must be a positive integer. Received: encoder_layers=0"),
+        (
+            {"encoder_layers": 0},
+            "`encoder_layers` must be a positive integer. Received: encoder_layers=0",
+        ),
         ({"dropout": 1.0}, "`dropout` must be a number in [0, 1). Received: dropout=1.0"),
         ({"dropout": -0.1}, "Received: dropout=-0.1"),
         ({"dropout": "0.2"}, "Received: dropout='0.2'"),
@@ -155,53 +191,89 @@ def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_
     # The merged features from the model's own layers, then by hand:
     # logits = tanh(features @ W) @ W_out + b.
     encoded = model.encode(SOURCE)
-    summary = np.repeat(keras.ops.convert_to_numpy(encoded["summary"])[:, None], DECODER.shape[1], 1)
+    summary = np.repeat(
+        keras.ops.convert_to_numpy(encoded["summary"])[:, None], DECODER.shape[1], 1
+    )
     embedded = keras.ops.convert_to_numpy(model.target_embedding(DECODER))
     if kind == "peeky":
         embedded = np.concatenate([embedded, summary], -1)
     decoder_states = model.decoder(embedded, initial_state=encoded["states"], mask=DECODER != 0)[0]
     if kind == "attention":
-        context, _ = model.attention(decoder_states, encoded["encoder_states"],
-                                     encoder_states_mask=encoded["encoder_mask"])
-        features = np.concatenate([keras.ops.convert_to_numpy(context), keras.ops.convert_to_numpy(decoder_states)], -1)
+        context, _ = model.attention(
+            decoder_states, encoded["encoder_states"], encoder_states_mask=encoded["encoder_mask"]
+        )
+        features = np.concatenate(
+            [keras.ops.convert_to_numpy(context), keras.ops.convert_to_numpy(decoder_states)], -1
+        )
     elif kind == "peeky":
         features = np.concatenate([keras.ops.convert_to_numpy(decoder_states), summary], -1)
     else:
         features = keras.ops.convert_to_numpy(decoder_states)
     kernel = keras.ops.convert_to_numpy(model.get_layer("attentional").kernel)
-    output_kernel, output_bias = (keras.ops.convert_to_numpy(w) for w in model.get_layer("logits").weights)
+    output_kernel, output_bias = (
+        keras.ops.convert_to_numpy(w) for w in model.get_layer("logits").weights
+    )
     by_hand = np.tanh(features @ kernel) @ output_kernel + output_bias
     real = DECODER != 0  # padded steps are the loss's to leave out
     np.testing.assert_allclose(logits[real], by_hand[real], rtol=1e-5, atol=1e-5)
 
 
 def test_a_model_with_an_attentional_layer_reloads_and_decodes_step_by_step(tmp_path):
-    model = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True, attentional_units=12)
+    model = Seq2Seq(
+        20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True, attentional_units=12
+    )
     without = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True)
     assert model.count_params() == without.count_params() + 32 * 12 + (12 - 32) * 15
     logits = model.predict([SOURCE, DECODER], verbose=0)
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
-    assert restored.get_config() == model.get_config() and restored.get_config()["attentional_units"] == 12
+    assert (
+        restored.get_config() == model.get_config()
+        and restored.get_config()["attentional_units"] == 12
+    )
     np.testing.assert_array_equal(restored.predict([SOURCE, DECODER], verbose=0), logits)
     encoded = model.encode(SOURCE)
     for step in range(DECODER.shape[1]):
         step_logits, states, _ = model.decode(DECODER[:, step : step + 1], encoded)
         encoded = {**encoded, "states": states}
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(step_logits)[:, 0], logits[:, step], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(step_logits)[:, 0], logits[:, step], rtol=1e-5, atol=1e-5
+        )
 
 
 def test_numpy_sizes_and_rates_are_taken_and_saved_as_python_numbers():
     # A hyper-parameter grid built with numpy hands over numpy integers.
-    model = Seq2Seq(np.int64(20), np.int64(15), units=np.int64(16), embedding_dim=np.int32(8),
-                    encoder_layers=np.int64(2), attentional_units=np.int64(12), bidirectional=True,
-                    dropout=np.float32(0.25))
+    model = Seq2Seq(
+        np.int64(20),
+        np.int64(15),
+        units=np.int64(16),
+        embedding_dim=np.int32(8),
+        encoder_layers=np.int64(2),
+        attentional_units=np.int64(12),
+        bidirectional=True,
+        dropout=np.float32(0.25),
+    )
     config = model.get_config()
     assert type(config["dropout"]) is float and config["dropout"] == 0.25
-    sizes = {key: config[key] for key in ("source_vocabulary_size", "target_vocabulary_size", "units",
-                                          "embedding_dim", "encoder_layers", "attentional_units")}
-    assert sizes == {"source_vocabulary_size": 20, "target_vocabulary_size": 15, "units": 16,
-                     "embedding_dim": 8, "encoder_layers": 2, "attentional_units": 12}
+    sizes = {
+        key: config[key]
+        for key in (
+            "source_vocabulary_size",
+            "target_vocabulary_size",
+            "units",
+            "embedding_dim",
+            "encoder_layers",
+            "attentional_units",
+        )
+    }
+    assert sizes == {
+        "source_vocabulary_size": 20,
+        "target_vocabulary_size": 15,
+        "units": 16,
+        "embedding_dim": 8,
+        "encoder_layers": 2,
+        "attentional_units": 12,
+    }
     assert all(type(value) is int for value in sizes.values())
     json.dumps(config)
     assert model([SOURCE, DECODER]).shape == (2, 3, 15)
@@ -219,4 +291,7 @@ def test_a_config_saved_before_the_attentional_layer_loads_without_it():
 def test_a_bad_attentional_units_is_refused(value):
     with pytest.raises(ValueError) as error:
         Seq2Seq(20, 15, units=16, attentional_units=value)
-    assert f"`attentional_units` must be an int >= 0 (0: no attentional layer). Received: attentional_units={value!r}" in str(error.value)
+    assert (
+        "`attentional_units` must be an int >= 0 (0: no attentional layer). Received: "
+        f"attentional_units={value!r}" in str(error.value)
+    )

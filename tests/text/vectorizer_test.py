@@ -2,7 +2,10 @@ import pytest
 import tensorflow as tf
 
 from keras_attention.text import TextVectorizer
-from keras_attention.tokens import END_ID, PAD_ID, START_ID, UNK_ID
+from keras_attention.tokens import END_ID
+from keras_attention.tokens import PAD_ID
+from keras_attention.tokens import START_ID
+from keras_attention.tokens import UNK_ID
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -17,7 +20,9 @@ def test_reserved_ids_come_first():
     assert (PAD_ID, UNK_ID, START_ID, END_ID) == (0, 1, 2, 3)
 
 
-@pytest.mark.parametrize("text", ["나는 학생이다", "I am a student", "september 27, 1994", "日本語テキスト"])
+@pytest.mark.parametrize(
+    "text", ["나는 학생이다", "I am a student", "september 27, 1994", "日本語テキスト"]
+)
 def test_character_round_trip(text):
     vectorizer = TextVectorizer.from_texts([text])
     ids = vectorizer.encode([text], add_start=True, add_end=True)
@@ -81,8 +86,14 @@ def test_save_and_load_round_trip(tmp_path):
     [
         ({"vocabulary": ["a", "b"]}, "must start with the reserved tokens"),
         ({"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]", "a", "a"]}, "duplicates: ['a']"),
-        ({"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]"], "split": "bytes"}, "Received: split='bytes'"),
-        ({"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]"], "max_length": 0}, "Received: max_length=0"),
+        (
+            {"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]"], "split": "bytes"},
+            "Received: split='bytes'",
+        ),
+        (
+            {"vocabulary": ["[PAD]", "[UNK]", "[START]", "[END]"], "max_length": 0},
+            "Received: max_length=0",
+        ),
     ],
 )
 def test_bad_arguments_fail_clearly(kwargs, fragment):
