@@ -184,7 +184,8 @@ def speed_probe(line, extra, steps=20):
     from keras_attention import training
     from keras_attention.data.pipeline import make_dataset
     from keras_attention_cli.main import build_parser
-    from keras_attention_cli.main import train_model_options
+    from keras_attention_cli.main import config_from_flags
+    from keras_attention_cli.options import ModelConfig
 
     args = build_parser().parse_args(
         ["train", *with_files(line, "train.tsv", "dev.tsv", "model", extra)]
@@ -201,7 +202,7 @@ def speed_probe(line, extra, steps=20):
         )
         for _ in range(args.batch_size)
     ]
-    translator = training.build_translator(pairs, **train_model_options(args))
+    translator = training.build_translator(pairs, config_from_flags(ModelConfig, args))
     training.compile_for_training(translator.model)
     batch = next(
         iter(
@@ -227,8 +228,8 @@ def recipe(work, data, words, references, extra):
     import tensorflow as tf
 
     from keras_attention import training
-    from keras_attention.data.tsv import read_pairs
     from keras_attention.translator import Translator
+    from keras_attention_cli.tsv import read_pairs
 
     model = work / "model"
     line = recipe_train_line()
@@ -400,9 +401,9 @@ def other_tasks(work, seed, extra, names=("dates", "addition")):
     """The recipe line with character targets against the defaults, on dates and addition."""
     from keras_attention import training
     from keras_attention.data.generators import addition_pairs
-    from keras_attention.data.tsv import read_pairs
-    from keras_attention.data.tsv import write_splits
     from keras_attention.translator import Translator
+    from keras_attention_cli.tsv import read_pairs
+    from keras_attention_cli.tsv import write_splits
 
     tasks = {name: work / name for name in names}
     if "dates" in tasks:
@@ -480,7 +481,7 @@ def main():
     run(CLI + ["data", "cmudict", "--out", data, "--seed", args.seed], work / "data.log")
 
     from keras_attention import scoring
-    from keras_attention.data.tsv import read_pairs
+    from keras_attention_cli.tsv import read_pairs
 
     test, _ = read_pairs(data / "test.tsv")
     words, references = scoring.group_references(test)

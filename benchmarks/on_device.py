@@ -41,9 +41,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from keras_attention import litert  # noqa: E402
 from keras_attention import scoring  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
-from keras_attention.data.tsv import read_pairs  # noqa: E402
 from keras_attention.export import export_saved_model  # noqa: E402
 from keras_attention.translator import Translator  # noqa: E402
+from keras_attention_cli.tsv import read_pairs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "examples" / "litert_translate.py"
@@ -60,8 +60,8 @@ import tensorflow_text  # noqa: F401
 job = json.loads(sys.stdin.read())
 signature = tf.saved_model.load(sys.argv[1]).signatures[sys.argv[2]]
 texts, size = job["texts"], job["batch_size"]
-translate = lambda batch: [t.decode("utf-8") for t in "
-                                          "signature(text=tf.constant(batch))["translation"].numpy()]
+def translate(batch):
+    return [t.decode("utf-8") for t in signature(text=tf.constant(batch))["translation"].numpy()]
 translate(texts[:size])  # the first call builds the graph's kernels
 seconds = []
 for _ in range(job["passes"]):
@@ -84,8 +84,8 @@ for _ in range(job["passes"]):
     start = time.perf_counter()
     outputs = translator.translate(texts)
     seconds.append(time.perf_counter() - start)
-loaded = sorted(name for name in ("tensorflow", "
-                                             ""keras", "keras_attention") if sys.modules.get(name))
+loaded = sorted(name for name in ("tensorflow", "keras", "keras_attention")
+                if sys.modules.get(name))
 print(json.dumps({"seconds": seconds, "outputs": outputs, "imported": loaded}))
 """
 

@@ -56,8 +56,8 @@ import tensorflow as tf  # noqa: E402
 
 from keras_attention import training  # noqa: E402
 from keras_attention.data.generators import date_splits  # noqa: E402
-from keras_attention.data.tsv import write_pairs  # noqa: E402
 from keras_attention.decoding import step_by_step_greedy  # noqa: E402
+from keras_attention_cli.tsv import write_pairs  # noqa: E402
 
 # The book's three models: its sizes, one-way LSTM, reversed sources. The
 # package's default model with its own defaults. Every model trains with the

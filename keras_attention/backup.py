@@ -6,8 +6,8 @@ Works on every backend (it writes `.weights.h5` files and JSON only).
 import json
 from pathlib import Path
 
-from keras_attention.files import atomic_write
 from keras_attention.keras_internals import BackupHooks
+from keras_attention_cli.files import atomic_write
 
 METADATA_FILE = "training_metadata.json"
 

@@ -4,9 +4,6 @@ Each check raises an error that names the argument, what was expected and
 what was received, in the style of Keras' own messages.
 """
 
-import math
-import numbers
-
 from keras import backend
 
 
@@ -54,41 +51,3 @@ def check_not_empty(layer_name, arg_name, shape, axis, axis_name):
             f"{layer_name}: `{arg_name}` must have at least one {axis_name}. "
             f"Received: {arg_name}.shape={tuple(shape)}"
         )
-
-
-def check_positive_int(name, value, owner="", alternative=""):
-    """Return `value` as a Python int; raise `ValueError` unless it is an
-    integer >= 1 (a Python or NumPy integer: bools are refused).
-
-    `owner` prefixes the message (`"Seq2Seq: "`); `alternative` names what
-    else is accepted (`", or None to ..."`).
-    """
-    return check_int(name, value, 1, "a positive integer", owner, alternative)
-
-
-def check_int(name, value, minimum, expected, owner="", alternative=""):
-    """Return `value` as a Python int; raise `ValueError` unless it is an
-    integer (Python or NumPy, not a bool) >= `minimum`, saying it must be
-    `expected` (`"an int >= 0"`)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"{owner}`{name}` must be {expected}{alternative}. Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def check_number(name, value, expected, within, owner="", alternative=""):
-    """Return `value` as a Python float; raise `ValueError` unless it is a
-    finite real number (a Python or NumPy int or float: bools, NaN and
-    infinities are refused) for which `within(value)` holds, saying it
-    must be `expected` (`"a number >= 0"`)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or not within(value)
-    ):
-        raise ValueError(
-            f"{owner}`{name}` must be {expected}{alternative}. Received: {name}={value!r}"
-        )
-    return float(value)

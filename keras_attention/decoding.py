@@ -20,11 +20,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attention.checks import check_number
-from keras_attention.checks import check_positive_int
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 from keras_attention.tokens import START_ID
+from keras_attention_cli.options import check_decoding
 
 # A finite stand-in for log(0): keeps beam scores free of inf and NaN.
 IMPOSSIBLE = -1e9
@@ -66,26 +65,20 @@ class BeamSearch:
 
     Args:
         beam_width: int, hypotheses kept per input. Defaults to `5`.
-        n_best: int, how many of them, best first, `dynamic_decode` returns;
-            at most `beam_width`. Defaults to `1`.
+        n_best: int or None, how many of them, best first, `dynamic_decode`
+            returns; at most `beam_width`. Defaults to `None`: all
+            `beam_width` (the one default, `options.DecodingConfig`'s).
         length_penalty: float >= 0, the exponent of the length in the
             normalised score (0: plain log-probability). Defaults to `1.0`.
         select: function `(scores (batch, candidates), k) -> indices (batch,
             k)`, best first. Defaults to `top_k_select`.
     """
 
-    def __init__(self, beam_width=5, n_best=1, length_penalty=1.0, select=top_k_select):
-        beam_width = check_positive_int("beam_width", beam_width)
-        n_best = check_positive_int("n_best", n_best)
-        if n_best > beam_width:
-            raise ValueError(
-                f"`n_best` must be at most `beam_width` ({beam_width}): a beam search keeps "
-                f"only that many hypotheses. Received: n_best={n_best}"
-            )
-        self.length_penalty = check_number(
-            "length_penalty", length_penalty, "a number >= 0", lambda p: p >= 0
-        )
-        self.beam_width, self.n_best, self.select = beam_width, n_best, select
+    def __init__(self, beam_width=5, n_best=None, length_penalty=1.0, select=top_k_select):
+        checked = check_decoding(beam_width, n_best, length_penalty)
+        self.beam_width, self.length_penalty = checked["beam_width"], checked["length_penalty"]
+        self.n_best = self.beam_width if checked["n_best"] is None else checked["n_best"]
+        self.select = select
 
 
 def dynamic_decode(step_fn, initial_states, batch_size, source_length, max_length, strategy):

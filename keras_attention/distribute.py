@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from keras_attention.keras_internals import replace_symbolic_build
 from keras_attention_cli.layout import BACKUP_FOLDER
-from keras_attention_cli.options import STRATEGIES
+from keras_attention_cli.options import DISTRIBUTIONS
 
 
 class ClusterError(ValueError):
@@ -36,7 +36,9 @@ def make_strategy(name):
     if name == "multi-worker":
         check_tf_config(os.environ.get("TF_CONFIG"))
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ClusterError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
+    raise ClusterError(
+        f"`distribution` must be one of {DISTRIBUTIONS}. Received: distribution={name!r}"
+    )
 
 
 def check_tf_config(text):

@@ -33,10 +33,10 @@ import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema
 
 from keras_attention import decoding
-from keras_attention.checks import check_positive_int
-from keras_attention.files import atomic_write
 from keras_attention.tokens import RESERVED_TOKENS
+from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import QUANTIZATIONS
+from keras_attention_cli.options import check_positive_int
 
 # Ops a file must not hold: Flex ops need TensorFlow's kernels, and resource
 # variables mean the weights were left out of the file.

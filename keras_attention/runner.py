@@ -8,6 +8,7 @@ strategy, resuming, the per-epoch backup, the training log, saving and the
 SavedModel export. TensorFlow-only, like `training`.
 """
 
+import json
 import random
 import time
 from pathlib import Path
@@ -17,14 +18,16 @@ import keras
 from keras_attention import distribute
 from keras_attention import training
 from keras_attention.backup import read_backup_metadata
-from keras_attention.checks import check_positive_int
 from keras_attention.models import Ensemble
 from keras_attention.models import Seq2Seq
 from keras_attention.plotting import plot_translation
 from keras_attention.process_state import seeded
 from keras_attention.translator import Translator
 from keras_attention_cli import layout
-from keras_attention_cli.options import DEFAULTS
+from keras_attention_cli.files import atomic_write
+from keras_attention_cli.options import check_training_run
+from keras_attention_cli.options import config_dict
+from keras_attention_cli.options import with_options
 
 
 class Runner:
@@ -59,192 +62,149 @@ class Runner:
         return self._translator
 
     def train(
-        self,
-        pairs,
-        dev=None,
-        epochs=2,
-        batch_size=DEFAULTS["batch_size"],
-        seed=0,
-        validation_split=0.02,
-        patience=None,
-        resume=False,
-        distribute_strategy="none",
-        precision="float32",
-        export=True,
-        learning_rate=DEFAULTS["learning_rate"],
-        warmup=DEFAULTS["warmup"],
-        time_budget=None,
-        ensemble=1,
-        verbose=2,
-        **model_options,
-    ):
+        self, pairs, dev=None, model=None, training=None, resume=False, export=True, verbose=2,
+        **options,
+    ):  # fmt: skip
         """Trains on `pairs` and writes the model into the folder.
 
         Args:
             pairs: list of `(source, target)` str pairs.
             dev: pairs to score (greedy, WER) after every epoch; without
-                them, `validation_split` of `pairs` is held out instead.
-            epochs, batch_size, seed, learning_rate, warmup: as in
-                `training.fit`.
-            validation_split: float in [0, 1), the share held out without
-                `dev`. Defaults to `0.02`.
-            patience: int or None, with `dev`: stop when the dev WER has not
-                improved for this many epochs; the weights kept are the best
-                epoch's.
+                them, `training.validation_split` of `pairs` is held out.
+            model: `options.ModelConfig`, the network and its tokens
+                (ignored with `resume`). Defaults to `ModelConfig()`.
+            training: `options.TrainingConfig`: epochs, batch, schedule,
+                patience, ensemble, precision, distribution, seed. Defaults
+                to `TrainingConfig()`. With `ensemble` > 1, the models are
+                trained one after the other (seeds `seed`, `seed + 1`, ...;
+                each with `epochs`, `patience` and an equal share of
+                `time_budget`, and its own backup folder), then saved as one
+                `models.Ensemble` that decodes with all of them.
             resume: bool, continue training the model already in the folder.
-            distribute_strategy: one of `options.STRATEGIES`.
-            precision: one of `options.PRECISIONS`.
             export: bool, also write the SavedModel (TensorFlow backend).
-            time_budget: seconds or None: train for this long, the
-                learning rate following the time spent (see
-                `training.TimeBudget`), at most `epochs` epochs.
-            ensemble: int, the number of models to train, one after the
-                other (seeds `seed`, `seed + 1`, ...; each with `epochs`,
-                `patience` and an equal share of `time_budget`, and its
-                own backup folder), then saved as one `models.Ensemble`
-                that decodes with all of them. Defaults to `1`: one model.
             verbose: 1 (a progress bar) or 2 (one line per epoch).
-            **model_options: for `training.build_translator` (`units`,
-                `cell`, `target_split`, ...).
+            **options: options of `ModelConfig` or `TrainingConfig` that
+                replace `model`'s or `training`'s (`units=64, epochs=5`).
+
+        Both configs are written into the folder's `config.json`. The seeds
+        and the dtype policy it sets are put back when it returns.
 
         Returns:
             The trained `Translator`.
 
         Raises:
-            ValueError: options that cannot work together.
+            options.OptionError: an option, or options that cannot work
+                together (`patience` without `dev`, ...).
         """
-        if patience and not dev:
-            raise ValueError("`patience` needs `dev`: early stopping watches the dev set's WER")
-        ensemble = check_positive_int("ensemble", ensemble)
-        if ensemble > 1 and resume:
-            raise ValueError(
-                "`ensemble` cannot be combined with `resume`: an ensemble is trained "
-                "member after member from scratch"
-            )
-        # The seeds and the dtype policy are the user's again when it returns.
-        with seeded(seed, dtype_policy=precision):
-            strategy = distribute.make_strategy(distribute_strategy)
-            if dev:
-                validation, train, label = dev, pairs, "dev"
-            else:
-                held_out = int(round(len(pairs) * validation_split))
-                if held_out and len(pairs) - held_out < 1:
-                    raise ValueError(
-                        f"`validation_split` {validation_split} leaves no pairs to train on"
-                    )
-                shuffled = list(pairs)
-                random.Random(seed).shuffle(shuffled)
-                validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
-            chief = distribute.is_chief(strategy)
-            backup = distribute.backup_folder(self.out, strategy)
-            members = []
-            with strategy.scope():
-                for member in range(ensemble):
-                    if member:
-                        keras.utils.set_random_seed(seed + member)
-                    if resume:
-                        translator = Translator.load(self.out)
-                        if isinstance(translator.model, Ensemble):
-                            raise ValueError(
-                                f"{self.out} holds an ensemble, which cannot be resumed: "
-                                f"its members were trained one after the other"
-                            )
-                        self.report(f"resuming the model in {self.out}")
-                    elif members:  # the first member's vocabularies, a fresh model of its config
-                        first = members[0]
-                        translator = Translator(
-                            Seq2Seq.from_config(first.model.get_config()),
-                            first.source_vectorizer,
-                            first.target_vectorizer,
-                        )
-                    else:
-                        translator = training.build_translator(train, **model_options)
-                    member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
-                    self.report(
-                        (
-                            f"ensemble member {member + 1} of {ensemble} (seed {seed + member}): "
-                            if ensemble > 1
-                            else ""
-                        )
-                        + f"training the {translator.model.kind} seq2seq model "
-                        f"({translator.model.cell}, "
-                        f"{translator.model.count_params():,} parameters, {precision}) on "
-                        f"{len(train)} pairs, "
-                        f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
-                        f"{strategy.num_replicas_in_sync} replica(s)"
-                    )
-                    if read_backup_metadata(member_backup) is not None:
-                        self.report(
-                            f"resuming interrupted training from the backup in {member_backup}"
-                        )
-                    self._fit(
-                        translator,
-                        train,
-                        validation,
-                        label,
-                        epochs=epochs,
-                        batch_size=batch_size,
-                        seed=seed + member,
-                        patience=patience,
-                        backup=member_backup,
-                        log_member=member + 1 if ensemble > 1 else None,
-                        append_log=resume or member > 0 or member_backup.exists(),
-                        chief=chief,
-                        learning_rate=learning_rate,
-                        warmup=warmup,
-                        verbose=verbose,
-                        time_budget=time_budget / ensemble if time_budget else None,
-                    )
-                    members.append(translator)
-                if ensemble > 1:
-                    if backup.is_dir() and not any(
-                        backup.iterdir()
-                    ):  # each member's backup is gone
-                        backup.rmdir()
-                    translator = Translator(
-                        Ensemble([member.model for member in members]),
-                        members[0].source_vectorizer,
-                        members[0].target_vectorizer,
-                    )
-                    if validation:
-                        result = training.evaluate(translator, validation)
-                        self.report(
-                            f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
-                            f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
-                            f"token error rate {100 * result['token_error_rate']:.2f}%"
-                        )
-            self._translator = translator
-            if not chief:
-                self.report("training done; the chief writes the model")
-                return translator
-            translator.save(self.out)
-            self.report(f"model and vocabularies written to {self.out}")
-            if export:
+        model, training_options = with_options(model, training, **options)
+        check_training_run(training_options, len(pairs), bool(dev), resume)
+        with seeded(training_options.seed, dtype_policy=training_options.precision):
+            translator = self._train(pairs, dev, model, training_options, resume, verbose)
+            if translator is not None and export:
                 self.export_if_tensorflow()
-            return translator
+        return translator if translator is not None else self._translator
+
+    def _train(self, pairs, dev, model, options, resume, verbose):
+        """`train`'s work; returns the translator the chief saved, or None
+        on the other workers."""
+        strategy = distribute.make_strategy(options.distribution)
+        if dev:
+            validation, train, label = dev, pairs, "dev"
+        else:
+            held_out = int(round(len(pairs) * options.validation_split))
+            shuffled = list(pairs)
+            random.Random(options.seed).shuffle(shuffled)
+            validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
+        chief = distribute.is_chief(strategy)
+        backup = distribute.backup_folder(self.out, strategy)
+        ensemble, members = options.ensemble, []
+        with strategy.scope():
+            for member in range(ensemble):
+                if member:
+                    keras.utils.set_random_seed(options.seed + member)
+                if resume:
+                    translator = Translator.load(self.out)
+                    if isinstance(translator.model, Ensemble):
+                        raise ValueError(
+                            f"{self.out} holds an ensemble, which cannot be resumed: "
+                            f"its members were trained one after the other"
+                        )
+                    self.report(f"resuming the model in {self.out}")
+                elif members:  # the first member's vocabularies, a fresh model of its config
+                    first = members[0]
+                    translator = Translator(
+                        Seq2Seq.from_config(first.model.get_config()),
+                        first.source_vectorizer,
+                        first.target_vectorizer,
+                    )
+                else:
+                    translator = training.build_translator(train, model)
+                member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
+                self.report(
+                    (
+                        f"ensemble member {member + 1} of {ensemble} "
+                        f"(seed {options.seed + member}): "
+                        if ensemble > 1
+                        else ""
+                    )
+                    + f"training the {translator.model.kind} seq2seq model "
+                    f"({translator.model.cell}, "
+                    f"{translator.model.count_params():,} parameters, {options.precision}) on "
+                    f"{len(train)} pairs, "
+                    f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
+                    f"{strategy.num_replicas_in_sync} replica(s)"
+                )
+                if read_backup_metadata(member_backup) is not None:
+                    self.report(f"resuming interrupted training from the backup in {member_backup}")
+                self._fit(
+                    translator, train, validation, label, options, member=member,
+                    backup=member_backup, chief=chief, verbose=verbose,
+                    append_log=resume or member > 0 or member_backup.exists(),
+                )  # fmt: skip
+                members.append(translator)
+            if ensemble > 1:
+                if backup.is_dir() and not any(backup.iterdir()):  # each member's backup is gone
+                    backup.rmdir()
+                translator = Translator(
+                    Ensemble([member.model for member in members]),
+                    members[0].source_vectorizer,
+                    members[0].target_vectorizer,
+                )
+                if validation:
+                    result = training.evaluate(translator, validation)
+                    self.report(
+                        f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
+                        f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
+                        f"token error rate {100 * result['token_error_rate']:.2f}%"
+                    )
+        self._translator = translator
+        if not chief:
+            self.report("training done; the chief writes the model")
+            return None
+        translator.save(self.out)
+        self._write_config(model, options, resume)
+        self.report(f"model and vocabularies written to {self.out}")
+        return translator
+
+    def _write_config(self, model, options, resume):
+        """Writes the run's configs into `config.json`; a resumed run keeps
+        the model config already there."""
+        path = self.out / layout.CONFIG_FILE
+        written = {"model": config_dict(model)}
+        if resume:
+            written = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        written["training"] = config_dict(options)
+        text = json.dumps(written, indent=1)
+        atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
     def _fit(
-        self,
-        translator,
-        train,
-        validation,
-        label,
-        epochs,
-        batch_size,
-        seed,
-        patience,
-        backup,
-        log_member,
+        self, translator, train, validation, label, options, member, backup, chief, verbose,
         append_log,
-        chief,
-        learning_rate,
-        warmup,
-        verbose,
-        time_budget,
-    ):
-        """Trains one model, reporting its epochs, early stopping and time
-        budget; `log_member` (for an ensemble's members) adds a `member`
-        column to the training log."""
+    ):  # fmt: skip
+        """Trains one model (member `member` of an ensemble, from 0),
+        reporting its epochs, early stopping and time budget; an ensemble's
+        members get a `member` column in the training log."""
+        patience, epochs = options.patience, options.epochs
         evaluation = training.DecodedEvaluation(
             translator, validation, label=label, print_fn=self.report
         )
@@ -254,31 +214,33 @@ class Runner:
             callbacks.append(stopping)
         if chief:
             self.out.mkdir(parents=True, exist_ok=True)
-            if log_member is not None:
+            if options.ensemble > 1:
                 callbacks.append(
                     keras.callbacks.LambdaCallback(
-                        on_epoch_end=lambda epoch, logs: logs.update(member=log_member)
+                        on_epoch_end=lambda epoch, logs: logs.update(member=member + 1)
                     )
                 )
             callbacks.append(
                 training.TrainingLog(str(self.out / layout.TRAINING_LOG_FILE), append=append_log)
             )
+        time_budget = options.time_budget / options.ensemble if options.time_budget else None
         history = training.fit(
             translator,
             train,
             epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
+            batch_size=options.batch_size,
+            seed=options.seed + member,
             callbacks=callbacks,
-            learning_rate=learning_rate,
-            warmup=warmup,
+            learning_rate=options.learning_rate,
+            warmup=options.warmup,
+            clip_norm=options.clip_norm,
             backup_dir=backup,
             verbose=verbose,
             time_budget=time_budget,
         )
         if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
             self.report(
-                f"the time budget of {time_budget / 60:g} min ran out in epoch "
+                f"the time budget of {time_budget:g} min ran out in epoch "
                 f"{history.time_budget.stopped_epoch}: training stopped there"
             )
         if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:
@@ -352,7 +314,7 @@ def run_demo(
     the attention heatmap, all under `out`. Returns the `Runner` of
     `out/model`."""
     from keras_attention.data.generators import date_splits
-    from keras_attention.data.tsv import write_pairs
+    from keras_attention_cli.tsv import write_pairs
 
     started = time.perf_counter()
     out = Path(out)

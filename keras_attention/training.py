@@ -4,6 +4,7 @@ TensorFlow-only (tf.data, tensorflow-text): what `keras-attention train`,
 `evaluate` and `demo` run, and the API behind them.
 """
 
+import dataclasses
 import math
 import time
 
@@ -12,7 +13,6 @@ import keras
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
-from keras_attention.checks import check_number
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.distribute import under_multi_worker
@@ -22,55 +22,40 @@ from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
 from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
-from keras_attention_cli.options import DEFAULTS
+from keras_attention_cli.options import ModelConfig
+from keras_attention_cli.options import TrainingConfig
+from keras_attention_cli.options import check_number
 
 
-def build_translator(
-    train_pairs,
-    kind=DEFAULTS["kind"],
-    cell=DEFAULTS["cell"],
-    score=DEFAULTS["score"],
-    units=DEFAULTS["units"],
-    embedding_dim=DEFAULTS["embedding_dim"],
-    bidirectional=DEFAULTS["bidirectional"],
-    reverse_source=DEFAULTS["reverse_source"],
-    split=DEFAULTS["split"],
-    lowercase=False,
-    source_split=None,
-    target_split=None,
-    encoder_layers=DEFAULTS["encoder_layers"],
-    dropout=DEFAULTS["dropout"],
-    attentional_units=DEFAULTS["attentional_units"],
-):
+def build_translator(train_pairs, config=None, **options):
     """A fresh Translator with vocabularies built from `train_pairs`.
 
-    `split` sets how both sides are cut into tokens (`"characters"` or
-    `"words"`); `source_split` and `target_split`, when given, override it
-    for one side (G2P: characters in, whitespace-separated phones out).
+    Args:
+        train_pairs: list of `(source, target)` str pairs.
+        config: `options.ModelConfig`: the network and how each side is cut
+            into tokens (`split`; `source_split` and `target_split` override
+            it for one side, as G2P's characters in, phones out). Defaults
+            to `ModelConfig()`.
+        **options: `ModelConfig` options that replace `config`'s
+            (`units=64`).
     """
+    config = dataclasses.replace(config or ModelConfig(), **options)
     source_vectorizer = TextVectorizer.from_texts(
-        [source for source, _ in train_pairs], split=source_split or split, lowercase=lowercase
+        [source for source, _ in train_pairs],
+        split=config.source_split or config.split,
+        lowercase=config.lowercase,
     )
     target_vectorizer = TextVectorizer.from_texts(
-        [target for _, target in train_pairs], split=target_split or split, lowercase=lowercase
+        [target for _, target in train_pairs],
+        split=config.target_split or config.split,
+        lowercase=config.lowercase,
     )
-    model = Seq2Seq(
-        source_vectorizer.size,
-        target_vectorizer.size,
-        kind=kind,
-        embedding_dim=embedding_dim,
-        units=units,
-        cell=cell,
-        score=score,
-        bidirectional=bidirectional,
-        reverse_source=reverse_source,
-        encoder_layers=encoder_layers,
-        dropout=dropout,
-        attentional_units=attentional_units,
-    )
+    model = Seq2Seq(source_vectorizer.size, target_vectorizer.size, **config.network())
     return Translator(model, source_vectorizer, target_vectorizer)
 
 
+# The defaults of `compile_for_training`, `fit` and `TimeBudget`.
+_TRAINING = TrainingConfig()
 # Where the cosine decay of the learning rate ends, as a share of its peak.
 FINAL_LEARNING_RATE_SHARE = 0.05
 
@@ -86,11 +71,11 @@ def _check_schedule(learning_rate, warmup):
 
 def compile_for_training(
     model,
-    learning_rate=DEFAULTS["learning_rate"],
+    learning_rate=_TRAINING.learning_rate,
     total_steps=None,
-    clip_norm=DEFAULTS["clip_norm"],
+    clip_norm=_TRAINING.clip_norm,
     cosine_decay=True,
-    warmup=DEFAULTS["warmup"],
+    warmup=_TRAINING.warmup,
 ):
     """Adam with gradient-norm clipping; loss and metrics ignore padding.
 
@@ -129,7 +114,7 @@ def fit(
     translator,
     train_pairs,
     epochs,
-    batch_size=DEFAULTS["batch_size"],
+    batch_size=_TRAINING.batch_size,
     seed=0,
     validation_pairs=None,
     callbacks=(),
@@ -143,7 +128,7 @@ def fit(
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
     `warmup`) go to `compile_for_training`.
-    With `time_budget` (seconds), a `TimeBudget` sets the learning rate
+    With `time_budget` (minutes), a `TimeBudget` sets the learning rate
     from the time spent instead of the steps taken, and training stops
     when the budget is spent (or after `epochs`, whichever comes first);
     training resumed from a backup starts a new budget.
@@ -186,7 +171,7 @@ def fit(
                 "worker would stop at a different step; pass `epochs` instead"
             )
         budget = TimeBudget(
-            time_budget,
+            time_budget * 60,
             **{
                 key: compile_kwargs[key]
                 for key in ("learning_rate", "warmup")
@@ -283,9 +268,9 @@ class TimeBudget(keras.callbacks.Callback):
     Args:
         seconds: positive number, the training time.
         learning_rate: the peak learning rate. Defaults to
-            `DEFAULTS["learning_rate"]`.
+            `TrainingConfig().learning_rate`.
         warmup: share in [0, 1) of the time over which it rises. Defaults
-            to `DEFAULTS["warmup"]`.
+            to `TrainingConfig().warmup`.
         clock: function returning seconds, for tests. Defaults to
             `time.monotonic`.
 
@@ -297,8 +282,8 @@ class TimeBudget(keras.callbacks.Callback):
     def __init__(
         self,
         seconds,
-        learning_rate=DEFAULTS["learning_rate"],
-        warmup=DEFAULTS["warmup"],
+        learning_rate=_TRAINING.learning_rate,
+        warmup=_TRAINING.warmup,
         clock=time.monotonic,
     ):
         super().__init__()

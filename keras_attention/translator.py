@@ -16,10 +16,10 @@ import tensorflow as tf
 
 from keras_attention import decoding
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
-from keras_attention.files import atomic_write
 from keras_attention.text import TextVectorizer
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
+from keras_attention_cli.files import atomic_write
 from keras_attention_cli.layout import MANIFEST_FILE
 from keras_attention_cli.layout import MODEL_FILE
 from keras_attention_cli.layout import SETTINGS_FILE

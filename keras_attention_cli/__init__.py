@@ -5,8 +5,9 @@ calls the library.
 class of the package with it, so that `keras.saving.load_model` finds them
 whatever the user imported first. The command must answer `--help` and
 argument errors without loading TensorFlow, so it lives here, outside that
-package, with the two plain-Python modules it reads before TensorFlow loads
-and shares with the library: `options` (the choices and defaults of every
-option) and `layout` (the files of a model folder). `console` filters what
-TensorFlow prints while the command runs.
+package, with the plain-Python modules it uses before TensorFlow loads and
+shares with the library: `options` (every option: its choices, default and
+check, as one config object per concern), `layout` (the files of a model
+folder), `tsv` (pairs in and out) and `files` (reading and atomic
+writing). `console` filters what TensorFlow prints while the command runs.
 """

@@ -20,6 +20,8 @@ TARGET_VOCABULARY_FILE = "target_vocabulary.json"
 SETTINGS_FILE = "translator.json"
 MANIFEST_FILE = "manifest.json"
 TRAINING_LOG_FILE = "training_log.csv"
+# The run's `ModelConfig` and `TrainingConfig`, for the record (not loaded).
+CONFIG_FILE = "config.json"
 BACKUP_FOLDER = "backup"
 SAVED_MODEL_FOLDER = "saved_model"
 # What `Translator.load` reads.

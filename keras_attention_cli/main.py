@@ -7,19 +7,25 @@ line, `keras-attention: error: ...`, and exit with status 2.
 import argparse
 import contextlib
 import os
+import re
 import sys
 from pathlib import Path
 
 from keras_attention_cli import console
 from keras_attention_cli import layout
 from keras_attention_cli.options import CELLS
-from keras_attention_cli.options import DEFAULTS
+from keras_attention_cli.options import DISTRIBUTIONS
 from keras_attention_cli.options import KINDS
 from keras_attention_cli.options import PRECISIONS
 from keras_attention_cli.options import QUANTIZATIONS
 from keras_attention_cli.options import SCORES
 from keras_attention_cli.options import SPLITS
-from keras_attention_cli.options import STRATEGIES
+from keras_attention_cli.options import DecodingConfig
+from keras_attention_cli.options import ModelConfig
+from keras_attention_cli.options import OptionError
+from keras_attention_cli.options import TrainingConfig
+from keras_attention_cli.options import check_training_run
+from keras_attention_cli.options import option_names
 
 EXIT_USAGE = 2
 
@@ -54,6 +60,10 @@ _non_negative_int = _number(int, lambda value: value >= 0, "an integer >= 0")
 _fraction = _number(float, lambda value: 0 <= value < 1, "a number in [0, 1)")
 
 
+# The defaults of every option, from the configs.
+MODEL, TRAINING = ModelConfig(), TrainingConfig()
+
+
 def build_parser():
     """The argument parser of `keras-attention` and its subcommands."""
     parser = _Parser(
@@ -79,36 +89,36 @@ def build_parser():
     train.add_argument(
         "--out", required=True, help="folder to write the model and vocabularies into"
     )
-    train.add_argument("--epochs", type=_positive_int, default=2)
-    train.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"])
-    train.add_argument("--units", type=_positive_int, default=DEFAULTS["units"])
-    train.add_argument("--embedding-dim", type=_positive_int, default=DEFAULTS["embedding_dim"])
-    train.add_argument("--cell", choices=sorted(CELLS), default=DEFAULTS["cell"])
-    train.add_argument("--score", choices=SCORES, default=DEFAULTS["score"])
+    train.add_argument("--epochs", type=_positive_int, default=TRAINING.epochs)
+    train.add_argument("--batch-size", type=_positive_int, default=TRAINING.batch_size)
+    train.add_argument("--units", type=_positive_int, default=MODEL.units)
+    train.add_argument("--embedding-dim", type=_positive_int, default=MODEL.embedding_dim)
+    train.add_argument("--cell", choices=sorted(CELLS), default=MODEL.cell)
+    train.add_argument("--score", choices=SCORES, default=MODEL.score)
     train.add_argument(
         "--kind",
         choices=KINDS,
-        default=DEFAULTS["kind"],
+        default=MODEL.kind,
         help="attention (default), or the book's plain/peeky comparison models",
     )
     train.add_argument(
         "--bidirectional",
         action=argparse.BooleanOptionalAction,
-        default=DEFAULTS["bidirectional"],
+        default=MODEL.bidirectional,
         help="the encoder reads the source both ways, --units split between them"
-        + (" (default)" if DEFAULTS["bidirectional"] else ""),
+        + (" (default)" if MODEL.bidirectional else ""),
     )
     train.add_argument(
         "--reverse-source",
         action=argparse.BooleanOptionalAction,
-        default=DEFAULTS["reverse_source"],
+        default=MODEL.reverse_source,
         help="the encoder reads each source backwards, as the book does"
-        + (" (default)" if DEFAULTS["reverse_source"] else ""),
+        + (" (default)" if MODEL.reverse_source else ""),
     )
     train.add_argument(
         "--split",
         choices=SPLITS,
-        default=DEFAULTS["split"],
+        default=MODEL.split,
         help="tokens of both sides: characters (default) or words",
     )
     train.add_argument(
@@ -123,20 +133,20 @@ def build_parser():
     train.add_argument(
         "--encoder-layers",
         type=_positive_int,
-        default=DEFAULTS["encoder_layers"],
+        default=MODEL.encoder_layers,
         help="recurrent layers stacked in the encoder (default %(default)s)",
     )
     train.add_argument(
         "--dropout",
         type=_fraction,
-        default=DEFAULTS["dropout"],
+        default=MODEL.dropout,
         help="share of units dropped in training from embeddings, encoder layers and the output "
         "layer's input (default %(default)s)",
     )
     train.add_argument(
         "--attentional-units",
         type=_non_negative_int,
-        default=DEFAULTS["attentional_units"],
+        default=MODEL.attentional_units,
         help="size of a tanh layer between the attention's merge and the output layer (Luong's "
         "attentional vector tanh(W[c; h])); 0, the book's model, for none (default "
         "%(default)s)",
@@ -145,13 +155,19 @@ def build_parser():
     train.add_argument(
         "--learning-rate",
         type=_positive_float,
-        default=DEFAULTS["learning_rate"],
+        default=TRAINING.learning_rate,
         help="peak learning rate, cosine-decayed over training",
+    )
+    train.add_argument(
+        "--clip-norm",
+        type=_positive_float,
+        default=TRAINING.clip_norm,
+        help="the global norm the gradients are clipped to (default %(default)s)",
     )
     train.add_argument(
         "--warmup",
         type=_fraction,
-        default=DEFAULTS["warmup"],
+        default=TRAINING.warmup,
         help="share of the training steps (of the time, with --time-budget) over which the "
         "learning rate first rises from 0 (default %(default)s)",
     )
@@ -166,7 +182,7 @@ def build_parser():
     train.add_argument(
         "--ensemble",
         type=_positive_int,
-        default=1,
+        default=TRAINING.ensemble,
         metavar="N",
         help="train N models one after the other (seeds --seed, --seed + 1, ...; each with "
         "--epochs, --patience and 1/N of --time-budget) and decode with all of them, their "
@@ -175,7 +191,7 @@ def build_parser():
     train.add_argument(
         "--validation-split",
         type=_fraction,
-        default=0.02,
+        default=TRAINING.validation_split,
         help="share of pairs held out to report exact match on, without --dev (default 0.02)",
     )
     train.add_argument(
@@ -188,14 +204,15 @@ def build_parser():
         help="with --dev: stop when the dev WER has not improved for this many epochs; the saved "
         "model is the best epoch's",
     )
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=TRAINING.seed)
     train.add_argument(
         "--resume", action="store_true", help="continue training the model already in --out"
     )
     train.add_argument(
         "--distribute",
-        choices=STRATEGIES,
-        default="none",
+        dest="distribution",
+        choices=DISTRIBUTIONS,
+        default=TRAINING.distribution,
         help="none (default); mirrored: every local device; multi-worker: the cluster in TF_CONFIG",
     )
     train.add_argument(
@@ -208,7 +225,7 @@ def build_parser():
     train.add_argument(
         "--precision",
         choices=PRECISIONS,
-        default="float32",
+        default=TRAINING.precision,
         help="float32 (default); mixed_bfloat16 (CPU, recent GPUs) or mixed_float16 (GPU)",
     )
 
@@ -364,8 +381,8 @@ def build_parser():
 
 
 def _read_pairs(path):
-    from keras_attention.data.tsv import TsvError
-    from keras_attention.data.tsv import read_pairs
+    from keras_attention_cli.tsv import TsvError
+    from keras_attention_cli.tsv import read_pairs
 
     try:
         pairs, blank_lines = read_pairs(path)
@@ -401,78 +418,56 @@ def _runner(directory):
 
 def command_train(args):
     """`keras-attention train`: trains a model on a TSV file into `--out`."""
-    if args.patience and not args.dev:
-        raise CommandError(
-            f"--patience {args.patience} needs --dev: early stopping watches the dev set's WER"
-        )
-    if args.ensemble > 1 and args.resume:
-        raise CommandError(
-            f"--ensemble {args.ensemble} cannot be combined with --resume: an ensemble is "
-            f"trained member after member from scratch"
-        )
-    if args.time_budget and args.distribute == "multi-worker":
-        raise CommandError(
-            f"--time-budget {args.time_budget:g} cannot be used with --distribute multi-worker: "
-            "each worker's "
-            f"clock would stop it at a different step; pass --epochs alone"
-        )
-    if args.bidirectional and args.units % 2 and not args.resume:
-        raise CommandError(
-            f"--units {args.units}: a bidirectional encoder (the default) gives each direction "
-            f"half of --units, so it must be even; pass an even --units or --no-bidirectional"
-        )
-    if args.resume:
-        _check_model_folder(args.out)
+    model = (
+        None if args.resume else config_from_flags(ModelConfig, args)
+    )  # resuming keeps the folder's
+    training = config_from_flags(TrainingConfig, args)
     pairs = _read_pairs(args.data)
     dev = _read_pairs(args.dev) if args.dev else None
-    # Every argument checked: only now TensorFlow.
+    with _options_named_as_flags():
+        check_training_run(training, len(pairs), bool(dev), args.resume)
+    if args.resume:
+        _check_model_folder(args.out)
+    # Every argument checked: only now TensorFlow. An error from here on is
+    # not a usage error, and keeps its traceback.
     from keras_attention import distribute
     from keras_attention.runner import Runner
 
     try:
         return Runner(args.out).train(
-            pairs,
-            dev=dev,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            validation_split=args.validation_split,
-            patience=args.patience,
-            resume=args.resume,
-            distribute_strategy=args.distribute,
-            precision=args.precision,
-            export=args.export,
-            learning_rate=args.learning_rate,
-            warmup=args.warmup,
-            verbose=_progress_verbosity(),
-            time_budget=args.time_budget * 60 if args.time_budget else None,
-            ensemble=args.ensemble,
-            **({} if args.resume else train_model_options(args)),
-        )
+            pairs, dev=dev, model=model, training=training, resume=args.resume,
+            export=args.export, verbose=_progress_verbosity(),
+        )  # fmt: skip
     except distribute.ClusterError as error:
-        raise CommandError(f"--distribute {args.distribute}: {error}") from None
-    except ValueError as error:
-        raise CommandError(str(error).replace("`validation_split`", "--validation-split")) from None
+        raise CommandError(f"--distribute {args.distribution}: {error}") from None
 
 
-def train_model_options(args):
-    """The `training.build_translator` keyword arguments of parsed `train` arguments."""
-    return {
-        "kind": args.kind,
-        "cell": args.cell,
-        "score": args.score,
-        "units": args.units,
-        "embedding_dim": args.embedding_dim,
-        "bidirectional": args.bidirectional,
-        "reverse_source": args.reverse_source,
-        "split": args.split,
-        "lowercase": args.lowercase,
-        "source_split": args.source_split,
-        "target_split": args.target_split,
-        "encoder_layers": args.encoder_layers,
-        "dropout": args.dropout,
-        "attentional_units": args.attentional_units,
-    }
+# Flags not named after their option.
+_FLAGS = {"beam_width": "--beam", "distribution": "--distribute"}
+
+
+def _flag(option):
+    """The flag of an option (`"units"`: `--units`)."""
+    return _FLAGS.get(option, "--" + option.replace("_", "-"))
+
+
+@contextlib.contextmanager
+def _options_named_as_flags():
+    """Turns an `OptionError` into a one-line usage error that names flags
+    where the library names options."""
+    try:
+        yield
+    except OptionError as error:
+        expected = re.sub(r"`(\w+)`", lambda match: _flag(match.group(1)), error.expected)
+        raise CommandError(
+            f"{_flag(error.option)}: expected {expected}, received {error.received!r}"
+        ) from None
+
+
+def config_from_flags(config_class, args):
+    """A config of `options` made from the parsed flags of its options."""
+    with _options_named_as_flags():
+        return config_class(**{name: getattr(args, name) for name in option_names(config_class)})
 
 
 def _progress_verbosity():
@@ -482,7 +477,7 @@ def _progress_verbosity():
 
 def command_evaluate(args):
     """`keras-attention evaluate`: exact match, WER and token error rate on a TSV file."""
-    _check_n_best(args)
+    _decoding(args)
     _check_model_folder(args.model)
     pairs = _read_pairs(args.data)
     if args.output and not Path(args.output).resolve().parent.is_dir():
@@ -505,7 +500,7 @@ def command_evaluate(args):
             f"{100 * result['oracle_exact_match']:.2f}%"
         )
     if args.output:
-        from keras_attention.data.tsv import write_pairs
+        from keras_attention_cli.tsv import write_pairs
 
         write_pairs(args.output, zip(result["sources"], result["translations"]))
         print(f"outputs written to {args.output}")
@@ -517,7 +512,7 @@ def command_translate(args):
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
     if not texts:
         raise CommandError("no texts to translate: give them as arguments or on standard input")
-    _check_n_best(args)
+    _decoding(args)
     result = _runner(args.model).translate(texts, beam_width=args.beam, n_best=args.n_best)
     if not args.n_best:
         for translation in result["translation"]:
@@ -530,12 +525,12 @@ def command_translate(args):
             print(f"{text}\t{rank}\t{score:.4f}\t{hypothesis}")
 
 
-def _check_n_best(args):
-    """`--n-best` at most `--beam`, said with the flags' names."""
-    if args.n_best and args.n_best > args.beam:
-        raise CommandError(
-            f"--n-best: expected at most --beam ({args.beam}) hypotheses, received {args.n_best}"
-        )
+def _decoding(args):
+    """The `DecodingConfig` of `--beam` and `--n-best`."""
+    return config_from_flags(
+        DecodingConfig,
+        argparse.Namespace(beam_width=args.beam, n_best=args.n_best, length_penalty=1.0),
+    )
 
 
 def command_plot(args):
@@ -552,8 +547,7 @@ def command_plot(args):
 
 def command_export(args):
     """`keras-attention export`: the SavedModel of a trained model."""
-    _check_n_best(args)
-    n_best = args.n_best or args.beam
+    n_best = _decoding(args).hypotheses
     _runner(args.model).export(args.out, beam_width=args.beam, n_best=n_best)
     print(
         f"SavedModel written to {args.out}: signatures serving_default (greedy) and "
@@ -564,7 +558,7 @@ def command_export(args):
 
 def command_export_litert(args):
     """`keras-attention export-litert`: the model and its decoding loop as one `.tflite` file."""
-    _check_n_best(args)
+    _decoding(args)
     out = Path(args.out)
     if out.suffix != ".tflite":
         raise CommandError(f"--out: expected a file name ending in .tflite, received {args.out}")
@@ -586,7 +580,7 @@ def command_export_litert(args):
     decoder = (
         "greedy decoding"
         if args.beam == 1
-        else f"beam search (width {args.beam}, {args.n_best or args.beam} best)"
+        else f"beam search (width {args.beam}, {_decoding(args).hypotheses} best)"
     )
     print(
         f"LiteRT file written to {path} ({path.stat().st_size:,} bytes, {args.quantize}, "
@@ -612,7 +606,7 @@ def command_demo(args):
 
 def command_data(args):
     """`keras-attention data`: writes a task's train/dev/test TSV files."""
-    from keras_attention.data.tsv import write_splits
+    from keras_attention_cli.tsv import write_splits
 
     if args.task == "dates":
         from keras_attention.data.generators import date_task_splits

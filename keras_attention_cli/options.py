@@ -1,41 +1,386 @@
-"""The choices the package offers and the one set of defaults, in plain
-Python (no Keras, no TensorFlow), so that the command line can parse and
-check its arguments without importing either.
+"""Every option of the package: its choices, its default and its check, in
+plain Python (no Keras, no TensorFlow), so that the command line checks its
+arguments before it imports either.
 
-`DEFAULTS` is what `training.build_translator`, `training.fit` and the CLI
-use. `Seq2Seq`'s own keyword defaults stay the book's (one-way LSTM,
-embedding 16): it is the layer-level model a reader of the book builds.
+One frozen dataclass per concern, each checked once, when it is made:
+
+- `ModelConfig`: the network and its tokens (cell, units, layers, score,
+  dropout, splits, ...), taken by `training.build_translator` (and its
+  checks by `Seq2Seq`);
+- `TrainingConfig`: how long and how to train (epochs, batch, learning
+  rate and schedule, patience, ensemble, precision, distribution), taken by
+  `Runner.train`, which writes both into the model folder (`config.json`);
+- `DecodingConfig`: beam width, n-best and length penalty, the one place
+  where `n_best`'s default (the beam width) is decided.
+
+The command line builds them from its flags, and an `OptionError` names the
+option, so it can name the flag (`--units`). Adding an option touches its
+config class, its check in `__post_init__`, its flag and its documentation.
+
+A bad value raises `OptionError` (a `ValueError`) in Keras' style:
+`` `units` must be a positive integer. Received: units=0``.
 """
+
+import dataclasses
+import math
+import numbers
 
 KINDS = ("attention", "peeky", "plain")
 CELLS = ("gru", "lstm")
 SCORES = ("dot", "scaled_dot", "general", "cosine", "additive")
 SPLITS = ("characters", "words")
-STRATEGIES = ("none", "mirrored", "multi-worker")
+DISTRIBUTIONS = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # How `export-litert` stores the weights (the first is its default).
 QUANTIZATIONS = ("dynamic-int8", "none", "float16")
 
-# The defaults: a GRU, whose 3 gates cost 3/4 of an LSTM's 4 per step, read
-# both ways (the book's own suggestion in its chapter 8: `units` split
-# between the directions, so fewer weights than one direction of `units`),
-# and a cosine-decayed learning rate. On the date task they reached 100.00%
-# exact match after 2 epochs with seeds 0, 1 and 2; reading one way, 92.88% /
-# 97.78% / 56.54% (`benchmarks/seq2seq.py --part seeds` measures them).
-DEFAULTS = {
-    "kind": "attention",
-    "cell": "gru",
-    "score": "dot",
-    "units": 256,
-    "embedding_dim": 16,
-    "batch_size": 128,
-    "learning_rate": 0.003,
-    "clip_norm": 5.0,
-    "bidirectional": True,
-    "reverse_source": False,
-    "warmup": 0.0,
-    "encoder_layers": 1,
-    "dropout": 0.0,
-    "attentional_units": 0,
-    "split": "characters",
-}
+
+class OptionError(ValueError):
+    """A bad option value. `option` is its name (`"units"`), `expected` what
+    it must be and `received` what it was, so that the command line can say
+    it with the flag's name."""
+
+    def __init__(self, option, expected, received, owner=""):
+        self.option, self.expected, self.received = option, expected, received
+        super().__init__(f"{owner}`{option}` must be {expected}. Received: {option}={received!r}")
+
+
+def check_int(name, value, minimum, expected, owner="", alternative=""):
+    """Return `value` as a Python int; raise `OptionError` unless it is an
+    integer (Python or NumPy, not a bool) >= `minimum`, saying it must be
+    `expected` (`"an int >= 0"`) and `alternative` (`", or None to ..."`)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise OptionError(name, f"{expected}{alternative}", value, owner)
+    return int(value)
+
+
+def check_positive_int(name, value, owner="", alternative=""):
+    """Return `value` as a Python int; raise `OptionError` unless it is an
+    integer >= 1 (a Python or NumPy integer: bools are refused).
+
+    `owner` prefixes the message (`"Seq2Seq: "`); `alternative` names what
+    else is accepted (`", or None to ..."`).
+    """
+    return check_int(name, value, 1, "a positive integer", owner, alternative)
+
+
+def check_number(name, value, expected, within, owner="", alternative=""):
+    """Return `value` as a Python float; raise `OptionError` unless it is a
+    finite real number (a Python or NumPy int or float: bools, NaN and
+    infinities are refused) for which `within(value)` holds, saying it
+    must be `expected` (`"a number >= 0"`)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not within(value)
+    ):
+        raise OptionError(name, f"{expected}{alternative}", value, owner)
+    return float(value)
+
+
+def check_choice(name, value, choices, owner=""):
+    """Return `value`; raise `OptionError` unless it is one of `choices`."""
+    if value not in choices:
+        raise OptionError(name, f"one of {choices}", value, owner)
+    return value
+
+
+def check_bool(name, value, owner=""):
+    """Return `value`; raise `OptionError` unless it is `True` or `False`."""
+    if not isinstance(value, bool):
+        raise OptionError(name, "True or False", value, owner)
+    return value
+
+
+def check_network(owner="", **network):
+    """The network options of `ModelConfig` and `Seq2Seq` (`kind`, `cell`,
+    `score`, `units`, `embedding_dim`, `bidirectional`, `reverse_source`,
+    `encoder_layers`, `dropout`, `attentional_units`), checked, as a dict
+    of Python values; `owner` prefixes the messages."""
+    checked = {
+        "kind": check_choice("kind", network["kind"], KINDS, owner),
+        "cell": check_choice("cell", network["cell"], CELLS, owner),
+        "score": check_choice("score", network["score"], SCORES, owner),
+        "units": check_positive_int("units", network["units"], owner),
+        "embedding_dim": check_positive_int("embedding_dim", network["embedding_dim"], owner),
+        "bidirectional": check_bool("bidirectional", network["bidirectional"], owner),
+        "reverse_source": check_bool("reverse_source", network["reverse_source"], owner),
+        "encoder_layers": check_positive_int("encoder_layers", network["encoder_layers"], owner),
+        "dropout": check_number(
+            "dropout", network["dropout"], "a number in [0, 1)", lambda d: 0 <= d < 1, owner
+        ),
+        "attentional_units": check_int(
+            "attentional_units",
+            network["attentional_units"],
+            0,
+            "an int >= 0",
+            owner,
+            alternative=" (0: no attentional layer)",
+        ),
+    }
+    if checked["bidirectional"] and checked["units"] % 2:
+        raise OptionError(
+            "units",
+            "an even number when `bidirectional` (each direction gets half)",
+            checked["units"],
+            owner,
+        )
+    return checked
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The network and its tokens.
+
+    Args:
+        kind: str, `"attention"` (default), or the book's `"peeky"` and
+            `"plain"` comparison models.
+        cell: str, `"gru"` (default) or `"lstm"`.
+        score: str, the attention score, one of `SCORES`. Defaults to `"dot"`.
+        units: int, the recurrent size (split between the directions of a
+            bidirectional encoder, so even then). Defaults to `256`.
+        embedding_dim: int. Defaults to `16`, the book's.
+        bidirectional: bool, the encoder reads both ways. Defaults to `True`.
+        reverse_source: bool, the encoder reads each source backwards, as
+            the book does. Defaults to `False`.
+        encoder_layers: int, stacked recurrent layers. Defaults to `1`.
+        dropout: float in [0, 1), from embeddings, encoder layers and the
+            output layer's input in training. Defaults to `0.0`.
+        attentional_units: int >= 0, the size of Luong's tanh layer before
+            the output layer; 0, the book's model, for none. Defaults to `0`.
+        split: str, the tokens of both sides: `"characters"` (default) or
+            `"words"`.
+        source_split, target_split: str or None, one side's tokens
+            (default: `split`).
+        lowercase: bool, fold the case of both sides. Defaults to `False`.
+    """
+
+    kind: str = "attention"
+    cell: str = "gru"
+    score: str = "dot"
+    units: int = 256
+    embedding_dim: int = 16
+    bidirectional: bool = True
+    reverse_source: bool = False
+    encoder_layers: int = 1
+    dropout: float = 0.0
+    attentional_units: int = 0
+    split: str = "characters"
+    source_split: str | None = None
+    target_split: str | None = None
+    lowercase: bool = False
+
+    def __post_init__(self):
+        owner = "ModelConfig: "
+        checked = check_network(owner, **self.network())
+        checked["split"] = check_choice("split", self.split, SPLITS, owner)
+        for side in ("source_split", "target_split"):
+            value = getattr(self, side)
+            checked[side] = None if value is None else check_choice(side, value, SPLITS, owner)
+        checked["lowercase"] = check_bool("lowercase", self.lowercase, owner)
+        for name, value in checked.items():  # NumPy numbers kept as Python ones
+            object.__setattr__(self, name, value)
+
+    def network(self):
+        """The options `Seq2Seq` takes, as a dict."""
+        return {name: getattr(self, name) for name in _NETWORK_OPTIONS}
+
+
+_NETWORK_OPTIONS = (
+    "kind", "cell", "score", "units", "embedding_dim", "bidirectional", "reverse_source",
+    "encoder_layers", "dropout", "attentional_units",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """How long and how to train.
+
+    Args:
+        epochs: int, at most this many epochs. Defaults to `2`.
+        batch_size: int, pairs per batch (the global batch under a
+            distribution). Defaults to `128`.
+        learning_rate: float, the peak rate: it rises over the `warmup`
+            share of the steps, then follows a cosine to 5% of itself.
+            Defaults to `0.003`.
+        warmup: float in [0, 1). Defaults to `0.0`.
+        clip_norm: float or None, the global gradient norm clipped to.
+            Defaults to `5.0`.
+        time_budget: float or None, minutes: train for this long (at most
+            `epochs` epochs), the schedule following the time spent.
+            Defaults to `None`.
+        validation_split: float in [0, 1), the share of the pairs held out
+            when no dev pairs are given. Defaults to `0.02`.
+        patience: int or None, with dev pairs: stop when the dev WER has not
+            improved for this many epochs and keep the best epoch's weights.
+            Defaults to `None`.
+        seed: int, for the split, the weights and the shuffling. Defaults
+            to `0`.
+        ensemble: int, models trained one after the other (seeds `seed`,
+            `seed + 1`, ...) and decoded together. Defaults to `1`.
+        precision: str, one of `PRECISIONS`. Defaults to `"float32"`.
+        distribution: str, one of `DISTRIBUTIONS`: `"none"` (default),
+            `"mirrored"` (every local device) or `"multi-worker"` (the
+            cluster in `TF_CONFIG`).
+    """
+
+    epochs: int = 2
+    batch_size: int = 128
+    learning_rate: float = 0.003
+    warmup: float = 0.0
+    clip_norm: float | None = 5.0
+    time_budget: float | None = None
+    validation_split: float = 0.02
+    patience: int | None = None
+    seed: int = 0
+    ensemble: int = 1
+    precision: str = "float32"
+    distribution: str = "none"
+
+    def __post_init__(self):
+        owner = "TrainingConfig: "
+        positive = ("a positive number", lambda value: value > 0)
+        share = ("a number in [0, 1)", lambda value: 0 <= value < 1)
+        checked = {
+            "epochs": check_positive_int("epochs", self.epochs, owner),
+            "batch_size": check_positive_int("batch_size", self.batch_size, owner),
+            "learning_rate": check_number("learning_rate", self.learning_rate, *positive, owner),
+            "warmup": check_number("warmup", self.warmup, *share, owner),
+            "clip_norm": None if self.clip_norm is None else check_number(
+                "clip_norm", self.clip_norm, *positive, owner, alternative=", or None not to clip"
+            ),
+            "time_budget": None if self.time_budget is None else check_number(
+                "time_budget", self.time_budget, "a positive number of minutes", positive[1], owner,
+                alternative=", or None",
+            ),
+            "validation_split": check_number(
+                "validation_split", self.validation_split, *share, owner
+            ),
+            "patience": None if self.patience is None else check_positive_int(
+                "patience", self.patience, owner, alternative=", or None"
+            ),
+            "seed": check_int("seed", self.seed, -(2**63), "an int", owner),
+            "ensemble": check_positive_int("ensemble", self.ensemble, owner),
+            "precision": check_choice("precision", self.precision, PRECISIONS, owner),
+            "distribution": check_choice("distribution", self.distribution, DISTRIBUTIONS, owner),
+        }  # fmt: skip
+        if checked["time_budget"] is not None and checked["distribution"] == "multi-worker":
+            raise OptionError(
+                "time_budget",
+                "None under the multi-worker distribution (each worker's clock would stop it at a "
+                "different step; give `epochs` alone)",
+                checked["time_budget"],
+                owner,
+            )
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+def check_training_run(training, pairs, has_dev, resume):
+    """The rules between a `TrainingConfig` and what it trains on: `pairs`
+    (how many), whether dev pairs are given, and whether it resumes.
+    Raises `OptionError` naming the option that cannot work."""
+    if training.patience and not has_dev:
+        raise OptionError(
+            "patience",
+            "None without dev pairs to watch (`dev`)",
+            training.patience,
+        )
+    if training.ensemble > 1 and resume:
+        raise OptionError(
+            "ensemble",
+            "1 when resuming (an ensemble is trained member after member from scratch)",
+            training.ensemble,
+        )
+    if not has_dev and not resume:
+        held_out = int(round(pairs * training.validation_split))
+        if held_out and pairs - held_out < 1:
+            raise OptionError(
+                "validation_split",
+                f"small enough to leave pairs to train on (of {pairs})",
+                training.validation_split,
+            )
+
+
+def check_decoding(beam_width, n_best, length_penalty, owner=""):
+    """The options of a search (`DecodingConfig`, `decoding.BeamSearch`),
+    checked, as a dict of Python values; `n_best` may be None."""
+    beam_width = check_positive_int("beam_width", beam_width, owner)
+    if n_best is not None:
+        n_best = check_positive_int("n_best", n_best, owner, alternative=", or None")
+        if n_best > beam_width:
+            raise OptionError(
+                "n_best",
+                f"at most `beam_width` ({beam_width}): a beam search keeps only that many "
+                "hypotheses",
+                n_best,
+                owner,
+            )
+    length_penalty = check_number(
+        "length_penalty", length_penalty, "a number >= 0", lambda p: p >= 0, owner
+    )
+    return {"beam_width": beam_width, "n_best": n_best, "length_penalty": length_penalty}
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingConfig:
+    """How to decode: greedy, or beam search.
+
+    Args:
+        beam_width: int, 1 for greedy decoding. Defaults to `1`.
+        n_best: int or None, the hypotheses per input a search returns (at
+            most `beam_width`). Defaults to `None`: `beam_width` of them.
+        length_penalty: float >= 0, the exponent of the length that a
+            hypothesis's log-probability is divided by. Defaults to `1.0`.
+    """
+
+    beam_width: int = 1
+    n_best: int | None = None
+    length_penalty: float = 1.0
+
+    def __post_init__(self):
+        checked = check_decoding(
+            self.beam_width, self.n_best, self.length_penalty, "DecodingConfig: "
+        )
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def hypotheses(self):
+        """How many hypotheses per input a search returns: `n_best`, or the
+        beam width."""
+        return self.beam_width if self.n_best is None else self.n_best
+
+
+def with_options(model=None, training=None, **options):
+    """`(ModelConfig, TrainingConfig)`: `model` and `training` (fresh ones
+    when None) with `options` replacing their fields (`units=64`,
+    `epochs=5`). A name neither has raises `TypeError` naming it."""
+    model, training = model or ModelConfig(), training or TrainingConfig()
+    unknown = sorted(
+        set(options) - set(option_names(ModelConfig)) - set(option_names(TrainingConfig))
+    )
+    if unknown:
+        raise TypeError(
+            f"unknown option(s) {unknown}: expected options of ModelConfig or TrainingConfig"
+        )
+    model = dataclasses.replace(
+        model,
+        **{name: value for name, value in options.items() if name in option_names(ModelConfig)},
+    )
+    training = dataclasses.replace(
+        training,
+        **{name: value for name, value in options.items() if name in option_names(TrainingConfig)},
+    )
+    return model, training
+
+
+def config_dict(config):
+    """A config as a JSON-ready dict."""
+    return dataclasses.asdict(config)
+
+
+def option_names(config_class):
+    """The option names of a config class, in order."""
+    return [field.name for field in dataclasses.fields(config_class)]

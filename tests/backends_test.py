@@ -37,8 +37,8 @@ beam = decoding.decode(translator.model, source_ids, translator.max_output_lengt
 export_saved_model(translator, folder + "/saved_model")
 served = tf.saved_model.load(folder + "/saved_model").signatures["serving_default"]
 translations = served(text=tf.constant(sources))["translation"].numpy()
-print(json.dumps({"token_ids": token_ids.numpy().tolist(), "
-                            ""served": [t.decode() for t in translations],
+print(json.dumps({"token_ids": token_ids.numpy().tolist(),
+                  "served": [t.decode() for t in translations],
                   "beam_token_ids": beam["token_ids"].numpy().tolist(),
                   "beam_scores": beam["scores"].numpy().tolist(),
                   "beam_normalized_scores": beam["normalized_scores"].numpy().tolist()}))

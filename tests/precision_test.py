@@ -5,9 +5,9 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the SavedModel's ops)
 
 from keras_attention.data.generators import date_pairs
-from keras_attention.data.tsv import write_pairs
 from keras_attention.translator import Translator
 from keras_attention_cli import main as cli
+from keras_attention_cli.tsv import write_pairs
 from tests.training_log import logged_losses
 
 pytestmark = pytest.mark.tensorflow_only

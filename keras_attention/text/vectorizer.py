@@ -10,14 +10,14 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from keras_attention.checks import check_int
-from keras_attention.checks import check_positive_int
 from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 from keras_attention.tokens import RESERVED_TOKENS
 from keras_attention.tokens import START_ID
 from keras_attention.tokens import UNK_ID
 from keras_attention_cli.options import SPLITS
+from keras_attention_cli.options import check_int
+from keras_attention_cli.options import check_positive_int
 
 # A word is a run of letters, digits and marks in any script; every other
 # non-space character (punctuation, symbols) is a token of its own.

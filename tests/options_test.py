@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from keras_attention.checks import check_int
-from keras_attention.checks import check_number
-from keras_attention.checks import check_positive_int
+from keras_attention_cli.options import check_int
+from keras_attention_cli.options import check_number
+from keras_attention_cli.options import check_positive_int
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(7), np.int32(7), np.uint8(7)], ids=repr)

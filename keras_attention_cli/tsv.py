@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from keras_attention.files import read_utf8
+from keras_attention_cli.files import read_utf8
 
 
 class TsvError(ValueError):

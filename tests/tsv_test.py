@@ -1,8 +1,8 @@
 import pytest
 
-from keras_attention.data.tsv import TsvError
-from keras_attention.data.tsv import read_pairs
-from keras_attention.data.tsv import write_pairs
+from keras_attention_cli.tsv import TsvError
+from keras_attention_cli.tsv import read_pairs
+from keras_attention_cli.tsv import write_pairs
 
 
 def test_round_trip_with_unicode(tmp_path):
