@@ -652,9 +652,8 @@ def prefer_onednn():
     """Turns TensorFlow's oneDNN CPU kernels on unless `TF_ENABLE_ONEDNN_OPTS`
     is already set (`0` keeps them off); call it before TensorFlow loads.
 
-    TensorFlow turns them on by itself only on some Intel CPUs. On a 2-core
-    AMD EPYC with AVX2 they trained the G2P recipe's model 16% faster (a
-    median epoch of 45 s against 54 s on 12,800 words, 4 paired epochs).
+    TensorFlow turns them on by itself only on some Intel CPUs; what they
+    gained on an AMD CPU is in `docs/training.md`.
     """
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 

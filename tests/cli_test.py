@@ -226,6 +226,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
     )
     assert "\r" not in stdout  # not a terminal: one line per epoch, no progress bar
     assert sorted(p.name for p in out.iterdir()) == [  # no backup left, nothing half-written
+        "config.json",
         "manifest.json",
         "model.keras",
         "saved_model",

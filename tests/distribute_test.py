@@ -149,6 +149,7 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device
         atol=5e-3,
     )
     assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
         "manifest.json",
         "model.keras",
         "source_vocabulary.json",

@@ -313,9 +313,9 @@ def test_wrong_dtype_or_rank_is_refused_clearly(served, bad, error, fragment):
         assert fragment in str(raised.value)
 
 
-def _readme_json_blocks(section):
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    body = re.split(r"\n##+ ", text.split(f"### {section}\n", 1)[1])[0]
+def _documented_json_blocks(section):
+    text = (ROOT / "docs" / "serving.md").read_text(encoding="utf-8")
+    body = re.split(r"\n##+ ", text.split(f"## {section}\n", 1)[1])[0]
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", body, re.S)]
 
 
@@ -323,8 +323,8 @@ def _json_value(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value.tolist()
 
 
-def test_readme_rest_request_gives_the_documented_response_shape(served):
-    request, documented = _readme_json_blocks("TensorFlow Serving")
+def test_documented_rest_request_gives_the_documented_response_shape(served):
+    request, documented = _documented_json_blocks("TensorFlow Serving")
     # TensorFlow Serving's row format: with one named input, `instances` is
     # the list of its values; the response lists one dict of outputs each.
     outputs = served.signatures[request["signature_name"]](text=tf.constant(request["instances"]))

@@ -23,9 +23,9 @@ def _dependency_range(distribution):
     """The version range `pyproject.toml` gives `distribution`."""
     from pathlib import Path
 
-    import tomllib
     from packaging.requirements import Requirement
 
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     pyproject = tomllib.loads(
         (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
     )

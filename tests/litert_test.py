@@ -375,7 +375,8 @@ def test_cli_writes_the_file_and_its_json(translator, tmp_path, capsys):
         (["--out", "missing/model.tflite"], "--out: folder missing does not exist"),
         (
             ["--out", "m.tflite", "--beam", "2", "--n-best", "3"],
-            "--n-best: expected at most --beam (2) hypotheses, received 3",
+            "--n-best: expected at most --beam (2): a beam search keeps only that many hypotheses, "
+            "received 3",
         ),
     ],
 )

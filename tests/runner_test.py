@@ -46,7 +46,9 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
 
 def test_runner_refuses_options_that_cannot_work_together(tmp_path):
     runner = Runner(tmp_path / "model")
-    with pytest.raises(ValueError, match=r"`patience` must be None without dev pairs \(early"):
+    with pytest.raises(
+        ValueError, match=r"`patience` must be None without dev pairs to watch \(`dev`\)"
+    ):
         runner.train(date_pairs(10), patience=2)
     with pytest.raises(ValueError, match="`validation_split` must be small enough to leave pairs"):
         runner.train(date_pairs(1), validation_split=0.99)

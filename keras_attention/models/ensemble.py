@@ -18,9 +18,8 @@ class Ensemble(keras.Model):
     normalised geometric mean once a softmax is taken (as the decoding
     loop does). Members trained from different seeds make different
     mistakes, and the mean keeps what they agree on (Sutskever et al. 2014
-    decoded with five LSTMs so): on CMUdict grapheme-to-phoneme, two
-    members put the dev WER 1.1-1.7 points below the better of them (the
-    README's G2P section).
+    decoded with five LSTMs so); `docs/g2p.md` measures what two members
+    gain on CMUdict grapheme-to-phoneme.
 
     It has the interface of a `Seq2Seq` that decoding uses: `encode` and
     `decode` (so `decoding.decode`, `Translator`, the SavedModel export and

@@ -90,7 +90,10 @@ def test_one_step_decoding_matches_the_full_decoder():
         ({"cell": "rnn"}, "Received: cell='rnn'"),
         ({"score": "luong"}, "Received: score='luong'"),
         ({"units": 0}, "Received: units=0"),
-        ({"bidirectional": True, "units": 15}, "`units` must be even with a bidirectional encoder"),
+        (
+            {"bidirectional": True, "units": 15},
+            "`units` must be an even number when `bidirectional`",
+        ),
         (
             {"bidirectional": "yes"},
             "`bidirectional` must be True or False. Received: bidirectional='yes'",

@@ -1,0 +1,160 @@
+"""Runs every command and code block of README.md and of the guides in
+docs/, so that none of them can rot.
+
+Each file's blocks run in order in one temporary folder (a later block uses
+what an earlier one wrote), with the checkout's `examples`, `benchmarks` and
+`docs` linked in. A `bash` block runs line by line (`\\` joins lines, `#`
+starts a comment); a `python` block runs in a fresh interpreter. Blocks
+fenced otherwise (`text`, `json`) are outputs, data, or commands the page
+says cannot run here.
+
+What changes so that a block fits a test, and nothing else:
+- `python3 -m venv .venv` and `pip install ...` links of a `&&` chain are
+  dropped (the test runs in the environment they install; each extra they
+  name must exist), and so is `.venv/bin/` (this interpreter's folder is
+  first on `PATH`). The test command itself is not run here: it must equal
+  `.ci/run`'s, which CI runs.
+- Training runs on tiny data for one epoch, with its flags as written:
+  `--epochs N` becomes `--epochs 1` (`epochs=N` in Python), `data dates`
+  writes 300/50/50 pairs, `data cmudict` reads a dictionary of 60 made-up
+  words, and `demo` trains on 300 pairs.
+"""
+
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = ["README.md", *sorted(f"docs/{path.name}" for path in (ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
+
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
+
+
+def code_blocks(text):
+    """`(language, body)` of each fenced block of a Markdown text, in order."""
+    return [(match.group(1), match.group(2)) for match in FENCE.finditer(text)]
+
+
+def commands(body):
+    """The commands of a bash block: continuation lines joined, comments
+    and blank lines left out."""
+    joined = re.sub(r" *\\\n\s*", " ", body)
+    return [
+        line.strip()
+        for line in joined.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def extras():
+    """The optional dependency groups `pyproject.toml` defines."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return set(pyproject["project"]["optional-dependencies"])
+
+
+def ci_command():
+    """The command `.ci/run` runs (its last line)."""
+    return (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+
+
+def runnable(command, tiny_dictionary):
+    """`command` as the test runs it, or None when nothing of it is left to
+    run (see the module docstring)."""
+    if "tests/run_backends.py" in command:
+        assert command == ci_command(), "the README's test command is not .ci/run's"
+        return None
+    links = []
+    for link in command.split(" && "):
+        if re.match(r"(\S*/)?python3? -m venv ", link):
+            continue
+        if re.match(r"(\S*/)?pip install ", link):
+            for extra in re.findall(r"\.\[([\w,-]+)\]", link):
+                assert set(extra.split(",")) <= extras(), f"{link}: no such extra"
+            continue
+        links.append(link)
+    if not links:
+        return None
+    command = " && ".join(links).replace(".venv/bin/", "")
+    command = re.sub(r"--epochs \d+", "--epochs 1", command)
+    if "keras-attention data dates" in command:
+        command += " --train-size 300 --dev-size 50 --test-size 50"
+    if "keras-attention data cmudict" in command:
+        command += f" --dictionary {tiny_dictionary}"
+    if re.search(r"keras-attention demo\b", command):
+        command += " --train-size 300 --test-size 50 --epochs 1"
+    return command
+
+
+def write_tiny_dictionary(path):
+    """A CMUdict-format file of 60 made-up words."""
+    rng = random.Random(0)
+    phones = ["AA", "AE", "AH", "B", "D", "EH", "IY", "K", "L", "N", "S", "T"]
+    words = sorted(
+        {"".join(rng.choice("abdeiklnst") for _ in range(rng.randint(3, 7))) for _ in range(60)}
+    )
+    lines = [f"{word} {' '.join(rng.choice(phones) for _ in range(len(word)))}" for word in words]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run(command, folder, env):
+    result = subprocess.run(
+        command, shell=True, executable="/bin/bash", cwd=folder, env=env,
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, f"{command}\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_command_and_code_block_runs(document, tmp_path):
+    text = (ROOT / document).read_text(encoding="utf-8")
+    for name in ("examples", "benchmarks", "docs"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    tiny_dictionary = tmp_path / "tiny_cmudict.dict"
+    write_tiny_dictionary(tiny_dictionary)
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        KERAS_BACKEND="tensorflow",
+        PYTHONPATH=str(ROOT),
+    )
+    ran = 0
+    for language, body in code_blocks(text):
+        if language == "bash":
+            for command in commands(body):
+                command = runnable(command, tiny_dictionary)
+                if command is not None:
+                    run(command, tmp_path, env)
+                    ran += 1
+        elif language == "python":
+            source = re.sub(r"\bepochs=\d+", "epochs=1", body)
+            (tmp_path / "block.py").write_text(source, encoding="utf-8")
+            run(f"{sys.executable} block.py", tmp_path, env)
+            ran += 1
+    assert ran, f"{document}: no block ran"
+
+
+def test_the_rules_change_only_what_they_say(tmp_path):
+    tiny = tmp_path / "d.dict"
+    assert runnable(ci_command(), tiny) is None
+    assert runnable(".venv/bin/pip install -e .", tiny) is None
+    with pytest.raises(AssertionError, match="no such extra"):
+        runnable('.venv/bin/pip install -e ".[nonesuch]"', tiny)
+    assert (
+        runnable(
+            "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/keras-attention demo",
+            tiny,
+        )
+        == "keras-attention demo --train-size 300 --test-size 50 --epochs 1"
+    )
+    assert (
+        runnable("keras-attention train --data a.tsv --out m --epochs 40 --units 512", tiny)
+        == "keras-attention train --data a.tsv --out m --epochs 1 --units 512"
+    )
+    assert commands("a \\\n  b\n# c\n\nd\n") == ["a b", "d"]
