@@ -322,12 +322,10 @@ def g2p_en(work, words, references):
 
 
 def plot(curve, phonetisaurus_result, path, test_wer=None, final_dev_wer=None):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.5, 4))
+    figure = Figure(figsize=(6.5, 4))
+    axes = figure.subplots()
     members = sorted({p["member"] for p in curve})
     for member in members:
         points = [p for p in curve if p["member"] == member]
@@ -394,7 +392,6 @@ def plot(curve, phonetisaurus_result, path, test_wer=None, final_dev_wer=None):
     axes.set_title("CMUdict G2P: WER against training time (keras_attention recipe)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def other_tasks(work, seed, extra, names=("dates", "addition")):
