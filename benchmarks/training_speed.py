@@ -1,0 +1,167 @@
+"""Training speed measured against the machine: the FLOP/s a training step
+achieves, as a share of what a large float32 matmul reaches on the same CPU.
+
+Prints one table. The model's useful FLOPs are counted from its shapes and
+each batch's real (unpadded) token counts: per source token, the encoder's
+recurrent layers; per target token, the decoder's recurrent layer, the
+attention (scores and weighted sum over the batch's real source length),
+the attentional layer and the output layer; forward times 3 for forward and
+backward. What padding costs is not useful work, so it lowers the share.
+
+    python benchmarks/training_speed.py                    # the G2P recipe's model
+    python benchmarks/training_speed.py --units 256 --embedding-dim 16 \\
+        --encoder-layers 1 --attentional-units 0 --task dates
+
+Words for G2P are made up (letters in, phones out, lengths as CMUdict's) so
+that the probe needs no data; the date task is the package's own.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the command runs
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_attention import training  # noqa: E402
+from keras_attention.data.generators import date_pairs  # noqa: E402
+from keras_attention.data.pipeline import make_dataset  # noqa: E402
+from keras_attention_cli.options import ModelConfig  # noqa: E402
+
+GATES = {"gru": 3, "lstm": 4}
+
+
+def matmul_flops(rows, inner, columns, repeats=20):
+    """Median FLOP/s of `tf.matmul` of float32 `(rows, inner) x (inner, columns)`."""
+    a = tf.random.normal((rows, inner))
+    b = tf.random.normal((inner, columns))
+    product = tf.function(lambda: tf.matmul(a, b))
+    product().numpy()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product().numpy()
+        seconds.append(time.perf_counter() - start)
+    return 2 * rows * inner * columns / statistics.median(seconds)
+
+
+def recurrent_flops(inputs, units, gates):
+    """Forward FLOPs of one recurrent step per token: input and state projections."""
+    return 2 * gates * units * (inputs + units)
+
+
+def forward_flops(config, target_vocabulary, source_tokens, target_tokens, attended):
+    """Forward FLOPs of a batch from its real token counts; `attended` is the
+    sum over target tokens of their row's real source length."""
+    gates = GATES[config.cell]
+    directions = 2 if config.bidirectional else 1
+    per_direction = config.units // directions
+    encoder, inputs = 0, config.embedding_dim
+    for _ in range(config.encoder_layers):
+        encoder += directions * recurrent_flops(inputs, per_direction, gates)
+        inputs = config.units
+    decoder = recurrent_flops(config.embedding_dim, config.units, gates)
+    merged = 2 * config.units if config.kind != "plain" else config.units
+    attentional = 2 * merged * config.attentional_units if config.attentional_units else 0
+    output_inputs = config.attentional_units or merged
+    output = 2 * output_inputs * target_vocabulary
+    attention = 2 * 2 * config.units * attended if config.kind == "attention" else 0
+    return source_tokens * encoder + target_tokens * (decoder + attentional + output) + attention
+
+
+def made_up_words(count, seed=0):
+    """G2P-like pairs: 4-12 letters in, about as many phones out."""
+    rng = random.Random(seed)
+    phones = (
+        "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
+        "UH UW V W Y Z ZH"
+    ).split()
+    pairs = []
+    for _ in range(count):
+        length = rng.randint(4, 12)
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(length))
+        # Phones about as many as letters, give or take (silent letters, x -> K S).
+        count = max(2, length + rng.randint(-3, 1))
+        pairs.append((word, " ".join(rng.choice(phones) for _ in range(count))))
+    return pairs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", choices=["g2p", "dates"], default="g2p")
+    parser.add_argument("--units", type=int, default=512)
+    parser.add_argument("--embedding-dim", type=int, default=128)
+    parser.add_argument("--encoder-layers", type=int, default=2)
+    parser.add_argument("--attentional-units", type=int, default=512)
+    parser.add_argument("--cell", default="gru")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--pairs", type=int, default=12800, help="pairs trained on (default 12800)")
+    args = parser.parse_args(argv)
+
+    if args.task == "g2p":
+        pairs, split = made_up_words(args.pairs), {"target_split": "words"}
+    else:
+        pairs, split = date_pairs(args.pairs, seed=0), {}
+    config = ModelConfig(
+        units=args.units, embedding_dim=args.embedding_dim, encoder_layers=args.encoder_layers,
+        attentional_units=args.attentional_units, cell=args.cell, score="scaled_dot", **split,
+    )  # fmt: skip
+    translator = training.build_translator(pairs, config)
+    dataset = make_dataset(
+        pairs, translator.source_vectorizer, translator.target_vectorizer, args.batch_size
+    )
+    batches = list(dataset)
+    useful = 0
+    for (source_ids, decoder_ids), _ in batches:
+        source_lengths = np.count_nonzero(source_ids.numpy(), axis=1)
+        target_lengths = np.count_nonzero(decoder_ids.numpy(), axis=1)
+        useful += 3 * forward_flops(
+            config, translator.target_vectorizer.size, source_lengths.sum(),
+            target_lengths.sum(), (source_lengths * target_lengths).sum(),
+        )  # fmt: skip
+    real_share = {
+        side: sum(int(np.count_nonzero(ids[side].numpy())) for ids, _ in batches)
+        / sum(int(np.prod(ids[side].shape)) for ids, _ in batches)
+        for side in (0, 1)
+    }
+
+    training.compile_for_training(translator.model)
+    translator.model.fit(dataset.take(2), epochs=1, verbose=0, shuffle=False)  # trace the step
+    epoch_seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        translator.model.fit(dataset, epochs=1, verbose=0, shuffle=False)  # shuffled already
+        epoch_seconds.append(time.perf_counter() - start)
+    seconds = statistics.median(epoch_seconds)
+    achieved = useful / seconds
+    large = matmul_flops(4096, 4096, 4096)
+    step_shape = matmul_flops(args.batch_size, args.units, 3 * args.units)
+
+    print(
+        f"{args.task} model: {translator.model.count_params():,} parameters, {len(batches)} "
+        f"batches of {args.batch_size}, {os.cpu_count()} CPU cores; real tokens per padded one: "
+        f"sources {real_share[0]:.2f}, decoder {real_share[1]:.2f}"
+    )
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| float32 matmul 4096x4096x4096 | {large / 1e9:.0f} GFLOP/s |")
+    print(
+        f"| float32 matmul at the recurrent step's shape ({args.batch_size}x{args.units} by "
+        f"{args.units}x{3 * args.units}) | {step_shape / 1e9:.0f} GFLOP/s |"
+    )
+    print(f"| training epoch (median of {len(epoch_seconds)}) | {seconds:.1f} s |")
+    print(
+        f"| useful work an epoch (forward and backward, no padding) | {useful / 1e12:.2f} TFLOP |"
+    )
+    print(f"| achieved | {achieved / 1e9:.0f} GFLOP/s |")
+    print(f"| share of the large matmul | {100 * achieved / large:.0f}% |")
+    print(f"| share of the recurrent step's matmul | {100 * achieved / step_shape:.0f}% |")
+
+
+if __name__ == "__main__":
+    main()
