@@ -24,6 +24,7 @@ from keras_attention.tokens import END_ID
 from keras_attention.tokens import PAD_ID
 from keras_attention.tokens import START_ID
 from keras_attention_cli.options import check_decoding
+from keras_attention_cli.options import hypotheses
 
 # A finite stand-in for log(0): keeps beam scores free of inf and NaN.
 IMPOSSIBLE = -1e9
@@ -77,7 +78,7 @@ class BeamSearch:
     def __init__(self, beam_width=5, n_best=None, length_penalty=1.0, select=top_k_select):
         checked = check_decoding(beam_width, n_best, length_penalty)
         self.beam_width, self.length_penalty = checked["beam_width"], checked["length_penalty"]
-        self.n_best = self.beam_width if checked["n_best"] is None else checked["n_best"]
+        self.n_best = hypotheses(self.beam_width, checked["n_best"])
         self.select = select
 
 

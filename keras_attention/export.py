@@ -100,8 +100,8 @@ def export_saved_model(translator, path, beam_width=5, n_best=None):
       the search ranks by). `n_best` is fixed at export too; it defaults
       to `beam_width` and may not exceed it.
     """
-    n_best = beam_width if n_best is None else n_best
-    BeamSearch(beam_width, n_best=n_best)  # bad options fail before tracing anything
+    # Bad options fail before tracing anything; None becomes the beam width.
+    n_best = BeamSearch(beam_width, n_best=n_best).n_best
     module = _ServingModule(translator, beam_width, n_best)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

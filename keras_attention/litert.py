@@ -65,7 +65,7 @@ def search_strategy(beam_width=1, n_best=None):
     beam_width = check_positive_int("beam_width", beam_width)
     if beam_width == 1:
         return decoding.GreedySearch(select=tf_argmax_select)
-    return decoding.BeamSearch(beam_width, n_best=n_best or beam_width, select=tf_top_k_select)
+    return decoding.BeamSearch(beam_width, n_best=n_best, select=tf_top_k_select)
 
 
 def decoding_function(translator, beam_width=1, n_best=None, batch_size=1):

@@ -99,14 +99,14 @@ class Runner:
         model, training_options = with_options(model, training, **options)
         check_training_run(training_options, len(pairs), bool(dev), resume)
         with seeded(training_options.seed, dtype_policy=training_options.precision):
-            translator = self._train(pairs, dev, model, training_options, resume, verbose)
-            if translator is not None and export:
+            wrote = self._train(pairs, dev, model, training_options, resume, verbose)
+            if wrote and export:
                 self.export_if_tensorflow()
-        return translator if translator is not None else self._translator
+        return self._translator
 
     def _train(self, pairs, dev, model, options, resume, verbose):
-        """`train`'s work; returns the translator the chief saved, or None
-        on the other workers."""
+        """`train`'s work, the trained translator kept as `self._translator`;
+        returns whether this process wrote the folder (the chief does)."""
         strategy = distribute.make_strategy(options.distribution)
         if dev:
             validation, train, label = dev, pairs, "dev"
@@ -180,11 +180,11 @@ class Runner:
         self._translator = translator
         if not chief:
             self.report("training done; the chief writes the model")
-            return None
+            return False
         translator.save(self.out)
         self._write_config(model, options, resume)
         self.report(f"model and vocabularies written to {self.out}")
-        return translator
+        return True
 
     def _write_config(self, model, options, resume):
         """Writes the run's configs into `config.json`; a resumed run keeps

@@ -418,9 +418,8 @@ def _runner(directory):
 
 def command_train(args):
     """`keras-attention train`: trains a model on a TSV file into `--out`."""
-    model = (
-        None if args.resume else config_from_flags(ModelConfig, args)
-    )  # resuming keeps the folder's
+    # Resuming keeps the model of the folder.
+    model = None if args.resume else config_from_flags(ModelConfig, args)
     training = config_from_flags(TrainingConfig, args)
     pairs = _read_pairs(args.data)
     dev = _read_pairs(args.dev) if args.dev else None
@@ -527,10 +526,8 @@ def command_translate(args):
 
 def _decoding(args):
     """The `DecodingConfig` of `--beam` and `--n-best`."""
-    return config_from_flags(
-        DecodingConfig,
-        argparse.Namespace(beam_width=args.beam, n_best=args.n_best, length_penalty=1.0),
-    )
+    with _options_named_as_flags():
+        return DecodingConfig(beam_width=args.beam, n_best=args.n_best)
 
 
 def command_plot(args):
@@ -558,7 +555,7 @@ def command_export(args):
 
 def command_export_litert(args):
     """`keras-attention export-litert`: the model and its decoding loop as one `.tflite` file."""
-    _decoding(args)
+    decoding = _decoding(args)
     out = Path(args.out)
     if out.suffix != ".tflite":
         raise CommandError(f"--out: expected a file name ending in .tflite, received {args.out}")
@@ -580,7 +577,7 @@ def command_export_litert(args):
     decoder = (
         "greedy decoding"
         if args.beam == 1
-        else f"beam search (width {args.beam}, {_decoding(args).hypotheses} best)"
+        else f"beam search (width {args.beam}, {decoding.hypotheses} best)"
     )
     print(
         f"LiteRT file written to {path} ({path.stat().st_size:,} bytes, {args.quantize}, "

@@ -10,8 +10,9 @@ One frozen dataclass per concern, each checked once, when it is made:
 - `TrainingConfig`: how long and how to train (epochs, batch, learning
   rate and schedule, patience, ensemble, precision, distribution), taken by
   `Runner.train`, which writes both into the model folder (`config.json`);
-- `DecodingConfig`: beam width, n-best and length penalty, the one place
-  where `n_best`'s default (the beam width) is decided.
+- `DecodingConfig`: beam width, n-best and length penalty (its checks run
+  by `decoding.BeamSearch` too); `hypotheses` is the one place where
+  `n_best`'s default (the beam width) is decided.
 
 The command line builds them from its flags, and an `OptionError` names the
 option, so it can name the flag (`--units`). Adding an option touches its
@@ -350,28 +351,29 @@ class DecodingConfig:
     def hypotheses(self):
         """How many hypotheses per input a search returns: `n_best`, or the
         beam width."""
-        return self.beam_width if self.n_best is None else self.n_best
+        return hypotheses(self.beam_width, self.n_best)
+
+
+def hypotheses(beam_width, n_best):
+    """How many hypotheses a search of `beam_width` returns for `n_best`:
+    the one default of `n_best` (None: all `beam_width` of them)."""
+    return beam_width if n_best is None else n_best
 
 
 def with_options(model=None, training=None, **options):
     """`(ModelConfig, TrainingConfig)`: `model` and `training` (fresh ones
     when None) with `options` replacing their fields (`units=64`,
     `epochs=5`). A name neither has raises `TypeError` naming it."""
-    model, training = model or ModelConfig(), training or TrainingConfig()
-    unknown = sorted(
-        set(options) - set(option_names(ModelConfig)) - set(option_names(TrainingConfig))
-    )
+    configs = (model or ModelConfig(), training or TrainingConfig())
+    names = [set(option_names(type(config))) for config in configs]
+    unknown = sorted(set(options).difference(*names))
     if unknown:
         raise TypeError(
             f"unknown option(s) {unknown}: expected options of ModelConfig or TrainingConfig"
         )
-    model = dataclasses.replace(
-        model,
-        **{name: value for name, value in options.items() if name in option_names(ModelConfig)},
-    )
-    training = dataclasses.replace(
-        training,
-        **{name: value for name, value in options.items() if name in option_names(TrainingConfig)},
+    model, training = (
+        dataclasses.replace(config, **{name: options[name] for name in own & set(options)})
+        for config, own in zip(configs, names)
     )
     return model, training
 
