@@ -2,7 +2,9 @@
 
 The layers of "Deep Learning from Scratch 2", chapter 8, done properly in
 Keras: `AttentionWeight`, `WeightSum`, `Attention` (one decoder step) and
-`TimeAttention` (every decoder step at once). They use `keras.ops` only, so
+`TimeAttention` (every decoder step at once), and `FusedGRU` and `FusedLSTM`
+(Keras' GRU and LSTM with every step's input projection as one matmul before
+the loop, which `Seq2Seq` runs). They use `keras.ops` only, so
 they run on the TensorFlow, JAX and PyTorch backends. Around them: the
 encoder–decoder `Seq2Seq` (and `Ensemble`, several of them decoded
 together), the decoding loop `dynamic_decode` with
@@ -26,6 +28,8 @@ from keras_attention.decoding import GreedySearch
 from keras_attention.decoding import dynamic_decode
 from keras_attention.layers import Attention
 from keras_attention.layers import AttentionWeight
+from keras_attention.layers import FusedGRU
+from keras_attention.layers import FusedLSTM
 from keras_attention.layers import TimeAttention
 from keras_attention.layers import WeightSum
 from keras_attention.models import Ensemble
@@ -44,6 +48,8 @@ __all__ = sorted(
     [
         "Attention",
         "AttentionWeight",
+        "FusedGRU",
+        "FusedLSTM",
         "TimeAttention",
         "WeightSum",
         "Seq2Seq",

@@ -13,6 +13,9 @@ Each is a workaround for something public Keras cannot do yet:
   no public getter for, so that `process_state.seeded` can put them back.
 - `set_logged_keys`: `keras.callbacks.CSVLogger.keys`, which Keras fills
   with a `val_` twin of every column when an epoch has no `val_` value.
+- `recurrent_loop`: the backend's `rnn`, the masked loop that Keras'
+  recurrent layers run, for `layers.FusedGRU`/`FusedLSTM`'s own step
+  (`keras.ops.scan` has no masks, and on TensorFlow it stacks every carry).
 
 (keras-team/keras#20095, Keras variables that TensorFlow's SavedModel does
 not track, is worked around with the public `Variable.value` in `export`.)
@@ -114,3 +117,24 @@ def set_global_seed_state(state):
     seed, generator = state
     global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, generator)
+
+
+def recurrent_loop(layer, step, sequences, initial_states, mask):
+    """Runs `step(inputs_t, states) -> (output, states)` over the time axis
+    of `sequences` as `layer` (a `keras.layers.RNN`) runs its cell: with its
+    `go_backwards`, `zero_output_for_mask` and `return_sequences`; returns
+    `(last_output, outputs, states)`, what `RNN.inner_loop` returns."""
+    check_keras_version("the fused recurrent layers (keras.src.backend.rnn)")
+    from keras.src import backend
+
+    return backend.rnn(
+        step,
+        sequences,
+        initial_states,
+        go_backwards=layer.go_backwards,
+        mask=mask,
+        unroll=False,
+        input_length=sequences.shape[1],
+        zero_output_for_mask=layer.zero_output_for_mask,
+        return_all_outputs=layer.return_sequences,
+    )

@@ -6,11 +6,14 @@ import keras
 from keras import ops
 
 from keras_attention.layers import TimeAttention
+from keras_attention.layers.recurrent import FusedGRU
+from keras_attention.layers.recurrent import FusedLSTM
 from keras_attention_cli.options import check_network
 from keras_attention_cli.options import check_positive_int
 
-# The recurrent layer of each of `options.CELLS`.
-CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+# The recurrent layer of each of `options.CELLS`: Keras' own, with the
+# input projection of every step done before the loop (the same weights).
+CELLS = {"lstm": FusedLSTM, "gru": FusedGRU}
 
 
 @keras.saving.register_keras_serializable(package="keras_attention")

@@ -51,24 +51,45 @@ def test_bucketing_pads_batches_to_about_their_own_length():
     _, plain = batches(seed=0, bucket_by_length=False)
     padding = lambda got: sum((s == 0).sum() for s, _, _ in got)  # noqa: E731
     assert padding(bucketed) < padding(plain) / 3
-    longest = max(len(s) for s, _ in PAIRS)
-    for source_ids, _, _ in bucketed:
-        lengths = (source_ids != 0).sum(axis=1)
-        assert lengths.max() - lengths.min() <= -(-longest // LENGTH_BUCKETS)
+    # 300 pairs make one pool: its batches are runs of the sorted lengths.
+    spans = sorted(
+        (lengths.min(), lengths.max()) for lengths in ((s != 0).sum(axis=1) for s, _, _ in bucketed)
+    )
+    assert all(low_max <= high_min for (_, low_max), (high_min, _) in zip(spans, spans[1:]))
+
+
+def test_bucketing_groups_targets_of_about_the_same_length_too():
+    # Sources of one length, targets of 1 to 12 words: only the targets differ.
+    pairs = [("abc", " ".join(["w"] * (1 + i % 12))) for i in range(384)]
+    source = TextVectorizer.from_texts([s for s, _ in pairs])
+    target = TextVectorizer.from_texts([t for _, t in pairs], split="words")
+
+    def decoder_padding(**kwargs):
+        dataset = make_dataset(pairs, source, target, batch_size=32, **kwargs)
+        return sum(int((d.numpy() == 0).sum()) for (_, d), _ in dataset)
+
+    assert decoder_padding(seed=0) == 0  # 32 pairs of each length: one batch each
+    assert decoder_padding(seed=0, bucket_by_length=False) > 32 * 12
 
 
 def test_fixed_shapes_pad_batches_to_a_few_shapes():
-    longest_source = max(len(s) for s, _ in PAIRS)
+    longest = {
+        side: max(len(ids) for ids in lengths)
+        for side, lengths in (
+            ("source", SOURCE.encode(tf.constant([s for s, _ in PAIRS])).to_list()),
+            ("target", TARGET.encode(tf.constant([t for _, t in PAIRS]), add_start=True).to_list()),
+        )
+    }
     _, unbucketed = batches(fixed_shapes=True, bucket_by_length=False)
-    assert {s.shape[1] for s, _, _ in unbucketed} == {longest_source}
+    assert {s.shape[1] for s, _, _ in unbucketed} == {longest["source"]}
+    assert {d.shape[1] + 1 for _, d, _ in unbucketed} == {longest["target"] + 1}
     _, bucketed = batches(fixed_shapes=True)
     widths = {s.shape[1] for s, _, _ in bucketed}
-    assert len(widths) <= LENGTH_BUCKETS and max(widths) == longest_source
-    step = -(-longest_source // LENGTH_BUCKETS)
+    assert len(widths) <= LENGTH_BUCKETS and max(widths) == longest["source"]
+    step = -(-longest["source"] // LENGTH_BUCKETS)
     for source_ids, _, _ in bucketed:  # each batch padded to its bucket's upper end
         lengths = (source_ids != 0).sum(axis=1)
-        assert source_ids.shape[1] == min(-(-lengths.max() // step) * step, longest_source)
-    assert len({(d.shape[1], y.shape[1]) for _, d, y in unbucketed + bucketed}) == 1
+        assert source_ids.shape[1] == min(-(-lengths.max() // step) * step, longest["source"])
 
 
 def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():

@@ -1,0 +1,137 @@
+"""FusedGRU and FusedLSTM: Keras' GRU and LSTM with every step's input
+projection done before the recurrent loop, as one matmul.
+
+`keras.layers.GRU` and `LSTM`, away from cuDNN, multiply each step's input
+by the input kernel inside the loop: one small matmul per step, forward and
+backward. The input projection does not depend on the state, so cuDNN does
+it for all steps at once; these layers do the same with `keras.ops` (so on
+every backend): `x @ kernel + input_bias` over the whole sequence, then a
+loop (the backend's, as Keras' layers run it) that only adds the state's
+projection. Same weights,
+same config, same outputs and gradients as Keras' layers (tests compare
+them, with masks, both ways, on three backends); drop-in replacements.
+
+Not supported: `recurrent_dropout` (it would need a mask inside the loop)
+and `unroll`, which are refused when the layer is made.
+"""
+
+import keras
+from keras import ops
+
+from keras_attention.keras_internals import recurrent_loop
+
+
+def _check_supported(layer):
+    for name in ("recurrent_dropout", "unroll"):
+        if getattr(layer, name):
+            raise ValueError(
+                f"{type(layer).__name__}: `{name}` is not supported (use keras.layers."
+                f"{type(layer).__name__[len('Fused') :]} for it). Received: "
+                f"{name}={getattr(layer, name)!r}"
+            )
+
+
+def _projected_inputs(layer, sequences, training):
+    """`sequences @ kernel + input_bias` `(batch, time, gates * units)`, with
+    the cell's input dropout (one mask for all steps, as Keras' cell)."""
+    cell = layer.cell
+    if training and 0.0 < cell.dropout < 1.0:
+        sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+    projected = ops.matmul(sequences, cell.kernel)
+    input_bias = _input_bias(cell)
+    return projected if input_bias is None else projected + input_bias
+
+
+def _input_bias(cell):
+    if not cell.use_bias:
+        return None
+    # A GRU with `reset_after` keeps two biases (input, recurrent) as rows.
+    return cell.bias[0] if len(cell.bias.shape) == 2 else cell.bias
+
+
+@keras.saving.register_keras_serializable(package="keras_attention")
+class FusedGRU(keras.layers.GRU):
+    """`keras.layers.GRU` with the input projection of all steps as one
+    matmul before the loop. Takes `keras.layers.GRU`'s arguments, except
+    `recurrent_dropout` and `unroll`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    >>> fused = FusedGRU(4, return_sequences=True)
+    >>> plain = keras.layers.GRU(4, return_sequences=True)
+    >>> _ = fused(x), plain(x)
+    >>> plain.set_weights(fused.get_weights())
+    >>> bool(np.allclose(fused(x), plain(x), atol=1e-6))
+    True
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        _check_supported(self)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        projected = _projected_inputs(self, sequences, training)
+        recurrent_bias = cell.bias[1] if cell.use_bias and cell.reset_after else None
+        units = cell.units
+
+        def step(x, states):
+            (h,) = states
+            x_z, x_r, x_h = ops.split(x, 3, axis=-1)
+            if cell.reset_after:
+                inner = ops.matmul(h, cell.recurrent_kernel)
+                if recurrent_bias is not None:
+                    inner = inner + recurrent_bias
+                inner_z, inner_r, inner_h = ops.split(inner, 3, axis=-1)
+                z = cell.recurrent_activation(x_z + inner_z)
+                r = cell.recurrent_activation(x_r + inner_r)
+                candidate = cell.activation(x_h + r * inner_h)
+            else:
+                inner = ops.matmul(h, cell.recurrent_kernel[:, : 2 * units])
+                inner_z, inner_r = ops.split(inner, 2, axis=-1)
+                z = cell.recurrent_activation(x_z + inner_z)
+                r = cell.recurrent_activation(x_r + inner_r)
+                candidate = cell.activation(
+                    x_h + ops.matmul(r * h, cell.recurrent_kernel[:, 2 * units :])
+                )
+            h = z * h + (1 - z) * candidate
+            return h, [h]
+
+        return recurrent_loop(self, step, projected, _states(initial_state), _first(mask))
+
+
+@keras.saving.register_keras_serializable(package="keras_attention")
+class FusedLSTM(keras.layers.LSTM):
+    """`keras.layers.LSTM` with the input projection of all steps as one
+    matmul before the loop. Takes `keras.layers.LSTM`'s arguments, except
+    `recurrent_dropout` and `unroll`."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        _check_supported(self)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        projected = _projected_inputs(self, sequences, training)
+
+        def step(x, states):
+            h, c = states
+            gates = x + ops.matmul(h, cell.recurrent_kernel)
+            i, f, candidate, o = ops.split(gates, 4, axis=-1)
+            c = cell.recurrent_activation(f) * c + cell.recurrent_activation(i) * cell.activation(
+                candidate
+            )
+            h = cell.recurrent_activation(o) * cell.activation(c)
+            return h, [h, c]
+
+        return recurrent_loop(self, step, projected, _states(initial_state), _first(mask))
+
+
+def _states(initial_state):
+    return list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+
+
+def _first(mask):
+    return mask[0] if isinstance(mask, (list, tuple)) else mask
