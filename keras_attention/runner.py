@@ -234,6 +234,7 @@ class Runner:
             learning_rate=options.learning_rate,
             warmup=options.warmup,
             clip_norm=options.clip_norm,
+            label_smoothing=options.label_smoothing,
             backup_dir=backup,
             verbose=verbose,
             time_budget=time_budget,

@@ -18,6 +18,7 @@ from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.distribute import under_multi_worker
 from keras_attention.keras_internals import set_logged_keys
 from keras_attention.models import Seq2Seq
+from keras_attention.models.losses import SmoothedCrossEntropy
 from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
 from keras_attention.text import TextVectorizer
@@ -76,8 +77,13 @@ def compile_for_training(
     clip_norm=_TRAINING.clip_norm,
     cosine_decay=True,
     warmup=_TRAINING.warmup,
+    label_smoothing=_TRAINING.label_smoothing,
 ):
     """Adam with gradient-norm clipping; loss and metrics ignore padding.
+
+    The loss is the cross-entropy of the next tokens, with `label_smoothing`
+    (`models.SmoothedCrossEntropy`; without it, Keras' own
+    `SparseCategoricalCrossentropy`).
 
     Over `total_steps`, the learning rate rises linearly from 0 to
     `learning_rate` during the first `warmup` share of them, then decays
@@ -105,7 +111,9 @@ def compile_for_training(
         )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+        loss=SmoothedCrossEntropy(label_smoothing)
+        if label_smoothing
+        else keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         metrics=[MaskedTokenAccuracy(), SequenceExactMatch()],
     )
 
@@ -127,7 +135,7 @@ def fit(
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
-    `warmup`) go to `compile_for_training`.
+    `warmup`, `label_smoothing`) go to `compile_for_training`.
     With `time_budget` (minutes), a `TimeBudget` sets the learning rate
     from the time spent instead of the steps taken, and training stops
     when the budget is spent (or after `epochs`, whichever comes first);

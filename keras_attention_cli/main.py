@@ -165,6 +165,13 @@ def build_parser():
         help="the global norm the gradients are clipped to (default %(default)s)",
     )
     train.add_argument(
+        "--label-smoothing",
+        type=_fraction,
+        default=TRAINING.label_smoothing,
+        help="share of each target token's probability spread over the whole vocabulary in the "
+        "loss (default %(default)s)",
+    )
+    train.add_argument(
         "--warmup",
         type=_fraction,
         default=TRAINING.warmup,

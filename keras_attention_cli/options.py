@@ -208,6 +208,9 @@ class TrainingConfig:
         warmup: float in [0, 1). Defaults to `0.0`.
         clip_norm: float or None, the global gradient norm clipped to.
             Defaults to `5.0`.
+        label_smoothing: float in [0, 1), the share of each target's
+            probability spread over the whole vocabulary in the loss.
+            Defaults to `0.0`.
         time_budget: float or None, minutes: train for this long (at most
             `epochs` epochs), the schedule following the time spent.
             Defaults to `None`.
@@ -231,6 +234,7 @@ class TrainingConfig:
     learning_rate: float = 0.003
     warmup: float = 0.0
     clip_norm: float | None = 5.0
+    label_smoothing: float = 0.0
     time_budget: float | None = None
     validation_split: float = 0.02
     patience: int | None = None
@@ -250,6 +254,9 @@ class TrainingConfig:
             "warmup": check_number("warmup", self.warmup, *share, owner),
             "clip_norm": None if self.clip_norm is None else check_number(
                 "clip_norm", self.clip_norm, *positive, owner, alternative=", or None not to clip"
+            ),
+            "label_smoothing": check_number(
+                "label_smoothing", self.label_smoothing, *share, owner
             ),
             "time_budget": None if self.time_budget is None else check_number(
                 "time_budget", self.time_budget, "a positive number of minutes", positive[1], owner,

@@ -53,6 +53,10 @@ def run_cli(*args, stdin=None):
             "expected a number in [0, 1)",
         ),
         (
+            ["train", "--data", "{good}", "--out", "x", "--label-smoothing", "1"],
+            "--label-smoothing: expected a number in [0, 1), received '1'",
+        ),
+        (
             ["train", "--data", "{good}", "--out", "x", "--units", "15"],
             "--units: expected an even number when --bidirectional (each direction gets half), "
             "received 15",
@@ -215,6 +219,8 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
         "1",
         "--reverse-source",
         "--warmup",
+        "0.1",
+        "--label-smoothing",
         "0.1",
     ]
     code, stdout = run_here(

@@ -207,6 +207,10 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
         ),
         ({"warmup": 1}, "`warmup` must be a number in [0, 1). Received: warmup=1"),
         ({"warmup": float("nan")}, "Received: warmup=nan"),
+        (
+            {"label_smoothing": 1.5},
+            "`label_smoothing` must be a number in [0, 1). Received: label_smoothing=1.5",
+        ),
     ],
 )
 def test_bad_training_rates_are_refused_before_compiling(kwargs, message):
@@ -214,7 +218,7 @@ def test_bad_training_rates_are_refused_before_compiling(kwargs, message):
     with pytest.raises(ValueError) as error:
         training.compile_for_training(model, total_steps=100, **kwargs)
     assert message in str(error.value)
-    if "clip_norm" not in kwargs:  # the budget takes the same rates
+    if not {"clip_norm", "label_smoothing"} & set(kwargs):  # the budget takes the same rates
         with pytest.raises(ValueError) as error:
             training.TimeBudget(600, **kwargs)
         assert message in str(error.value)
