@@ -9,7 +9,9 @@ SavedModel export. TensorFlow-only, like `training`.
 """
 
 import json
+import os
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -28,6 +30,9 @@ from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import check_training_run
 from keras_attention_cli.options import config_dict
 from keras_attention_cli.options import with_options
+
+# The options of the run a backup folder belongs to.
+RUN_FILE = "run.json"
 
 
 class Runner:
@@ -117,9 +122,18 @@ class Runner:
             validation, train, label = shuffled[:held_out], shuffled[held_out:], "validation"
         chief = distribute.is_chief(strategy)
         backup = distribute.backup_folder(self.out, strategy)
+        self._check_backup_is_this_run(backup, model, options)
         ensemble, members = options.ensemble, []
         with strategy.scope():
             for member in range(ensemble):
+                finished = backup / f"member_{member + 1}_finished"
+                if ensemble > 1 and (finished / layout.MANIFEST_FILE).is_file():
+                    members.append(Translator.load(finished))
+                    self.report(
+                        f"ensemble member {member + 1} of {ensemble} "
+                        f"(seed {options.seed + member}): trained already, loaded from {finished}"
+                    )
+                    continue
                 if member:
                     keras.utils.set_random_seed(options.seed + member)
                 if resume:
@@ -154,17 +168,18 @@ class Runner:
                     f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
                     f"{strategy.num_replicas_in_sync} replica(s)"
                 )
-                if read_backup_metadata(member_backup) is not None:
+                interrupted = read_backup_metadata(member_backup) is not None
+                if interrupted:
                     self.report(f"resuming interrupted training from the backup in {member_backup}")
                 self._fit(
                     translator, train, validation, label, options, member=member,
                     backup=member_backup, chief=chief, verbose=verbose,
-                    append_log=resume or member > 0 or member_backup.exists(),
+                    append_log=resume or member > 0 or interrupted,
                 )  # fmt: skip
+                if ensemble > 1:  # kept until the ensemble is written
+                    _save_whole(translator, finished)
                 members.append(translator)
             if ensemble > 1:
-                if backup.is_dir() and not any(backup.iterdir()):  # each member's backup is gone
-                    backup.rmdir()
                 translator = Translator(
                     Ensemble([member.model for member in members]),
                     members[0].source_vectorizer,
@@ -179,12 +194,30 @@ class Runner:
                     )
         self._translator = translator
         if not chief:
+            shutil.rmtree(backup, ignore_errors=True)  # this worker's finished members
             self.report("training done; the chief writes the model")
             return False
         translator.save(self.out)
         self._write_config(model, options, resume)
+        if ensemble > 1:
+            shutil.rmtree(backup, ignore_errors=True)  # the finished members
         self.report(f"model and vocabularies written to {self.out}")
         return True
+
+    def _check_backup_is_this_run(self, backup, model, options):
+        """Removes a backup (epoch backups, finished ensemble members) that
+        an interrupted run with other options left, saying so; records this
+        run's options in it otherwise."""
+        run = json.dumps({"model": config_dict(model), "training": config_dict(options)}, indent=1)
+        path = backup / RUN_FILE
+        if backup.is_dir() and (not path.is_file() or path.read_text(encoding="utf-8") != run):
+            self.report(
+                f"the backup in {backup} is from a run with other options: removed, training "
+                "starts over"
+            )
+            shutil.rmtree(backup)
+        backup.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda temporary: Path(temporary).write_text(run, encoding="utf-8"))
 
     def _write_config(self, model, options, resume):
         """Writes the run's configs into `config.json`; a resumed run keeps
@@ -347,3 +380,12 @@ def run_demo(
     report(f"attention heatmap written to {png}")
     report(f"demo finished in {time.perf_counter() - started:.0f} s")
     return runner
+
+
+def _save_whole(translator, folder):
+    """Saves `translator` into `folder` so that the folder appears whole or
+    not at all (saved beside it, then renamed)."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    translator.save(partial)
+    os.replace(partial, folder)

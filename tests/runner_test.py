@@ -145,3 +145,75 @@ def test_an_ensemble_trains_member_after_member_and_decodes_with_all_of_them(tmp
         Runner(tmp_path / "model").train(train, resume=True, ensemble=2)
     with pytest.raises(ValueError, match="`ensemble` must be"):
         Runner(tmp_path / "other").train(train, ensemble=0)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_ensemble_resumes_at_the_member_it_was_training(tmp_path, monkeypatch):
+    import csv
+
+    from keras_attention import training
+    from tests.layer_checks import assert_same_weights
+
+    train, dev = date_pairs(300, seed=1), date_pairs(30, seed=2)
+    options = dict(dev=dev, epochs=3, ensemble=2, seed=5, units=8, embedding_dim=4, export=False)
+    options.update(batch_size=64)
+    Runner(tmp_path / "reference", report=lambda line: None).train(train, **options)
+
+    began = training.DecodedEvaluation.on_epoch_begin
+    calls = []
+
+    def interrupt_in_member_2_epoch_2(self, epoch, logs=None):
+        calls.append(epoch)
+        if len(calls) == 5:  # member 1's three epochs, member 2's first
+            raise Interrupted
+        began(self, epoch, logs)
+
+    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", interrupt_in_member_2_epoch_2)
+    out = tmp_path / "model"
+    with pytest.raises(Interrupted):
+        Runner(out, report=lambda line: None).train(train, **options)
+    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", began)
+    assert (out / layout.BACKUP_FOLDER / "member_1_finished" / layout.MANIFEST_FILE).is_file()
+    assert not (out / layout.MODEL_FILE).exists()
+
+    lines = []
+    Runner(out, report=lines.append).train(train, **options)
+    assert any("ensemble member 1 of 2 (seed 5): trained already, loaded" in line for line in lines)
+    assert any(line.startswith("resuming interrupted training from the backup") for line in lines)
+    assert [line.split(":")[0] for line in lines if line.startswith("epoch ")] == [
+        "epoch 2",
+        "epoch 3",
+    ]
+    with open(out / layout.TRAINING_LOG_FILE, encoding="utf-8") as log:
+        rows = [(row["member"], row["epoch"]) for row in csv.DictReader(log)]
+    assert rows == [("1", "0"), ("1", "1"), ("1", "2"), ("2", "0"), ("2", "1"), ("2", "2")]
+    assert not (out / layout.BACKUP_FOLDER).exists()
+    import keras
+
+    assert_same_weights(
+        keras.saving.load_model(out / layout.MODEL_FILE),
+        keras.saving.load_model(tmp_path / "reference" / layout.MODEL_FILE),
+        atol=1e-5,
+    )
+
+
+def test_a_backup_left_by_a_run_with_other_options_is_not_resumed(tmp_path):
+    backup = tmp_path / "model" / layout.BACKUP_FOLDER
+    backup.mkdir(parents=True)
+    (backup / "run.json").write_text('{"model": {"units": 64}}', encoding="utf-8")
+    (backup / "training_metadata.json").write_text(
+        '{"epoch": 1, "weights": "epoch-1.weights.h5"}', encoding="utf-8"
+    )
+    lines = []
+    Runner(tmp_path / "model", report=lines.append).train(
+        date_pairs(100, seed=1), epochs=1, units=8, embedding_dim=4, export=False
+    )
+    assert (
+        f"the backup in {backup} is from a run with other options: removed, training "
+        "starts over" in lines
+    )
+    assert not any(line.startswith("resuming") for line in lines)
+    assert not backup.exists()
