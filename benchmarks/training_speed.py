@@ -11,16 +11,27 @@ backward. What padding costs is not useful work, so it lowers the share.
     python benchmarks/training_speed.py                    # the G2P recipe's model
     python benchmarks/training_speed.py --units 256 --embedding-dim 16 \\
         --encoder-layers 1 --attentional-units 0 --task dates
+    python benchmarks/training_speed.py --against 142c4b6  # old and new code, side by side
+
+With `--against REF`, the same probe runs alternately (`--rounds` times
+each) on this checkout and on a `git worktree` of commit REF (the package
+imported from there), and one table compares the medians: the machine's
+speed drifts, so alternating is fairer than one run after the other.
 
 Words for G2P are made up (letters in, phones out, lengths as CMUdict's) so
 that the probe needs no data; the date task is the package's own.
 """
 
 import argparse
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the command runs
@@ -101,7 +112,13 @@ def main(argv=None):
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--pairs", type=int, default=12800, help="pairs trained on (default 12800)")
+    parser.add_argument("--against", metavar="REF", help="compare with the code of commit REF")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each side with --against")
+    parser.add_argument("--json", action="store_true", help="print one JSON line, not a table")
     args = parser.parse_args(argv)
+    if args.against:
+        compare(args)
+        return
 
     if args.task == "g2p":
         pairs, split = made_up_words(args.pairs), {"target_split": "words"}
@@ -141,6 +158,9 @@ def main(argv=None):
     achieved = useful / seconds
     large = matmul_flops(4096, 4096, 4096)
     step_shape = matmul_flops(args.batch_size, args.units, 3 * args.units)
+    if args.json:
+        print(json.dumps({"epoch_seconds": seconds, "achieved": achieved, "large": large}))
+        return
 
     print(
         f"{args.task} model: {translator.model.count_params():,} parameters, {len(batches)} "
@@ -161,6 +181,57 @@ def main(argv=None):
     print(f"| achieved | {achieved / 1e9:.0f} GFLOP/s |")
     print(f"| share of the large matmul | {100 * achieved / large:.0f}% |")
     print(f"| share of the recurrent step's matmul | {100 * achieved / step_shape:.0f}% |")
+
+
+def compare(args):
+    """Runs the probe alternately on this checkout and on commit `args.against`."""
+    root = Path(__file__).resolve().parent.parent
+    probe = [
+        f"--{name.replace('_', '-')}={value}"
+        for name, value in vars(args).items()
+        if name not in ("against", "rounds", "json")
+    ]
+    with tempfile.TemporaryDirectory() as temporary:
+        old = Path(temporary) / "old"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", str(old), args.against],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            runs = {"old": [], "new": []}
+            for round_ in range(args.rounds):
+                for side, tree in (("old", old), ("new", root)):
+                    result = subprocess.run(
+                        [sys.executable, __file__, *probe, "--json"],
+                        env=dict(os.environ, PYTHONPATH=str(tree)),
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    runs[side].append(json.loads(result.stdout.strip().splitlines()[-1]))
+                    print(
+                        f"round {round_ + 1} {side}: {runs[side][-1]['epoch_seconds']:.1f} s",
+                        file=sys.stderr,
+                    )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(old)], check=False
+            )
+    median = {
+        side: {key: statistics.median(run[key] for run in got) for key in got[0]}
+        for side, got in runs.items()
+    }
+    print(f"{args.task} model, {args.pairs} pairs, {args.rounds} runs of each side, alternating:")
+    print("| code | training epoch (median) | achieved | share of the large matmul |")
+    print("|---|---|---|---|")
+    for side, name in (("old", args.against), ("new", "this checkout")):
+        m = median[side]
+        print(
+            f"| {name} | {m['epoch_seconds']:.1f} s | {m['achieved'] / 1e9:.0f} GFLOP/s | "
+            f"{100 * m['achieved'] / m['large']:.0f}% |"
+        )
+    print(f"speed-up: {median['old']['epoch_seconds'] / median['new']['epoch_seconds']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -271,6 +271,7 @@ class Runner:
             backup_dir=backup,
             verbose=verbose,
             time_budget=time_budget,
+            average_epochs=options.average_epochs,
         )
         if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
             self.report(
@@ -281,6 +282,19 @@ class Runner:
             self.report(
                 f"the {label} WER has not improved for {patience} epochs: training stopped "
                 f"after epoch {stopping.stopped_epoch + 1} of {epochs}"
+            )
+        averaged = history.average.averaged if history.average is not None else []
+        if len(averaged) > 1:
+            scored = ""
+            if validation:
+                result = training.evaluate(translator, validation)
+                scored = (
+                    f": {label} (greedy decoding) exact match {100 * result['exact_match']:.2f}%, "
+                    f"WER {100 * result['wer']:.2f}%, token error rate "
+                    f"{100 * result['token_error_rate']:.2f}%"
+                )
+            self.report(
+                f"the weights are the mean of epochs {averaged[0]}-{averaged[-1]}'s{scored}"
             )
         if patience and evaluation.best_epoch is not None:  # None: no epoch ran
             self.report(

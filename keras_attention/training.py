@@ -7,8 +7,10 @@ TensorFlow-only (tf.data, tensorflow-text): what `keras-attention train`,
 import dataclasses
 import math
 import time
+from pathlib import Path
 
 import keras
+import numpy as np
 
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup
@@ -23,9 +25,11 @@ from keras_attention.models.metrics import MaskedTokenAccuracy
 from keras_attention.models.metrics import SequenceExactMatch
 from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
+from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import ModelConfig
 from keras_attention_cli.options import TrainingConfig
 from keras_attention_cli.options import check_number
+from keras_attention_cli.options import check_positive_int
 
 
 def build_translator(train_pairs, config=None, **options):
@@ -130,6 +134,7 @@ def fit(
     bucket_by_length=True,
     backup_dir=None,
     time_budget=None,
+    average_epochs=1,
     **compile_kwargs,
 ):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
@@ -140,6 +145,8 @@ def fit(
     from the time spent instead of the steps taken, and training stops
     when the budget is spent (or after `epochs`, whichever comes first);
     training resumed from a backup starts a new budget.
+    With `average_epochs` > 1, an `EpochAverage` leaves the model with the
+    mean of its weights after each of the last `average_epochs` epochs.
     With `backup_dir`, an `EpochBackup` backs the training state up there
     after every epoch; if a backup is already there (training was
     interrupted), training continues from it and ends where an
@@ -150,7 +157,8 @@ def fit(
     Returns:
         The `History` of `model.fit`, with a `time_budget` attribute: the
         `TimeBudget` (its `stopped_epoch` says whether it stopped
-        training), or `None`.
+        training), or `None`; and `average`: the `EpochAverage` (its
+        `averaged` lists the epochs averaged), or `None`.
     """
     backed_up = read_backup_metadata(backup_dir)
     initial_epoch = backed_up["epoch"] if backed_up else 0
@@ -202,6 +210,11 @@ def fit(
     fit_under_multi_worker(translator.model)
     if backup_dir:
         callbacks.insert(0, EpochBackup(backup_dir))
+    average = None
+    if check_positive_int("average_epochs", average_epochs) > 1:
+        # Before the backup, so that a backed-up epoch's copy is on disk.
+        average = EpochAverage(average_epochs, backup_dir=backup_dir)
+        callbacks.insert(0, average)
     if verbose:
         # The bar (1) or the one line per epoch (2) first, so that it ends
         # its line before a callback prints.
@@ -216,7 +229,7 @@ def fit(
         verbose=verbose,
         shuffle=False,  # the pipeline shuffles, every epoch
     )
-    history.time_budget = budget
+    history.time_budget, history.average = budget, average
     return history
 
 
@@ -328,6 +341,68 @@ class TimeBudget(keras.callbacks.Callback):
         if self.spent() >= 1 and not self.model.stop_training:
             self.model.stop_training = True
             self.stopped_epoch = self._epoch + 1
+
+
+class EpochAverage(keras.callbacks.Callback):
+    """Checkpoint averaging: when training ends, sets the model's weights
+    to the mean of its weights after each of the last `epochs` epochs.
+
+    After each epoch it keeps a copy of the weights (the last `epochs`
+    copies); with `backup_dir` (training backed up by an `EpochBackup`
+    there), it also writes them (NumPy `.npz` files, the model's weights
+    only) under `backup_dir/average/`, so that
+    training resumed from the backup averages the same epochs as an
+    uninterrupted run (`fit` puts it before the `EpochBackup`, so that an
+    epoch backed up has its copy written).
+
+    Args:
+        epochs: int >= 1, how many epochs' weights to average.
+        backup_dir: str, `Path` or None.
+
+    Attributes:
+        averaged: the epochs (from 1) whose weights were averaged, once
+            training has ended.
+    """
+
+    def __init__(self, epochs, backup_dir=None):
+        super().__init__()
+        self.epochs = check_positive_int("average_epochs", epochs)
+        self.folder = Path(backup_dir) / "average" if backup_dir else None
+        self.kept, self.averaged = {}, []
+
+    def on_train_begin(self, logs=None):
+        # Training resumed from a backup: the copies of the epochs before it.
+        for path in self.folder.glob("epoch-*.npz") if self.folder is not None else ():
+            with np.load(path) as saved:
+                self.kept[_epoch_of(path)] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.kept[epoch + 1] = self.model.get_weights()
+        for old in sorted(self.kept)[: -self.epochs]:
+            del self.kept[old]
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            weights = self.kept[epoch + 1]
+            atomic_write(
+                self.folder / f"epoch-{epoch + 1}.npz",
+                lambda temporary: np.savez(temporary, *weights),
+            )
+            for old in self.folder.glob("epoch-*.npz"):
+                if _epoch_of(old) not in self.kept:
+                    old.unlink()
+
+    def on_train_end(self, logs=None):
+        self.averaged = sorted(self.kept)
+        if len(self.averaged) > 1:
+            copies = [self.kept[epoch] for epoch in self.averaged]
+            self.model.set_weights(
+                [np.mean(weights, axis=0).astype(weights[0].dtype) for weights in zip(*copies)]
+            )
+
+
+def _epoch_of(path):
+    """N of an `epoch-N.npz` file."""
+    return int(path.name.split("-")[1].split(".")[0])
 
 
 class DecodedEvaluation(keras.callbacks.Callback):

@@ -211,6 +211,14 @@ def build_parser():
         help="with --dev: stop when the dev WER has not improved for this many epochs; the saved "
         "model is the best epoch's",
     )
+    train.add_argument(
+        "--average-epochs",
+        type=_positive_int,
+        default=TRAINING.average_epochs,
+        metavar="N",
+        help="save the mean of the weights after each of the last N epochs (checkpoint "
+        "averaging; not with --patience; default 1: the last epoch's)",
+    )
     train.add_argument("--seed", type=int, default=TRAINING.seed)
     train.add_argument(
         "--resume", action="store_true", help="continue training the model already in --out"

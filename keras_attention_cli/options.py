@@ -219,6 +219,10 @@ class TrainingConfig:
         patience: int or None, with dev pairs: stop when the dev WER has not
             improved for this many epochs and keep the best epoch's weights.
             Defaults to `None`.
+        average_epochs: int, the trained weights are the mean of the
+            weights after each of the last this many epochs (checkpoint
+            averaging); `1` keeps the last epoch's. Not with `patience`.
+            Defaults to `1`.
         seed: int, for the split, the weights and the shuffling. Defaults
             to `0`.
         ensemble: int, models trained one after the other (seeds `seed`,
@@ -238,6 +242,7 @@ class TrainingConfig:
     time_budget: float | None = None
     validation_split: float = 0.02
     patience: int | None = None
+    average_epochs: int = 1
     seed: int = 0
     ensemble: int = 1
     precision: str = "float32"
@@ -268,11 +273,19 @@ class TrainingConfig:
             "patience": None if self.patience is None else check_positive_int(
                 "patience", self.patience, owner, alternative=", or None"
             ),
+            "average_epochs": check_positive_int("average_epochs", self.average_epochs, owner),
             "seed": check_int("seed", self.seed, -(2**63), "an int", owner),
             "ensemble": check_positive_int("ensemble", self.ensemble, owner),
             "precision": check_choice("precision", self.precision, PRECISIONS, owner),
             "distribution": check_choice("distribution", self.distribution, DISTRIBUTIONS, owner),
         }  # fmt: skip
+        if checked["average_epochs"] > 1 and checked["patience"] is not None:
+            raise OptionError(
+                "average_epochs",
+                "1 with `patience` (early stopping keeps the best epoch's weights, not a mean)",
+                checked["average_epochs"],
+                owner,
+            )
         if checked["time_budget"] is not None and checked["distribution"] == "multi-worker":
             raise OptionError(
                 "time_budget",

@@ -53,6 +53,11 @@ def run_cli(*args, stdin=None):
             "expected a number in [0, 1)",
         ),
         (
+            ["train", "--data", "{good}", "--out", "x", "--average-epochs", "3", "--patience", "2"],
+            "--average-epochs: expected 1 with --patience (early stopping keeps the best epoch's "
+            "weights, not a mean), received 3",
+        ),
+        (
             ["train", "--data", "{good}", "--out", "x", "--label-smoothing", "1"],
             "--label-smoothing: expected a number in [0, 1), received '1'",
         ),

@@ -241,3 +241,85 @@ def test_a_time_budget_must_be_a_positive_number_of_seconds(seconds):
         match=r"`time_budget` must be a positive number of seconds. Received: time_budget=",
     ):
         training.TimeBudget(seconds)
+
+
+class EpochWeights(keras.callbacks.Callback):
+    """The model's weights after each epoch, before any averaging."""
+
+    def __init__(self):
+        super().__init__()
+        self.after = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.after.append(self.model.get_weights())
+
+
+def small_translator(pairs):
+    keras.utils.set_random_seed(0)
+    return training.build_translator(pairs, units=8, embedding_dim=4)
+
+
+@pytest.mark.tensorflow_only
+def test_averaged_weights_are_the_mean_of_the_last_epochs_weights():
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(200, seed=1)
+    translator, seen = small_translator(pairs), EpochWeights()
+    history = training.fit(
+        translator, pairs, epochs=4, batch_size=64, verbose=0, callbacks=[seen], average_epochs=3
+    )
+    assert history.average.averaged == [2, 3, 4]
+    for got, *epochs in zip(translator.model.get_weights(), *seen.after[1:]):
+        np.testing.assert_allclose(got, np.mean(epochs, axis=0), rtol=1e-6, atol=1e-7)
+    assert not np.allclose(translator.model.get_weights()[0], seen.after[-1][0])
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.tensorflow_only
+def test_averaging_resumed_from_a_backup_averages_what_an_uninterrupted_run_does(tmp_path):
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(200, seed=1)
+    options = dict(epochs=4, batch_size=64, verbose=0, average_epochs=3)
+    reference = small_translator(pairs)
+    training.fit(reference, pairs, **options)
+
+    class InterruptEpoch4(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 3:
+                raise Interrupted
+
+    resumed = small_translator(pairs)
+    with pytest.raises(Interrupted):
+        training.fit(resumed, pairs, backup_dir=tmp_path, callbacks=[InterruptEpoch4()], **options)
+    assert sorted(p.name for p in (tmp_path / "average").iterdir()) == [
+        f"epoch-{n}.npz" for n in (1, 2, 3)
+    ]
+    resumed = small_translator(pairs)
+    history = training.fit(resumed, pairs, backup_dir=tmp_path, **options)
+    assert history.average.averaged == [2, 3, 4]
+    for got, want in zip(resumed.model.get_weights(), reference.model.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not tmp_path.exists()  # the backup, copies included, is gone
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"average_epochs": 0}, "`average_epochs` must be a positive integer"),
+        (
+            {"average_epochs": 3, "patience": 2},
+            "`average_epochs` must be 1 with `patience` (early stopping keeps the best epoch's "
+            "weights, not a mean). Received: average_epochs=3",
+        ),
+    ],
+)
+def test_bad_averaging_is_refused(options, message):
+    from keras_attention_cli.options import TrainingConfig
+
+    with pytest.raises(ValueError) as raised:
+        TrainingConfig(**options)
+    assert message in str(raised.value)
