@@ -36,6 +36,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the command runs
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -112,6 +113,13 @@ def main(argv=None):
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--pairs", type=int, default=12800, help="pairs trained on (default 12800)")
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--precision", default="float32", help="a Keras dtype policy")
+    parser.add_argument(
+        "--jit-compile",
+        action="store_true",
+        help="XLA: the step compiled with jit_compile, batches padded to a few fixed widths",
+    )
     parser.add_argument("--against", metavar="REF", help="compare with the code of commit REF")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side with --against")
     parser.add_argument("--json", action="store_true", help="print one JSON line, not a table")
@@ -126,12 +134,15 @@ def main(argv=None):
         pairs, split = date_pairs(args.pairs, seed=0), {}
     config = ModelConfig(
         units=args.units, embedding_dim=args.embedding_dim, encoder_layers=args.encoder_layers,
-        attentional_units=args.attentional_units, cell=args.cell, score="scaled_dot", **split,
+        attentional_units=args.attentional_units, cell=args.cell, score="scaled_dot",
+        dropout=args.dropout, **split,
     )  # fmt: skip
+    keras.mixed_precision.set_global_policy(args.precision)
     translator = training.build_translator(pairs, config)
     dataset = make_dataset(
-        pairs, translator.source_vectorizer, translator.target_vectorizer, args.batch_size
-    )
+        pairs, translator.source_vectorizer, translator.target_vectorizer, args.batch_size,
+        fixed_shapes=args.jit_compile,
+    )  # fmt: skip
     batches = list(dataset)
     useful = 0
     for (source_ids, decoder_ids), _ in batches:
@@ -148,6 +159,7 @@ def main(argv=None):
     }
 
     training.compile_for_training(translator.model)
+    translator.model.jit_compile = args.jit_compile
     translator.model.fit(dataset.take(2), epochs=1, verbose=0, shuffle=False)  # trace the step
     epoch_seconds = []
     for _ in range(2):
@@ -189,8 +201,8 @@ def compare(args):
     probe = [
         f"--{name.replace('_', '-')}={value}"
         for name, value in vars(args).items()
-        if name not in ("against", "rounds", "json")
-    ]
+        if name not in ("against", "rounds", "json", "jit_compile")
+    ] + (["--jit-compile"] if args.jit_compile else [])
     with tempfile.TemporaryDirectory() as temporary:
         old = Path(temporary) / "old"
         subprocess.run(
