@@ -84,7 +84,12 @@ class Runner:
                 trained one after the other (seeds `seed`, `seed + 1`, ...;
                 each with `epochs`, `patience` and an equal share of
                 `time_budget`, and its own backup folder), then saved as one
-                `models.Ensemble` that decodes with all of them.
+                `models.Ensemble` that decodes with all of them. Each
+                finished member is kept in the backup folder until then, so
+                that a run interrupted and started again with the same
+                options loads the finished members and resumes the one it
+                was training. A backup left by a run with other options is
+                removed (and reported), not resumed.
             resume: bool, continue training the model already in the folder.
             export: bool, also write the SavedModel (TensorFlow backend).
             verbose: 1 (a progress bar) or 2 (one line per epoch).
