@@ -6,12 +6,14 @@ import pytest
 import keras_attention
 from keras_attention.layers import attention
 from keras_attention.layers import attention_weight
+from keras_attention.layers import recurrent
 from keras_attention.layers import time_attention
 from keras_attention.layers import weight_sum
 from keras_attention.models import ensemble
+from keras_attention.models import losses
 from keras_attention.models import seq2seq
 
-LAYERS = ["Attention", "AttentionWeight", "TimeAttention", "WeightSum"]
+LAYERS = ["Attention", "AttentionWeight", "FusedGRU", "FusedLSTM", "TimeAttention", "WeightSum"]
 
 
 def test_every_public_name_imports_and_the_layers_are_registered():
@@ -39,7 +41,7 @@ def test_every_public_name_imports_and_the_layers_are_registered():
 
 @pytest.mark.parametrize(
     "module",
-    [attention, attention_weight, time_attention, weight_sum, seq2seq, ensemble],
+    [attention, attention_weight, recurrent, time_attention, weight_sum, seq2seq, ensemble, losses],
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module):

@@ -49,8 +49,22 @@ def _input_bias(cell):
     return cell.bias[0] if len(cell.bias.shape) == 2 else cell.bias
 
 
+class _InputProjectedLoop:
+    """What the two layers share: the refusals, the projection before the
+    loop, and the loop over `_step(projected_t, states)`, which each layer
+    defines with its cell's weights."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        _check_supported(self)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        projected = _projected_inputs(self, sequences, training)
+        return recurrent_loop(self, self._step, projected, _states(initial_state), _first(mask))
+
+
 @keras.saving.register_keras_serializable(package="keras_attention")
-class FusedGRU(keras.layers.GRU):
+class FusedGRU(_InputProjectedLoop, keras.layers.GRU):
     """`keras.layers.GRU` with the input projection of all steps as one
     matmul before the loop. Takes `keras.layers.GRU`'s arguments, except
     `recurrent_dropout` and `unroll`.
@@ -63,70 +77,48 @@ class FusedGRU(keras.layers.GRU):
     >>> plain = keras.layers.GRU(4, return_sequences=True)
     >>> _ = fused(x), plain(x)
     >>> plain.set_weights(fused.get_weights())
-    >>> bool(np.allclose(fused(x), plain(x), atol=1e-6))
+    >>> float(keras.ops.max(keras.ops.abs(fused(x) - plain(x)))) < 1e-6
     True
     """
 
-    def __init__(self, units, **kwargs):
-        super().__init__(units, **kwargs)
-        _check_supported(self)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        cell = self.cell
-        projected = _projected_inputs(self, sequences, training)
-        recurrent_bias = cell.bias[1] if cell.use_bias and cell.reset_after else None
-        units = cell.units
-
-        def step(x, states):
-            (h,) = states
-            x_z, x_r, x_h = ops.split(x, 3, axis=-1)
-            if cell.reset_after:
-                inner = ops.matmul(h, cell.recurrent_kernel)
-                if recurrent_bias is not None:
-                    inner = inner + recurrent_bias
-                inner_z, inner_r, inner_h = ops.split(inner, 3, axis=-1)
-                z = cell.recurrent_activation(x_z + inner_z)
-                r = cell.recurrent_activation(x_r + inner_r)
-                candidate = cell.activation(x_h + r * inner_h)
-            else:
-                inner = ops.matmul(h, cell.recurrent_kernel[:, : 2 * units])
-                inner_z, inner_r = ops.split(inner, 2, axis=-1)
-                z = cell.recurrent_activation(x_z + inner_z)
-                r = cell.recurrent_activation(x_r + inner_r)
-                candidate = cell.activation(
-                    x_h + ops.matmul(r * h, cell.recurrent_kernel[:, 2 * units :])
-                )
-            h = z * h + (1 - z) * candidate
-            return h, [h]
-
-        return recurrent_loop(self, step, projected, _states(initial_state), _first(mask))
+    def _step(self, x, states):
+        cell, (h,) = self.cell, states
+        x_z, x_r, x_h = ops.split(x, 3, axis=-1)
+        if cell.reset_after:
+            inner = ops.matmul(h, cell.recurrent_kernel)
+            if cell.use_bias:
+                inner = inner + cell.bias[1]  # the recurrent bias
+            inner_z, inner_r, inner_h = ops.split(inner, 3, axis=-1)
+            z = cell.recurrent_activation(x_z + inner_z)
+            r = cell.recurrent_activation(x_r + inner_r)
+            candidate = cell.activation(x_h + r * inner_h)
+        else:
+            units = cell.units
+            inner = ops.matmul(h, cell.recurrent_kernel[:, : 2 * units])
+            inner_z, inner_r = ops.split(inner, 2, axis=-1)
+            z = cell.recurrent_activation(x_z + inner_z)
+            r = cell.recurrent_activation(x_r + inner_r)
+            candidate = cell.activation(
+                x_h + ops.matmul(r * h, cell.recurrent_kernel[:, 2 * units :])
+            )
+        h = z * h + (1 - z) * candidate
+        return h, [h]
 
 
 @keras.saving.register_keras_serializable(package="keras_attention")
-class FusedLSTM(keras.layers.LSTM):
+class FusedLSTM(_InputProjectedLoop, keras.layers.LSTM):
     """`keras.layers.LSTM` with the input projection of all steps as one
     matmul before the loop. Takes `keras.layers.LSTM`'s arguments, except
     `recurrent_dropout` and `unroll`."""
 
-    def __init__(self, units, **kwargs):
-        super().__init__(units, **kwargs)
-        _check_supported(self)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        cell = self.cell
-        projected = _projected_inputs(self, sequences, training)
-
-        def step(x, states):
-            h, c = states
-            gates = x + ops.matmul(h, cell.recurrent_kernel)
-            i, f, candidate, o = ops.split(gates, 4, axis=-1)
-            c = cell.recurrent_activation(f) * c + cell.recurrent_activation(i) * cell.activation(
-                candidate
-            )
-            h = cell.recurrent_activation(o) * cell.activation(c)
-            return h, [h, c]
-
-        return recurrent_loop(self, step, projected, _states(initial_state), _first(mask))
+    def _step(self, x, states):
+        cell, (h, c) = self.cell, states
+        gates = x + ops.matmul(h, cell.recurrent_kernel)
+        i, f, candidate, o = ops.split(gates, 4, axis=-1)
+        activate = cell.recurrent_activation
+        c = activate(f) * c + activate(i) * cell.activation(candidate)
+        h = activate(o) * cell.activation(c)
+        return h, [h, c]
 
 
 def _states(initial_state):
