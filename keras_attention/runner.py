@@ -191,11 +191,9 @@ class Runner:
                     members[0].target_vectorizer,
                 )
                 if validation:
-                    result = training.evaluate(translator, validation)
                     self.report(
-                        f"the ensemble of {ensemble} (greedy decoding): {label} exact match "
-                        f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
-                        f"token error rate {100 * result['token_error_rate']:.2f}%"
+                        f"the ensemble of {ensemble} (greedy decoding): "
+                        + _greedy_scores(translator, validation, label)
                     )
         self._translator = translator
         if not chief:
@@ -290,14 +288,11 @@ class Runner:
             )
         averaged = history.average.averaged if history.average is not None else []
         if len(averaged) > 1:
-            scored = ""
-            if validation:
-                result = training.evaluate(translator, validation)
-                scored = (
-                    f": {label} (greedy decoding) exact match {100 * result['exact_match']:.2f}%, "
-                    f"WER {100 * result['wer']:.2f}%, token error rate "
-                    f"{100 * result['token_error_rate']:.2f}%"
-                )
+            scored = (
+                " (greedy decoding): " + _greedy_scores(translator, validation, label)
+                if validation
+                else ""
+            )
             self.report(
                 f"the weights are the mean of epochs {averaged[0]}-{averaged[-1]}'s{scored}"
             )
@@ -399,6 +394,15 @@ def run_demo(
     report(f"attention heatmap written to {png}")
     report(f"demo finished in {time.perf_counter() - started:.0f} s")
     return runner
+
+
+def _greedy_scores(translator, pairs, label):
+    """`pairs` decoded greedily and scored, as the runner reports it."""
+    result = training.evaluate(translator, pairs)
+    return (
+        f"{label} exact match {100 * result['exact_match']:.2f}%, WER "
+        f"{100 * result['wer']:.2f}%, token error rate {100 * result['token_error_rate']:.2f}%"
+    )
 
 
 def _save_whole(translator, folder):
