@@ -108,8 +108,8 @@ def convert(translator, beam_width=1, n_best=None, quantize="dynamic-int8", batc
         batch_size: int, the fixed number of inputs a call decodes.
 
     Raises:
-        ValueError: an option is out of range, or the backend is not
-            TensorFlow.
+        ValueError: an option is out of range, the backend is not
+            TensorFlow, or a side's tokens are subwords.
         LiteRTConversionError: the converter left an op that the LiteRT
             interpreter cannot run on its own (see `check_builtin_ops`).
     """
@@ -121,6 +121,19 @@ def convert(translator, beam_width=1, n_best=None, quantize="dynamic-int8", batc
         raise ValueError(
             f"LiteRT export converts TensorFlow graphs: run it on the TensorFlow backend "
             f"(KERAS_BACKEND=tensorflow), not {keras.backend.backend()}"
+        )
+    subword_sides = [
+        side
+        for side, vectorizer in (
+            ("source", translator.source_vectorizer),
+            ("target", translator.target_vectorizer),
+        )
+        if vectorizer.split == "subwords"
+    ]
+    if subword_sides:
+        raise ValueError(
+            f"a model with subword {' and '.join(subword_sides)} tokens has no LiteRT export: "
+            "the LiteRT runner tokenizes characters and words only; serve its SavedModel instead"
         )
     function = decoding_function(translator, beam_width, n_best, batch_size)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], translator)

@@ -107,7 +107,10 @@ class Runner:
                 together (`patience` without `dev`, ...).
         """
         model, training_options = with_options(model, training, **options)
-        check_training_run(training_options, len(pairs), bool(dev), resume)
+        check_training_run(
+            training_options, len(pairs), bool(dev), resume,
+            target_split=None if resume else model.target_split or model.split,
+        )  # fmt: skip
         with seeded(training_options.seed, dtype_policy=training_options.precision):
             wrote = self._train(pairs, dev, model, training_options, resume, verbose)
             if wrote and export:
@@ -128,7 +131,7 @@ class Runner:
         chief = distribute.is_chief(strategy)
         backup = distribute.backup_folder(self.out, strategy)
         self._check_backup_is_this_run(backup, model, options)
-        ensemble, members = options.ensemble, []
+        ensemble, members, all_train = options.ensemble, [], train
         with strategy.scope():
             for member in range(ensemble):
                 finished = backup / f"member_{member + 1}_finished"
@@ -158,6 +161,8 @@ class Runner:
                     )
                 else:
                     translator = training.build_translator(train, model)
+                if train is all_train:
+                    train = self._within_max_lengths(translator, train)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
                 self.report(
                     (
@@ -207,6 +212,24 @@ class Runner:
         self.report(f"model and vocabularies written to {self.out}")
         return True
 
+    def _within_max_lengths(self, translator, pairs):
+        """The training pairs that fit the vectorizers' maximum lengths,
+        saying how many were left out."""
+        kept, dropped = training.within_max_lengths(translator, pairs)
+        if dropped:
+            self.report(
+                f"left out {dropped:,} of {len(pairs):,} training pairs longer than "
+                f"{translator.source_vectorizer.max_length} source or "
+                f"{translator.target_vectorizer.max_length} target tokens "
+                "(--max-source-length, --max-target-length)"
+            )
+        if not kept:
+            raise ValueError(
+                "no training pair is within the maximum lengths: raise `max_source_length` or "
+                "`max_target_length`"
+            )
+        return kept
+
     def _check_backup_is_this_run(self, backup, model, options):
         """Removes a backup (epoch backups, finished ensemble members) that
         an interrupted run with other options left, saying so; records this
@@ -242,10 +265,10 @@ class Runner:
         members get a `member` column in the training log."""
         patience, epochs = options.patience, options.epochs
         evaluation = training.DecodedEvaluation(
-            translator, validation, label=label, print_fn=self.report
+            translator, validation, label=label, print_fn=self.report, monitor=options.monitor
         )
         callbacks = [evaluation] if validation else []
-        stopping = training.early_stopping(label, patience) if patience else None
+        stopping = training.early_stopping(label, patience, options.monitor) if patience else None
         if stopping is not None:
             callbacks.append(stopping)
         if chief:
@@ -281,10 +304,11 @@ class Runner:
                 f"the time budget of {time_budget:g} min ran out in epoch "
                 f"{history.time_budget.stopped_epoch}: training stopped there"
             )
+        monitored = {"wer": "WER", "bleu": "BLEU", "chrf": "chrF"}[options.monitor]
         if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:
             self.report(
-                f"the {label} WER has not improved for {patience} epochs: training stopped "
-                f"after epoch {stopping.stopped_epoch + 1} of {epochs}"
+                f"the {label} {monitored} has not improved for {patience} epochs: training "
+                f"stopped after epoch {stopping.stopped_epoch + 1} of {epochs}"
             )
         averaged = history.average.averaged if history.average is not None else []
         if len(averaged) > 1:
@@ -297,9 +321,12 @@ class Runner:
                 f"the weights are the mean of epochs {averaged[0]}-{averaged[-1]}'s{scored}"
             )
         if patience and evaluation.best_epoch is not None:  # None: no epoch ran
+            best = evaluation.best_score
             self.report(
-                f"keeping the weights of epoch {evaluation.best_epoch}, the lowest {label} WER "
-                f"({100 * evaluation.best_wer:.2f}%)"
+                f"keeping the weights of epoch {evaluation.best_epoch}, the "
+                f"{'lowest' if options.monitor == 'wer' else 'highest'} {label} {monitored} ("
+                + (f"{100 * best:.2f}%" if options.monitor == "wer" else f"{best:.2f}")
+                + ")"
             )
 
     def evaluate(self, pairs, beam_width=1, n_best=None):
@@ -398,11 +425,7 @@ def run_demo(
 
 def _greedy_scores(translator, pairs, label):
     """`pairs` decoded greedily and scored, as the runner reports it."""
-    result = training.evaluate(translator, pairs)
-    return (
-        f"{label} exact match {100 * result['exact_match']:.2f}%, WER "
-        f"{100 * result['wer']:.2f}%, token error rate {100 * result['token_error_rate']:.2f}%"
-    )
+    return f"{label} {training.describe_scores(training.evaluate(translator, pairs))}"
 
 
 def _save_whole(translator, folder):

@@ -1,4 +1,5 @@
-"""Scoring outputs against one or several references: exact match, WER, token error rate.
+"""Scoring outputs against one or several references: exact match, WER,
+token error rate, and for word or subword outputs sacreBLEU's BLEU and chrF.
 
 TensorFlow-only: the edit distance is `tf.edit_distance`, over the tokens
 a `TextVectorizer` cuts (phones for a word-level side, characters for a
@@ -43,7 +44,8 @@ def score(hypotheses, references, vectorizer):
         distance to the closest reference summed, over those references'
         lengths summed: PER for phones, CER for characters),
         `per_source` (list of dicts: `correct`, `edits`, `reference`, the
-        closest reference).
+        closest reference); for word or subword outputs, also `bleu` and
+        `chrf` (`sentence_scores`, 0-100).
     """
     if len(hypotheses) != len(references):
         raise ValueError(
@@ -78,11 +80,48 @@ def score(hypotheses, references, vectorizer):
             }
         )
     exact_match = float(np.mean([entry["correct"] for entry in per_source]))
-    return {
+    scores = {
         "exact_match": exact_match,
         "wer": 1.0 - exact_match,
         "token_error_rate": float(edits / max(length, 1)),
         "per_source": per_source,
+    }
+    if vectorizer.split != "characters":
+        written = iter(
+            text.decode("utf-8")
+            for text in vectorizer.as_written(tf.constant(flat_references)).numpy()
+        )
+        scores.update(
+            sentence_scores(hypotheses, [[next(written) for _ in refs] for refs in references])
+        )
+    return scores
+
+
+def sentence_scores(hypotheses, references):
+    """sacreBLEU's corpus BLEU and chrF (its default settings: BLEU with
+    the 13a tokenizer, chrF with character 6-grams), 0-100.
+
+    Args:
+        hypotheses: list of str, one output per source.
+        references: list (one per source) of lists of str; sources with
+            fewer references than others repeat their first, which changes
+            neither score.
+
+    Returns:
+        A dict: `bleu`, `chrf` (floats).
+    """
+    import sacrebleu
+
+    if len(hypotheses) != len(references):
+        raise ValueError(
+            f"`hypotheses` and `references` must be as long. Received: {len(hypotheses)} "
+            f"hypotheses and {len(references)} reference lists"
+        )
+    streams = max(len(refs) for refs in references)
+    columns = [[refs[min(i, len(refs) - 1)] for refs in references] for i in range(streams)]
+    return {
+        "bleu": float(sacrebleu.corpus_bleu(hypotheses, columns).score),
+        "chrf": float(sacrebleu.corpus_chrf(hypotheses, columns).score),
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup
@@ -27,6 +28,7 @@ from keras_attention.text import TextVectorizer
 from keras_attention.translator import Translator
 from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import ModelConfig
+from keras_attention_cli.options import OptionError
 from keras_attention_cli.options import TrainingConfig
 from keras_attention_cli.options import check_number
 from keras_attention_cli.options import check_positive_int
@@ -45,19 +47,54 @@ def build_translator(train_pairs, config=None, **options):
             (`units=64`).
     """
     config = dataclasses.replace(config or ModelConfig(), **options)
-    source_vectorizer = TextVectorizer.from_texts(
-        [source for source, _ in train_pairs],
-        split=config.source_split or config.split,
-        lowercase=config.lowercase,
-    )
-    target_vectorizer = TextVectorizer.from_texts(
-        [target for _, target in train_pairs],
-        split=config.target_split or config.split,
-        lowercase=config.lowercase,
-    )
-    model = Seq2Seq(source_vectorizer.size, target_vectorizer.size, **config.network())
-    return Translator(model, source_vectorizer, target_vectorizer)
+    vectorizers = []
+    for side, split, limit in (
+        (0, config.source_split or config.split, config.max_source_length),
+        (1, config.target_split or config.split, config.max_target_length),
+    ):
+        try:
+            vectorizer = TextVectorizer.from_texts(
+                [pair[side] for pair in train_pairs],
+                split=split,
+                lowercase=config.lowercase,
+                max_tokens=config.vocabulary_size,
+            )
+        except OptionError as error:  # named as the model's option
+            raise OptionError("vocabulary_size", error.expected, error.received) from None
+        # Longer pairs are left out of training (`within_max_lengths`).
+        vectorizer.max_length = min(vectorizer.max_length, limit)
+        vectorizers.append(vectorizer)
+    model = Seq2Seq(vectorizers[0].size, vectorizers[1].size, **config.network())
+    return Translator(model, *vectorizers)
 
+
+def within_max_lengths(translator, pairs):
+    """The pairs that fit the translator's vectorizers: at most `max_length`
+    tokens on each side (what `ModelConfig.max_source_length` and
+    `max_target_length` set), and how many were left out.
+
+    A corpus as extracted holds a few lines hundreds of times longer than
+    the rest (a glossary in one verse); one of them in a batch would pad
+    the whole batch to its length.
+
+    Returns:
+        `(kept, dropped)`: the list of pairs kept, in order, and the number
+        of pairs left out.
+    """
+    keep = np.ones(len(pairs), bool)
+    for side, vectorizer in enumerate((translator.source_vectorizer, translator.target_vectorizer)):
+        for start in range(0, len(pairs), 4096):
+            texts = tf.constant([pair[side] for pair in pairs[start : start + 4096]])
+            lengths = vectorizer.tokenize(texts).row_lengths().numpy()
+            keep[start : start + len(lengths)] &= lengths <= vectorizer.max_length
+    kept = [pair for pair, kept in zip(pairs, keep) if kept]
+    return kept, len(pairs) - len(kept)
+
+
+# What `evaluate` scores; BLEU and chrF for word and subword targets only.
+SCORES = ("exact_match", "wer", "token_error_rate", "bleu", "chrf")
+# The scores where more is better.
+HIGHER_IS_BETTER = ("exact_match", "bleu", "chrf")
 
 # The defaults of `compile_for_training`, `fit` and `TimeBudget`.
 _TRAINING = TrainingConfig()
@@ -243,7 +280,8 @@ def evaluate(translator, pairs, beam_width=1, n_best=None):
         A dict: `exact_match` (share of sources whose output equals one of
         its references), `wer` (the share that match none), `token_error_rate`
         (edit distance to the closest reference over its length, summed over
-        the sources: PER for phones, CER for characters), `sources` and
+        the sources: PER for phones, CER for characters); for word or
+        subword targets `bleu` and `chrf` (sacreBLEU's, 0-100); `sources` and
         `translations` (one per distinct source, in order of first
         appearance), `seconds` (decoding time); with `n_best`,
         `oracle_exact_match` (the share of sources where any of the `n_best`
@@ -256,9 +294,7 @@ def evaluate(translator, pairs, beam_width=1, n_best=None):
     translations = translated["translation"]
     result = scoring.score(translations, references, translator.target_vectorizer)
     evaluated = {
-        "exact_match": result["exact_match"],
-        "wer": result["wer"],
-        "token_error_rate": result["token_error_rate"],
+        **{key: result[key] for key in SCORES if key in result},
         "sources": sources,
         "translations": translations,
         "seconds": seconds,
@@ -410,19 +446,22 @@ class DecodedEvaluation(keras.callbacks.Callback):
 
     This is the real measure (each prediction fed back), unlike the
     teacher-forced `exact_match` of the progress bar. It adds
-    `{label}_exact_match`, `{label}_wer` and `{label}_token_error_rate` to
+    `{label}_exact_match`, `{label}_wer` and `{label}_token_error_rate`
+    (and for word or subword targets `{label}_bleu` and `{label}_chrf`) to
     the epoch's logs (so the training log and `EarlyStopping` see them),
-    `best_epoch`, the epoch (from 1) with the lowest WER so far, the last
-    of equals (the one trained longest: on a task the model has mastered,
-    several epochs reach a WER of 0 on the dev set), and `epoch_seconds`,
-    the epoch's training time (decoding excluded). `history` keeps one dict per epoch.
+    `best_epoch`, the epoch (from 1) with the best `monitor` score so far
+    (the lowest WER, the highest BLEU or chrF), the last of equals (the one
+    trained longest: on a task the model has mastered, several epochs reach
+    a WER of 0 on the dev set), and `epoch_seconds`, the epoch's training
+    time (decoding excluded). `history` keeps one dict per epoch.
     """
 
-    def __init__(self, translator, pairs, label="validation", print_fn=print):
+    def __init__(self, translator, pairs, label="validation", print_fn=print, monitor="wer"):
         super().__init__()
         self.translator, self.pairs, self.label, self.print_fn = translator, pairs, label, print_fn
+        self.monitor = monitor
         self.history = []
-        self.best_epoch, self.best_wer = None, None
+        self.best_epoch, self.best_score = None, None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -430,37 +469,50 @@ class DecodedEvaluation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._started
         result = evaluate(self.translator, self.pairs)
-        if self.best_wer is None or result["wer"] <= self.best_wer:
-            self.best_epoch, self.best_wer = epoch + 1, result["wer"]
-        self.history.append(
-            {
-                "epoch": epoch + 1,
-                "train_seconds": seconds,
-                **{key: result[key] for key in ("exact_match", "wer", "token_error_rate")},
-            }
-        )
+        if self.monitor not in result:
+            raise ValueError(
+                f"`monitor` must be 'wer' with character targets: BLEU and chrF score word or "
+                f"subword targets. Received: monitor={self.monitor!r}"
+            )
+        score = result[self.monitor]
+        sign = 1 if self.monitor in HIGHER_IS_BETTER else -1
+        if self.best_score is None or sign * score >= sign * self.best_score:
+            self.best_epoch, self.best_score = epoch + 1, score
+        scores = {key: result[key] for key in SCORES if key in result}
+        self.history.append({"epoch": epoch + 1, "train_seconds": seconds, **scores})
         logs = logs if logs is not None else {}
-        for key in ("exact_match", "wer", "token_error_rate"):
-            logs[f"{self.label}_{key}"] = result[key]
+        for key, value in scores.items():
+            logs[f"{self.label}_{key}"] = value
         logs["best_epoch"] = self.best_epoch
         logs["epoch_seconds"] = seconds
         self.print_fn(
             f"epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}, {self.label} "
-            f"(greedy decoding, {len(result['sources'])} sources): exact match "
-            f"{100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, token error rate "
-            f"{100 * result['token_error_rate']:.2f}%; {seconds:.1f} s training; best epoch so far "
-            f"{self.best_epoch}"
+            f"(greedy decoding, {len(result['sources'])} sources): {describe_scores(result)}; "
+            f"{seconds:.1f} s training; best epoch so far {self.best_epoch}"
         )
 
 
-def early_stopping(label, patience):
-    """Stops when `{label}_wer` (from a `DecodedEvaluation` placed before it)
-    has not improved for `patience` epochs, and at the end of training puts
-    back the weights of the epoch with the lowest WER, stopped early or not:
-    of epochs with equal WERs, the last (see `LastOfBestStopping`)."""
+def describe_scores(result):
+    """`evaluate`'s scores in one line: `exact match 98.00%, WER 2.00%,
+    token error rate 0.31%` (and `, BLEU 21.3, chrF 45.6`)."""
+    line = (
+        f"exact match {100 * result['exact_match']:.2f}%, WER {100 * result['wer']:.2f}%, "
+        f"token error rate {100 * result['token_error_rate']:.2f}%"
+    )
+    if "bleu" in result:
+        line += f", BLEU {result['bleu']:.2f}, chrF {result['chrf']:.2f}"
+    return line
+
+
+def early_stopping(label, patience, monitor="wer"):
+    """Stops when `{label}_{monitor}` (from a `DecodedEvaluation` placed
+    before it) has not improved for `patience` epochs, and at the end of
+    training puts back the weights of the epoch with the best score,
+    stopped early or not: of epochs with equal scores, the last (see
+    `LastOfBestStopping`)."""
     return LastOfBestStopping(
-        monitor=f"{label}_wer",
-        mode="min",
+        monitor=f"{label}_{monitor}",
+        mode="max" if monitor in HIGHER_IS_BETTER else "min",
         patience=patience,
         restore_best_weights=True,
         verbose=0,

@@ -16,6 +16,7 @@ from keras_attention_cli import layout
 from keras_attention_cli.options import CELLS
 from keras_attention_cli.options import DISTRIBUTIONS
 from keras_attention_cli.options import KINDS
+from keras_attention_cli.options import MONITORS
 from keras_attention_cli.options import PRECISIONS
 from keras_attention_cli.options import QUANTIZATIONS
 from keras_attention_cli.options import SCORES
@@ -119,7 +120,8 @@ def build_parser():
         "--split",
         choices=SPLITS,
         default=MODEL.split,
-        help="tokens of both sides: characters (default) or words",
+        help="tokens of both sides: characters (default), words, or subwords (a SentencePiece "
+        "model learned from the training data, run inside the model's graph)",
     )
     train.add_argument(
         "--source-split", choices=SPLITS, help="tokens of the sources (default: --split)"
@@ -152,6 +154,23 @@ def build_parser():
         "%(default)s)",
     )
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
+    train.add_argument(
+        "--vocabulary-size",
+        type=_number(int, lambda value: value >= 5, "an integer >= 5"),
+        metavar="N",
+        help="each side's most tokens, the 4 reserved ones included (rarer ones become [UNK]); "
+        "for subwords, the pieces learned (default: every token seen; 8000 subwords)",
+    )
+    for side in ("source", "target"):
+        train.add_argument(
+            f"--max-{side}-length",
+            type=_positive_int,
+            default=getattr(MODEL, f"max_{side}_length"),
+            metavar="TOKENS",
+            help=f"training pairs whose {side} has more tokens are left out, and counted; longer "
+            f"{'inputs are truncated' if side == 'source' else 'outputs are cut'} when "
+            "translating (default %(default)s)",
+        )
     train.add_argument(
         "--learning-rate",
         type=_positive_float,
@@ -208,8 +227,15 @@ def build_parser():
     train.add_argument(
         "--patience",
         type=_positive_int,
-        help="with --dev: stop when the dev WER has not improved for this many epochs; the saved "
-        "model is the best epoch's",
+        help="with --dev: stop when the dev score (--monitor) has not improved for this many "
+        "epochs; the saved model is the best epoch's",
+    )
+    train.add_argument(
+        "--monitor",
+        choices=MONITORS,
+        default=TRAINING.monitor,
+        help="the dev score --patience watches and the best epoch is chosen by: wer (default), "
+        "or sacreBLEU's bleu or chrf (word or subword targets)",
     )
     train.add_argument(
         "--average-epochs",
@@ -439,7 +465,10 @@ def command_train(args):
     pairs = _read_pairs(args.data)
     dev = _read_pairs(args.dev) if args.dev else None
     with _options_named_as_flags():
-        check_training_run(training, len(pairs), bool(dev), args.resume)
+        check_training_run(
+            training, len(pairs), bool(dev), args.resume,
+            target_split=None if args.resume else model.target_split or model.split,
+        )  # fmt: skip
     if args.resume:
         _check_model_folder(args.out)
     # Every argument checked: only now TensorFlow. An error from here on is
@@ -448,10 +477,11 @@ def command_train(args):
     from keras_attention.runner import Runner
 
     try:
-        return Runner(args.out).train(
-            pairs, dev=dev, model=model, training=training, resume=args.resume,
-            export=args.export, verbose=_progress_verbosity(),
-        )  # fmt: skip
+        with _options_named_as_flags():  # those known only from the data (--vocabulary-size)
+            return Runner(args.out).train(
+                pairs, dev=dev, model=model, training=training, resume=args.resume,
+                export=args.export, verbose=_progress_verbosity(),
+            )  # fmt: skip
     except distribute.ClusterError as error:
         raise CommandError(f"--distribute {args.distribution}: {error}") from None
 
@@ -500,7 +530,9 @@ def command_evaluate(args):
     translator = runner.translator
     result = runner.evaluate(pairs, beam_width=args.beam, n_best=args.n_best)
     decoder = "greedy" if args.beam == 1 else f"beam search, width {args.beam}"
-    rate = "PER" if translator.target_vectorizer.split == "words" else "CER"
+    rate = {"words": "PER", "subwords": "subword error rate"}.get(
+        translator.target_vectorizer.split, "CER"
+    )
     print(
         f"{len(pairs)} pairs, {len(result['sources'])} distinct sources, {decoder}, "
         f"{result['seconds']:.1f} s"
@@ -508,6 +540,9 @@ def command_evaluate(args):
     print(f"exact match: {100 * result['exact_match']:.2f}%")
     print(f"WER: {100 * result['wer']:.2f}%")
     print(f"token error rate ({rate}): {100 * result['token_error_rate']:.2f}%")
+    if "bleu" in result:
+        print(f"BLEU: {result['bleu']:.2f}")
+        print(f"chrF: {result['chrf']:.2f}")
     if args.n_best:
         print(
             f"oracle exact match of the {args.n_best} best: "

@@ -29,7 +29,10 @@ import numbers
 KINDS = ("attention", "peeky", "plain")
 CELLS = ("gru", "lstm")
 SCORES = ("dot", "scaled_dot", "general", "cosine", "additive")
-SPLITS = ("characters", "words")
+SPLITS = ("characters", "words", "subwords")
+# What `patience` can watch in the dev decodings after every epoch; BLEU and
+# chrF (sacreBLEU's) need word or subword targets.
+MONITORS = ("wer", "bleu", "chrf")
 DISTRIBUTIONS = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # How `export-litert` stores the weights (the first is its default).
@@ -150,11 +153,20 @@ class ModelConfig:
             output layer's input in training. Defaults to `0.0`.
         attentional_units: int >= 0, the size of Luong's tanh layer before
             the output layer; 0, the book's model, for none. Defaults to `0`.
-        split: str, the tokens of both sides: `"characters"` (default) or
-            `"words"`.
+        split: str, the tokens of both sides: `"characters"` (default),
+            `"words"` or `"subwords"` (a SentencePiece model learned from
+            the training texts).
         source_split, target_split: str or None, one side's tokens
             (default: `split`).
         lowercase: bool, fold the case of both sides. Defaults to `False`.
+        vocabulary_size: int or None, each side's most tokens (the reserved
+            ones included): rarer words or characters become `[UNK]`; for
+            subwords, the pieces SentencePiece learns (`None`: 8000).
+            Defaults to `None`: every token seen, or 8000 subwords.
+        max_source_length, max_target_length: int, the most tokens of a
+            source or target: longer training pairs are left out (and
+            counted), longer inputs truncated when translating. Defaults
+            to `256`.
     """
 
     kind: str = "attention"
@@ -171,6 +183,9 @@ class ModelConfig:
     source_split: str | None = None
     target_split: str | None = None
     lowercase: bool = False
+    vocabulary_size: int | None = None
+    max_source_length: int = 256
+    max_target_length: int = 256
 
     def __post_init__(self):
         owner = "ModelConfig: "
@@ -180,6 +195,13 @@ class ModelConfig:
             value = getattr(self, side)
             checked[side] = None if value is None else check_choice(side, value, SPLITS, owner)
         checked["lowercase"] = check_bool("lowercase", self.lowercase, owner)
+        if self.vocabulary_size is not None:
+            checked["vocabulary_size"] = check_int(
+                "vocabulary_size", self.vocabulary_size, 5,
+                "an int above the 4 reserved tokens", owner, alternative=", or None",
+            )  # fmt: skip
+        for side in ("max_source_length", "max_target_length"):
+            checked[side] = check_positive_int(side, getattr(self, side), owner)
         for name, value in checked.items():  # NumPy numbers kept as Python ones
             object.__setattr__(self, name, value)
 
@@ -216,9 +238,12 @@ class TrainingConfig:
             Defaults to `None`.
         validation_split: float in [0, 1), the share of the pairs held out
             when no dev pairs are given. Defaults to `0.02`.
-        patience: int or None, with dev pairs: stop when the dev WER has not
-            improved for this many epochs and keep the best epoch's weights.
-            Defaults to `None`.
+        patience: int or None, with dev pairs: stop when the dev score
+            (`monitor`) has not improved for this many epochs and keep the
+            best epoch's weights. Defaults to `None`.
+        monitor: str, one of `MONITORS`, the dev score that `patience`
+            watches and that picks the best epoch: `"wer"` (default), or
+            sacreBLEU's `"bleu"` or `"chrf"` (word or subword targets).
         average_epochs: int, the trained weights are the mean of the
             weights after each of the last this many epochs (checkpoint
             averaging); `1` keeps the last epoch's. Not with `patience`.
@@ -242,6 +267,7 @@ class TrainingConfig:
     time_budget: float | None = None
     validation_split: float = 0.02
     patience: int | None = None
+    monitor: str = "wer"
     average_epochs: int = 1
     seed: int = 0
     ensemble: int = 1
@@ -273,6 +299,7 @@ class TrainingConfig:
             "patience": None if self.patience is None else check_positive_int(
                 "patience", self.patience, owner, alternative=", or None"
             ),
+            "monitor": check_choice("monitor", self.monitor, MONITORS, owner),
             "average_epochs": check_positive_int("average_epochs", self.average_epochs, owner),
             "seed": check_int("seed", self.seed, -(2**63), "an int", owner),
             "ensemble": check_positive_int("ensemble", self.ensemble, owner),
@@ -298,10 +325,17 @@ class TrainingConfig:
             object.__setattr__(self, name, value)
 
 
-def check_training_run(training, pairs, has_dev, resume):
+def check_training_run(training, pairs, has_dev, resume, target_split=None):
     """The rules between a `TrainingConfig` and what it trains on: `pairs`
-    (how many), whether dev pairs are given, and whether it resumes.
+    (how many), whether dev pairs are given, whether it resumes, and the
+    targets' split (None: not known yet, as when resuming).
     Raises `OptionError` naming the option that cannot work."""
+    if training.monitor != "wer" and target_split == "characters":
+        raise OptionError(
+            "monitor",
+            "'wer' with character targets (BLEU and chrF score word or subword targets)",
+            training.monitor,
+        )
     if training.patience and not has_dev:
         raise OptionError(
             "patience",

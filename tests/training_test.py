@@ -86,7 +86,7 @@ def test_early_stopping_keeps_the_best_epochs_weights_not_the_last(monkeypatch):
     assert len(history.history["loss"]) == 4  # stopped after epoch 4
     assert [logs["best_epoch"] for logs in logged] == [1, 2, 3, 3]
     assert [logs["dev_wer"] for logs in logged] == [0.5, 0.3, 0.3, 0.4]
-    assert evaluation.best_epoch == 3 and evaluation.best_wer == 0.3
+    assert evaluation.best_epoch == 3 and evaluation.best_score == 0.3
     final = translator.model.get_weights()
     for kept, best in zip(final, Snapshots.weights[2]):
         np.testing.assert_array_equal(kept, best)

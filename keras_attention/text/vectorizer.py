@@ -3,8 +3,11 @@
 TensorFlow-only by design: it is what the SavedModel runs on raw strings.
 """
 
+import base64
 import collections
+import io
 import json
+import re
 from pathlib import Path
 
 import tensorflow as tf
@@ -16,6 +19,7 @@ from keras_attention.tokens import RESERVED_TOKENS
 from keras_attention.tokens import START_ID
 from keras_attention.tokens import UNK_ID
 from keras_attention_cli.options import SPLITS
+from keras_attention_cli.options import OptionError
 from keras_attention_cli.options import check_int
 from keras_attention_cli.options import check_positive_int
 
@@ -23,6 +27,10 @@ from keras_attention_cli.options import check_positive_int
 # non-space character (punctuation, symbols) is a token of its own.
 _WORD_DELIMITERS = r"\s+|[^\p{L}\p{N}\p{M}\s]"
 _KEPT_DELIMITERS = r"[^\p{L}\p{N}\p{M}\s]"
+# A subword vocabulary's size when none is given, and the most texts its
+# SentencePiece model is trained on (drawn at random beyond that).
+DEFAULT_SUBWORDS = 8000
+SENTENCEPIECE_SAMPLE = 1_000_000
 
 
 class TextVectorizer(tf.Module):
@@ -30,20 +38,28 @@ class TextVectorizer(tf.Module):
 
     Normalises Unicode (NFKC, with `tensorflow_text.normalize_utf8`), folds
     case if asked (`tensorflow_text.case_fold_utf8`), splits into characters
-    (`tensorflow_text.UnicodeCharTokenizer`) or words (letters/digits runs,
-    each punctuation mark a token of its own, `tensorflow_text.regex_split`),
-    and looks tokens up in a vocabulary whose first ids are reserved:
-    0 padding, 1 unknown, 2 start, 3 end. Invalid UTF-8 bytes become U+FFFD
-    before anything else, so no input string makes it fail.
+    (`tensorflow_text.UnicodeCharTokenizer`), words (letters/digits runs,
+    each punctuation mark a token of its own, `tensorflow_text.regex_split`)
+    or subwords (a SentencePiece model, run by
+    `tensorflow_text.SentencepieceTokenizer`: reversible, so decoding gives
+    back natural text with its spaces), and looks tokens up in a vocabulary
+    whose first ids are reserved: 0 padding, 1 unknown, 2 start, 3 end.
+    Invalid UTF-8 bytes become U+FFFD before anything else, so no input
+    string makes it fail.
 
     Args:
         vocabulary: list of str, the tokens; must start with the reserved
-            tokens `[PAD]`, `[UNK]`, `[START]`, `[END]`.
-        split: `"characters"` or `"words"`. Defaults to `"characters"`.
+            tokens `[PAD]`, `[UNK]`, `[START]`, `[END]`. For subwords, the
+            SentencePiece model's pieces in id order.
+        split: `"characters"`, `"words"` or `"subwords"`. Defaults to
+            `"characters"`.
         lowercase: bool, whether to fold case. Defaults to `False`.
         max_length: int or None, the most tokens kept of a text (longer
             texts are truncated at the end); `None` keeps all. Defaults to
             `None`.
+        sentencepiece_model: bytes (or their base64 text, as `get_config`
+            writes them), the serialized SentencePiece model; only, and
+            required, with `split="subwords"`. `from_texts` trains one.
 
     Example:
 
@@ -53,7 +69,10 @@ class TextVectorizer(tf.Module):
     'I am a student'
     """
 
-    def __init__(self, vocabulary, split="characters", lowercase=False, max_length=None):
+    def __init__(
+        self, vocabulary, split="characters", lowercase=False, max_length=None,
+        sentencepiece_model=None,
+    ):  # fmt: skip
         super().__init__(name="text_vectorizer")
         vocabulary = list(vocabulary)
         if tuple(vocabulary[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
@@ -70,6 +89,23 @@ class TextVectorizer(tf.Module):
             raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
         if max_length is not None:
             max_length = check_positive_int("max_length", max_length, alternative=" or None")
+        if (split == "subwords") != (sentencepiece_model is not None):
+            raise ValueError(
+                "`sentencepiece_model` must be given with split='subwords', and only then. "
+                f"Received: split={split!r}, sentencepiece_model="
+                f"{'None' if sentencepiece_model is None else 'a model'}"
+            )
+        self.sentencepiece_model = None
+        if sentencepiece_model is not None:
+            if isinstance(sentencepiece_model, str):
+                sentencepiece_model = base64.b64decode(sentencepiece_model)
+            self.sentencepiece_model = bytes(sentencepiece_model)
+            pieces = int(self._sentencepiece.vocab_size())
+            if pieces != len(vocabulary):
+                raise ValueError(
+                    f"`vocabulary` must list the SentencePiece model's {pieces} pieces. "
+                    f"Received: {len(vocabulary)} tokens"
+                )
         self.vocabulary = vocabulary
         self.split = split
         self.lowercase = bool(lowercase)
@@ -84,6 +120,22 @@ class TextVectorizer(tf.Module):
         self._char_tokenizer = tf_text.UnicodeCharTokenizer()
 
     @property
+    def _sentencepiece(self):
+        """A `tensorflow_text.SentencepieceTokenizer` of the model, made anew
+        where it is used: in the graph being traced, or eagerly.
+
+        tensorflow-text keeps the model in a resource owned by the kernel
+        that made it (its own TODO, b/318839908). One made once, eagerly,
+        would live in the eager kernel cache, which `tf.random.set_seed`
+        (and so `keras.utils.set_random_seed`) clears: every later use would
+        fail with "Resource ... SentencepieceOp ... does not exist". Made in
+        each traced graph, it lives with that graph's kernels, which make it
+        again if they are cleared; the SavedModel holds the model in each
+        signature's graph.
+        """
+        return tf_text.SentencepieceTokenizer(model=self.sentencepiece_model, out_type=tf.int32)
+
+    @property
     def size(self):
         return len(self.vocabulary)
 
@@ -93,12 +145,18 @@ class TextVectorizer(tf.Module):
     ):
         """Builds the vocabulary from training texts, most frequent first.
 
+        For subwords, trains a SentencePiece unigram model of `max_tokens`
+        pieces on the texts (normalised as `tokenize` normalises them; at
+        most `SENTENCEPIECE_SAMPLE` of them, drawn at random), with every
+        character and a byte fallback, so that any text round-trips.
+
         Args:
             texts: iterable of str.
             split, lowercase: as in the constructor.
             max_length: int or None; `None` takes the longest text seen.
             max_tokens: int or None, the largest vocabulary (reserved tokens
-                included); rarer tokens become `[UNK]`.
+                included); rarer tokens become `[UNK]`. For subwords, the
+                number of pieces (default `DEFAULT_SUBWORDS`).
         """
         texts = list(texts)
         if not texts:
@@ -111,6 +169,8 @@ class TextVectorizer(tf.Module):
                 f"an int above the {len(RESERVED_TOKENS)} reserved tokens",
                 alternative=", or None",
             )
+        if split == "subwords":
+            return cls._from_texts_by_sentencepiece(texts, lowercase, max_length, max_tokens)
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
         counts, longest = collections.Counter(), 0
         for start in range(0, len(texts), 4096):
@@ -129,8 +189,77 @@ class TextVectorizer(tf.Module):
             max_length=max_length or max(longest, 1),
         )
 
-    def tokenize(self, texts):
-        """`tf.string` `[batch]` to a ragged `[batch, None]` of token strings."""
+    @classmethod
+    def _from_texts_by_sentencepiece(cls, texts, lowercase, max_length, max_tokens):
+        """`from_texts` for subwords: trains the SentencePiece model."""
+        try:
+            import sentencepiece
+        except ImportError as error:
+            raise ImportError(
+                "split='subwords' learns its vocabulary with the `sentencepiece` package: "
+                "pip install sentencepiece"
+            ) from error
+        size = DEFAULT_SUBWORDS if max_tokens is None else max_tokens
+        probe = cls(list(RESERVED_TOKENS), lowercase=lowercase)
+        normalized = []
+        for start in range(0, len(texts), 4096):
+            batch = probe.normalize(tf.constant(texts[start : start + 4096])).numpy()
+            normalized.extend(text.decode("utf-8") for text in batch)
+        model = io.BytesIO()
+        sentencepiece.SetRandomGeneratorSeed(0)  # which texts it samples
+        try:
+            sentencepiece.SentencePieceTrainer.train(
+                sentence_iterator=iter(normalized),
+                model_writer=model,
+                model_type="unigram",
+                vocab_size=size,
+                # The reserved tokens are SentencePiece's own control pieces,
+                # at the same ids.
+                pad_id=PAD_ID, unk_id=UNK_ID, bos_id=START_ID, eos_id=END_ID,
+                pad_piece=RESERVED_TOKENS[PAD_ID], unk_piece=RESERVED_TOKENS[UNK_ID],
+                bos_piece=RESERVED_TOKENS[START_ID], eos_piece=RESERVED_TOKENS[END_ID],
+                # NFKC again changes nothing; the text is normalised already.
+                normalization_rule_name="nfkc",
+                character_coverage=1.0,
+                byte_fallback=True,
+                split_digits=True,
+                hard_vocab_limit=False,
+                input_sentence_size=SENTENCEPIECE_SAMPLE,
+                shuffle_input_sentence=True,
+                num_threads=1,  # the same model on any machine
+                minloglevel=2,
+            )  # fmt: skip
+        except RuntimeError as error:
+            needed = re.search(r"(\d+) vs (\d+)", str(error))
+            if needed is None:
+                raise
+            raise OptionError(
+                "max_tokens",
+                f"at least {needed.group(2)} for subwords of these texts (every character and "
+                "256 byte pieces)",
+                size,
+            ) from None
+        proto = model.getvalue()
+        trained = tf_text.SentencepieceTokenizer(model=proto)
+        pieces = trained.id_to_string(tf.range(trained.vocab_size()))
+        vectorizer = cls(
+            [piece.decode("utf-8") for piece in pieces.numpy()],
+            split="subwords",
+            lowercase=lowercase,
+            sentencepiece_model=proto,
+        )
+        if max_length is None:
+            longest = 0
+            for start in range(0, len(texts), 4096):
+                tokens = vectorizer.encode(tf.constant(texts[start : start + 4096]))
+                longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
+            max_length = max(longest, 1)
+        vectorizer.max_length = max_length
+        return vectorizer
+
+    def normalize(self, texts):
+        """`tf.string` `[batch]`, invalid UTF-8 replaced, NFKC-normalised and
+        case-folded if `lowercase`: what every split cuts."""
         texts = tf.strings.unicode_transcode(
             tf.convert_to_tensor(texts, tf.string),
             "UTF-8",
@@ -141,6 +270,14 @@ class TextVectorizer(tf.Module):
         texts = tf_text.normalize_utf8(texts, "NFKC")
         if self.lowercase:
             texts = tf_text.case_fold_utf8(texts)
+        return texts
+
+    def tokenize(self, texts):
+        """`tf.string` `[batch]` to a ragged `[batch, None]` of token strings
+        (subwords: SentencePiece's pieces, `▁` marking a word's start)."""
+        texts = self.normalize(texts)
+        if self.split == "subwords":
+            return self._sentencepiece.id_to_string(self._sentencepiece.tokenize(texts))
         if self.split == "words":
             return tf_text.regex_split(texts, _WORD_DELIMITERS, _KEPT_DELIMITERS)
         codepoints = self._char_tokenizer.tokenize(texts)
@@ -150,10 +287,13 @@ class TextVectorizer(tf.Module):
 
     def encode(self, texts, add_start=False, add_end=False):
         """`tf.string` `[batch]` to ragged int64 ids, truncated to `max_length`."""
-        tokens = self.tokenize(texts)
+        if self.split == "subwords":
+            ids = tf.cast(self._sentencepiece.tokenize(self.normalize(texts)), tf.int64)
+        else:
+            tokens = self.tokenize(texts)
+            ids = tokens.with_flat_values(self._table.lookup(tokens.flat_values))
         if self.max_length is not None:
-            tokens = tokens[:, : self.max_length]
-        ids = tokens.with_flat_values(self._table.lookup(tokens.flat_values))
+            ids = ids[:, : self.max_length]
         batch = ids.nrows()
         if add_start:
             ids = tf.concat([tf.fill([batch, 1], tf.constant(START_ID, tf.int64)), ids], axis=1)
@@ -165,23 +305,43 @@ class TextVectorizer(tf.Module):
         """Dense ids `[batch, length]` to strings `[batch]`.
 
         Reading stops at the first `[END]`; padding and start tokens are
-        dropped; characters are joined with nothing, words with a space.
+        dropped; characters are joined with nothing, words with a space,
+        subwords by SentencePiece (spaces where its pieces mark them, byte
+        pieces put back together).
         """
         ids = tf.cast(ids, tf.int64)
         before_end = tf.cumsum(tf.cast(ids == END_ID, tf.int32), axis=1, exclusive=True) == 0
         keep = before_end & (ids != PAD_ID) & (ids != START_ID) & (ids != END_ID)
+        if self.split == "subwords":
+            return self._sentencepiece.detokenize(
+                tf.cast(tf.ragged.boolean_mask(ids, keep), tf.int32)
+            )
         tokens = tf.ragged.boolean_mask(tf.gather(self._tokens, ids), keep)
         separator = "" if self.split == "characters" else " "
         return tf.strings.reduce_join(tokens, axis=1, separator=separator)
 
+    def as_written(self, texts):
+        """`tf.string` `[batch]` as `decode` would write them back if every
+        token were in the vocabulary: normalised, and tokens joined as
+        `decode` joins them (subwords: spaces as SentencePiece restores
+        them). What outputs are scored against."""
+        if self.split == "subwords":
+            return self._sentencepiece.detokenize(self._sentencepiece.tokenize(self.normalize(texts)))
+        separator = "" if self.split == "characters" else " "
+        return tf.strings.reduce_join(self.tokenize(texts), axis=1, separator=separator)
+
     def get_config(self):
-        """The constructor's arguments (vocabulary, split, case folding) as a dict."""
-        return {
+        """The constructor's arguments (vocabulary, split, case folding) as a
+        JSON-ready dict (a SentencePiece model as base64 text)."""
+        config = {
             "vocabulary": self.vocabulary,
             "split": self.split,
             "lowercase": self.lowercase,
             "max_length": self.max_length,
         }
+        if self.sentencepiece_model is not None:
+            config["sentencepiece_model"] = base64.b64encode(self.sentencepiece_model).decode()
+        return config
 
     def save(self, path):
         """Writes `get_config()` to `path` as UTF-8 JSON."""
@@ -193,3 +353,4 @@ class TextVectorizer(tf.Module):
     def load(cls, path):
         """The vectorizer that `save` wrote to `path`."""
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
