@@ -311,6 +311,19 @@ def build_parser():
     dates.add_argument("--train-size", type=_positive_int, default=45000)
     dates.add_argument("--dev-size", type=_positive_int, default=1000)
     dates.add_argument("--test-size", type=_positive_int, default=5000)
+    bible = tasks.add_parser(
+        "bible",
+        parents=[common],
+        help="Spanish -> English Bible verses (Reina-Valera 1909, World English Bible) from SWORD "
+        "modules, split 90/5/5 by chapter",
+    )
+    bible.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
+    bible.add_argument("--seed", type=int, default=0)
+    bible.add_argument(
+        "--sword-path",
+        help="the folder holding the modules' mods.d/ and modules/ (default: $SWORD_PATH, "
+        "~/.sword, /usr/share/sword)",
+    )
 
     translate = commands.add_parser(
         "translate",
@@ -659,6 +672,18 @@ def command_data(args):
         from keras_attention.data.generators import date_task_splits
 
         splits = date_task_splits(args.train_size, args.dev_size, args.test_size, seed=args.seed)
+    elif args.task == "bible":
+        from keras_attention.data import bible
+
+        try:
+            pairs, skipped = bible.read_verse_pairs(args.sword_path)
+        except bible.MissingBible as error:
+            raise CommandError(str(error)) from None
+        print(
+            f"{len(pairs):,} verses in both Bibles"
+            + (f", {skipped} verses missing or empty in one left out" if skipped else "")
+        )
+        splits = bible.split_by_chapter(pairs, seed=args.seed)
     else:
         from keras_attention.data import cmudict
 

@@ -326,7 +326,9 @@ class TextVectorizer(tf.Module):
         `decode` joins them (subwords: spaces as SentencePiece restores
         them). What outputs are scored against."""
         if self.split == "subwords":
-            return self._sentencepiece.detokenize(self._sentencepiece.tokenize(self.normalize(texts)))
+            return self._sentencepiece.detokenize(
+                self._sentencepiece.tokenize(self.normalize(texts))
+            )
         separator = "" if self.split == "characters" else " "
         return tf.strings.reduce_join(self.tokenize(texts), axis=1, separator=separator)
 
@@ -353,4 +355,3 @@ class TextVectorizer(tf.Module):
     def load(cls, path):
         """The vectorizer that `save` wrote to `path`."""
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
-
