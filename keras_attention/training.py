@@ -6,6 +6,7 @@ TensorFlow-only (tf.data, tensorflow-text): what `keras-attention train`,
 
 import dataclasses
 import math
+import re
 import time
 from pathlib import Path
 
@@ -256,18 +257,41 @@ def fit(
         # The bar (1) or the one line per epoch (2) first, so that it ends
         # its line before a callback prints.
         callbacks.insert(0, keras.callbacks.ProgbarLogger())
-    history = translator.model.fit(
-        dataset,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        initial_epoch=initial_epoch,
-        validation_data=validation,
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,  # the pipeline shuffles, every epoch
-    )
+    try:
+        history = translator.model.fit(
+            dataset,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            initial_epoch=initial_epoch,
+            validation_data=validation,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,  # the pipeline shuffles, every epoch
+        )
+    except tf.errors.ResourceExhaustedError as error:
+        raise TrainingOutOfMemory.from_error(error) from None
     history.time_budget, history.average = budget, average
     return history
+
+
+class TrainingOutOfMemory(RuntimeError):
+    """A training step ran out of memory. `shape` is the shape of the
+    tensor it could not allocate (a list of ints, or None if TensorFlow's
+    message did not say)."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        allocating = f" allocating a tensor of shape {shape}" if shape else ""
+        super().__init__(
+            f"out of memory in a training step{allocating}: lower `batch_size`, or "
+            "`max_source_length` and `max_target_length` (longer pairs are left out)"
+        )
+
+    @classmethod
+    def from_error(cls, error):
+        """The error for TensorFlow's `ResourceExhaustedError`."""
+        found = re.search(r"shape\s*\[([\d,\s]+)\]", str(error.message))
+        return cls([int(size) for size in found.group(1).split(",")] if found else None)
 
 
 def evaluate(translator, pairs, beam_width=1, n_best=None):

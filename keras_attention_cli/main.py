@@ -487,6 +487,7 @@ def command_train(args):
     # Every argument checked: only now TensorFlow. An error from here on is
     # not a usage error, and keeps its traceback.
     from keras_attention import distribute
+    from keras_attention import training as training_module
     from keras_attention.runner import Runner
 
     try:
@@ -497,6 +498,12 @@ def command_train(args):
             )  # fmt: skip
     except distribute.ClusterError as error:
         raise CommandError(f"--distribute {args.distribution}: {error}") from None
+    except training_module.TrainingOutOfMemory as error:
+        allocating = f" allocating a tensor of shape {error.shape}" if error.shape else ""
+        raise CommandError(
+            f"out of memory in a training step{allocating}: lower --batch-size (now "
+            f"{training.batch_size}), or --max-source-length and --max-target-length"
+        ) from None
 
 
 # Flags not named after their option.

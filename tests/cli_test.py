@@ -174,6 +174,16 @@ def run_cli(*args, stdin=None):
             ["export", "--model", "{nowhere}", "--out", "x", "--beam", "2", "--n-best", "3"],
             "--n-best: expected at most --beam (2)",
         ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--monitor", "bleu"],
+            "--monitor: expected 'wer' with character targets (BLEU and chrF score word or "
+            "subword targets), received 'bleu'",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--vocabulary-size", "4"],
+            "--vocabulary-size: expected an integer >= 5, received '4'",
+        ),
+        (["data", "bible", "--out", "x", "--sword-path", "{nowhere}"], "not a SWORD module folder"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "the following arguments are required: command"),
     ],
@@ -714,3 +724,50 @@ def test_importing_the_command_changes_no_environment_variable():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "true"
+
+
+def failing(capsys, *args):
+    """The CLI in this process: exit code, stderr."""
+    code = cli.main([str(arg) for arg in args])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_subword_sentences_through_the_command_line(tmp_path, capsys, monkeypatch):
+    from tests.runner_test import toy_sentences
+
+    write_pairs(tmp_path / "train.tsv", toy_sentences(400, seed=1))
+    write_pairs(tmp_path / "dev.tsv", toy_sentences(30, seed=2))
+    model = tmp_path / "model"
+    common = ["--data", tmp_path / "train.tsv", "--dev", tmp_path / "dev.tsv", "--out", model]
+    small = ["--split", "subwords", "--units", "16", "--embedding-dim", "8", "--epochs", "2"]
+    # Too small a vocabulary for the data is known once the data is read.
+    code, error = failing(capsys, "train", *common, *small, "--vocabulary-size", "50")
+    assert code == 2 and error.count("\n") == 1
+    assert "--vocabulary-size: expected at least" in error and "received 50" in error
+    code, out = run_here(capsys, "train", *common, *small, "--vocabulary-size", "300")
+    assert code == 0 and "BLEU" in out
+    code, out = run_here(capsys, "evaluate", "--model", model, "--data", tmp_path / "dev.tsv")
+    assert code == 0 and "BLEU: " in out and "chrF: " in out
+    assert "subword error rate" in out
+    code, out = run_here(capsys, "translate", "--model", model, "--beam", "2", "uno gato rojo.")
+    assert code == 0 and len(out.splitlines()) == 1
+    code, out = run_here(capsys, "plot", "--model", model, "--png", tmp_path / "a.png", "uno gato")
+    assert code == 0 and (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    code, error = failing(capsys, "export-litert", "--model", model, "--out", tmp_path / "m.tflite")
+    assert code == 2 and error.count("\n") == 1
+    assert "subword source and target tokens has no LiteRT export" in error
+
+    # An out-of-memory step is one line naming the shape and the flags.
+    def exhausted(*args, **kwargs):
+        raise __import__("tensorflow").errors.ResourceExhaustedError(
+            None, None, "OOM when allocating tensor with shape[64,300,4000] and type float"
+        )
+
+    monkeypatch.setattr(keras.Model, "fit", exhausted)
+    code, error = failing(capsys, "train", *common[:-1], tmp_path / "other", *small)
+    assert code == 2 and error.count("\n") == 1
+    assert error.endswith(
+        "out of memory in a training step allocating a tensor of shape [64, 300, 4000]: lower "
+        "--batch-size (now 128), or --max-source-length and --max-target-length\n"
+    )

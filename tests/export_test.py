@@ -394,3 +394,29 @@ def test_saved_model_holds_each_weight_once_and_no_optimizer_state(small_transla
     )
     weights = sum(int(np.prod(variable.shape)) for variable in small_translator.model.variables)
     assert stored == weights
+
+
+def test_a_subword_model_serves_the_same_strings_in_a_process_without_the_package(tmp_path):
+    from keras_attention import training
+    from tests.runner_test import toy_sentences
+
+    pairs = toy_sentences(200, seed=3) + [("나는 학생이다 😀", "I am a student 😀")] * 5
+    translator = training.build_translator(
+        pairs, split="subwords", vocabulary_size=300, units=16, embedding_dim=8
+    )
+    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    path = export_saved_model(translator, tmp_path / "saved_model", beam_width=2)
+    texts = ["uno gato rojo.", "나는 학생이다 😀", "Straße 🦀", "", "dos " * 300]
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_TRANSLATE, str(path)],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert served["serving_default"]["translation"] == translator.translate(texts)["translation"]
+    beam = translator.translate(texts, beam_width=2, n_best=2)
+    assert served["beam_search"]["n_best_translations"] == beam["n_best_translations"]

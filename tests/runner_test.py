@@ -217,3 +217,68 @@ def test_a_backup_left_by_a_run_with_other_options_is_not_resumed(tmp_path):
     )
     assert not any(line.startswith("resuming") for line in lines)
     assert not backup.exists()
+
+
+def toy_sentences(count, seed):
+    """Spanish-like sentences and their word-by-word English."""
+    words = {
+        "uno": "one", "dos": "two", "tres": "three", "perro": "dog", "gato": "cat",
+        "casa": "house", "grande": "big", "rojo": "red", "come": "eats", "ve": "sees",
+    }  # fmt: skip
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(count):
+        chosen = rng.choice(sorted(words), size=rng.integers(2, 7))
+        pairs.append((" ".join(chosen) + ".", " ".join(words[w] for w in chosen) + "."))
+    return pairs
+
+
+def test_subword_sentences_train_watch_bleu_and_leave_out_overlong_pairs(tmp_path):
+    lines = []
+    runner = Runner(tmp_path / "model", report=lines.append)
+    overlong = [("muy " * 80, "very " * 80), ("corto.", "short " * 90)]
+    train = toy_sentences(300, seed=1) + overlong
+    dev = toy_sentences(20, seed=2)
+    runner.train(
+        train, dev=dev, split="subwords", vocabulary_size=300, units=16, embedding_dim=8,
+        epochs=2, patience=1, monitor="bleu", max_source_length=40, max_target_length=40,
+    )  # fmt: skip
+    assert (
+        "left out 2 of 302 training pairs longer than 40 source or 40 target tokens "
+        "(--max-source-length, --max-target-length)" in lines
+    )
+    assert any("on 300 pairs, 20 in the dev set" in line for line in lines)
+    assert any(
+        ", BLEU " in line and ", chrF " in line for line in lines if line.startswith("epoch")
+    )
+    assert any(line.startswith("keeping the weights of epoch") and "dev BLEU" for line in lines)
+    log = (tmp_path / "model" / layout.TRAINING_LOG_FILE).read_text(encoding="utf-8")
+    assert "dev_bleu" in log.splitlines()[0] and "dev_chrf" in log.splitlines()[0]
+    translator = runner.translator
+    assert translator.source_vectorizer.split == translator.target_vectorizer.split == "subwords"
+    assert translator.target_vectorizer.max_length == 40
+    evaluated = Runner(tmp_path / "model").evaluate(dev, beam_width=2)
+    assert 0 <= evaluated["bleu"] <= 100 and 0 <= evaluated["chrf"] <= 100
+
+
+def test_bleu_cannot_be_watched_on_character_targets(tmp_path):
+    with pytest.raises(ValueError, match="`monitor` must be 'wer' with character targets"):
+        Runner(tmp_path / "model").train(date_pairs(10), dev=date_pairs(5), monitor="bleu")
+
+
+def test_out_of_memory_in_a_step_is_one_error_naming_the_shape(tmp_path, monkeypatch):
+    import keras
+
+    def exhausted(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "OOM when allocating tensor with shape[498560,13376] and type float"
+        )
+
+    monkeypatch.setattr(keras.Model, "fit", exhausted)
+    with pytest.raises(RuntimeError) as info:
+        Runner(tmp_path / "model").train(date_pairs(20), units=8, embedding_dim=4)
+    assert str(info.value) == (
+        "out of memory in a training step allocating a tensor of shape [498560, 13376]: lower "
+        "`batch_size`, or `max_source_length` and `max_target_length` (longer pairs are left "
+        "out)"
+    )

@@ -79,3 +79,51 @@ def test_oracle_exact_match_counts_a_source_if_any_of_its_n_best_is_right():
         scoring.oracle_exact_match(
             [["R EH D"], ["K AE T", "K AA T"], ["D AO G"]], references, PHONES
         )
+
+
+def test_bleu_of_a_hand_worked_pair():
+    # Hypothesis and reference both 6 words long (brevity penalty 1).
+    # n-gram matches: 5/6 unigrams, 3/5 bigrams (the cat, cat sat, sat on),
+    # 2/4 trigrams, 1/3 4-grams: BLEU = (5/6 * 3/5 * 1/2 * 1/3) ** (1/4).
+    scores = scoring.sentence_scores(["the cat sat on the mat"], [["the cat sat on a mat"]])
+    assert scores["bleu"] == pytest.approx(100 * (5 / 6 * 3 / 5 * 1 / 2 * 1 / 3) ** 0.25)
+    assert scores["bleu"] == pytest.approx(53.7284965911771)
+
+
+def test_chrf_is_sacrebleus_and_bounded_by_identity_and_disjointness():
+    import sacrebleu
+
+    hypotheses = ["the cat sat on the mat", "dogs bark"]
+    references = [["the cat sat on a mat"], ["a dog barks"]]
+    scores = scoring.sentence_scores(hypotheses, references)
+    expected = sacrebleu.corpus_chrf(hypotheses, [[refs[0] for refs in references]]).score
+    assert scores["chrf"] == pytest.approx(expected)
+    assert 0 < scores["chrf"] < 100
+    assert scoring.sentence_scores(["four words said twice"], [["four words said twice"]]) == {
+        "bleu": pytest.approx(100),
+        "chrf": pytest.approx(100),
+    }
+    assert scoring.sentence_scores(["xyz"], [["abc"]])["chrf"] == 0
+
+
+def test_sources_with_fewer_references_repeat_their_first():
+    # One reference repeated changes nothing: the same scores as alone.
+    alone = scoring.sentence_scores(["a b c d", "e f g h"], [["a b c d"], ["e f x h"]])
+    padded = scoring.sentence_scores(["a b c d", "e f g h"], [["a b c d", "a b x y"], ["e f x h"]])
+    assert padded["chrf"] >= alone["chrf"] and padded["bleu"] >= alone["bleu"]
+    same = scoring.sentence_scores(["a b c d", "e f g h"], [["a b c d"], ["e f x h", "e f x h"]])
+    assert same == alone
+
+
+def test_word_and_subword_outputs_get_bleu_and_chrf_characters_do_not():
+    words = TextVectorizer.from_texts(["the cat sat on a mat"], split="words")
+    scored = scoring.score(["the cat sat on the mat"], [["the cat sat on a mat"]], words)
+    assert scored["bleu"] == pytest.approx(53.7284965911771)
+    characters = TextVectorizer.from_texts(["abc"])
+    assert "bleu" not in scoring.score(["abc"], [["abc"]], characters)
+    subwords = TextVectorizer.from_texts(
+        ["the cat sat on a mat"] * 20, split="subwords", max_tokens=300
+    )
+    # References are scored as the model would write them: normalised.
+    scored = scoring.score(["the cat sat on a mat"], [["the  cat sat on a mat "]], subwords)
+    assert scored["bleu"] == pytest.approx(100) and scored["exact_match"] == 1

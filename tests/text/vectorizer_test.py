@@ -1,3 +1,6 @@
+import unicodedata
+
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -8,6 +11,10 @@ from keras_attention.tokens import START_ID
 from keras_attention.tokens import UNK_ID
 
 pytestmark = pytest.mark.tensorflow_only
+
+
+def nfkc(text):
+    return unicodedata.normalize("NFKC", text)
 
 
 def decode(vectorizer, ids):
@@ -113,3 +120,79 @@ def test_max_tokens_keeps_the_most_frequent_and_reads_the_rest_as_unknown():
     assert vectorizer.encode(tf.constant(["abc"])).to_list() == [[4, UNK_ID, UNK_ID]]
     with pytest.raises(ValueError, match="Received: max_tokens=4"):
         TextVectorizer.from_texts(["a"], max_tokens=4)
+
+
+# Every script and kind of character a subword vocabulary must carry back.
+MIXED_SCRIPTS = [
+    "Dios es amor: ¿cuánto? ¡Mucho! El niño comió pingüino.",
+    "나는 학생이다",
+    "東京は日本の首都です。",
+    "Привет, мир! Это тест.",
+    "Prices: 1,234.56 € in 2026 (−5 %)",
+    "Emoji 😀👍 and «quotes» — dashes… “curly”",
+]
+
+
+@pytest.fixture(scope="module")
+def subwords():
+    return TextVectorizer.from_texts(MIXED_SCRIPTS * 10, split="subwords", max_tokens=400)
+
+
+def test_subwords_round_trip_every_script(subwords):
+    assert subwords.vocabulary[:4] == ["[PAD]", "[UNK]", "[START]", "[END]"]
+    ids = subwords.encode(MIXED_SCRIPTS, add_start=True, add_end=True)
+    assert ids[0, 0] == START_ID and ids[0, -1] == END_ID
+    # Back as written, after the NFKC normalisation every split applies ("…" is "...").
+    assert decode(subwords, ids.to_tensor()) == [nfkc(text) for text in MIXED_SCRIPTS]
+    # Pieces mark a word's start with "▁"; several characters can be one piece.
+    pieces = [t.decode() for t in subwords.tokenize(["Dios es amor"]).to_list()[0]]
+    assert "".join(pieces).replace("▁", " ").strip() == "Dios es amor"
+
+
+def test_subwords_carry_unseen_characters_as_bytes(subwords):
+    unseen = "Straße ẞ 🦀 ∑ ᚠ"
+    ids = subwords.encode([unseen])
+    assert UNK_ID not in ids.flat_values.numpy()
+    assert decode(subwords, ids.to_tensor()) == [nfkc(unseen)]
+    tokens = [t.decode() for t in subwords.tokenize([unseen]).flat_values.numpy()]
+    assert "<0xF0>" in tokens  # the crab's first UTF-8 byte
+
+
+def test_subwords_survive_saving_loading_and_a_reset_seed(subwords, tmp_path):
+    subwords.save(tmp_path / "vocabulary.json")
+    loaded = TextVectorizer.load(tmp_path / "vocabulary.json")
+    assert loaded.get_config() == subwords.get_config()
+    expected = subwords.encode(MIXED_SCRIPTS).to_list()
+    # tf.random.set_seed clears the eager kernel cache, where tensorflow-text
+    # keeps a tokenizer's model if it is made once, eagerly.
+    tf.random.set_seed(7)
+    assert loaded.encode(MIXED_SCRIPTS).to_list() == expected
+    graph_encode = tf.function(lambda texts: loaded.encode(texts).to_tensor())
+    first = graph_encode(tf.constant(MIXED_SCRIPTS)).numpy()
+    tf.random.set_seed(8)
+    np.testing.assert_array_equal(graph_encode(tf.constant(MIXED_SCRIPTS)).numpy(), first)
+
+
+def test_subwords_are_the_same_model_from_the_same_texts(subwords):
+    again = TextVectorizer.from_texts(MIXED_SCRIPTS * 10, split="subwords", max_tokens=400)
+    assert again.get_config() == subwords.get_config()
+
+
+def test_subword_vocabulary_too_small_names_the_size_needed():
+    with pytest.raises(ValueError) as info:
+        TextVectorizer.from_texts(MIXED_SCRIPTS, split="subwords", max_tokens=100)
+    message = str(info.value)
+    assert "`max_tokens` must be at least" in message and "Received: max_tokens=100" in message
+
+
+def test_subwords_need_their_model_and_only_they():
+    reserved = ["[PAD]", "[UNK]", "[START]", "[END]"]
+    with pytest.raises(ValueError, match="must be given with split='subwords'"):
+        TextVectorizer(reserved, split="subwords")
+    with pytest.raises(ValueError, match="must be given with split='subwords'"):
+        TextVectorizer(reserved, split="words", sentencepiece_model=b"model")
+
+
+def test_subwords_as_written_is_what_decoding_writes(subwords):
+    written = subwords.as_written(tf.constant(["  Dios   es amor  ", "Ｆｕｌｌ"])).numpy()
+    assert [t.decode() for t in written] == ["Dios es amor", "Full"]  # NFKC, spaces collapsed
