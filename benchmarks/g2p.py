@@ -39,10 +39,8 @@ import csv
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -57,9 +55,12 @@ from keras_attention_cli.main import prefer_onednn  # noqa: E402  (imports no Te
 # scoring run TensorFlow as the recipe's `train` does.
 prefer_onednn()
 
-ROOT = Path(__file__).resolve().parent.parent
+import recipes  # noqa: E402  (benchmarks/recipes.py)
+from recipes import CLI  # noqa: E402
+from recipes import run  # noqa: E402
+from recipes import with_files  # noqa: E402
+
 README_SECTION = "## Grapheme-to-phoneme (CMUdict)"
-CLI = [sys.executable, "-m", "keras_attention_cli"]
 # Published on other splits (not re-run here): the cmusphinx/g2p-seq2seq README.
 PUBLISHED = [
     ("Phonetisaurus, PRONALSYL 2007 CMUdict split (published)", "24.4%"),
@@ -72,52 +73,9 @@ PUBLISHED = [
 ]
 
 
-def recipe_train_line(readme=ROOT / "README.md"):
+def recipe_train_line():
     """The one `keras-attention train --data` line of the README's G2P section."""
-    text = Path(readme).read_text(encoding="utf-8")
-    section = text.split(README_SECTION, 1)[1].split("\n## ", 1)[0]
-    lines = [
-        line.strip()
-        for line in section.splitlines()
-        if line.strip().startswith("keras-attention train --data")
-    ]
-    if len(lines) != 1:
-        raise SystemExit(
-            f"README.md: expected one 'keras-attention train --data' line in {README_SECTION!r}, "
-            f"found {len(lines)}"
-        )
-    return lines[0]
-
-
-def with_files(line, data, dev, out, extra=()):
-    """The recipe's arguments with this run's `--data`, `--dev` and `--out`."""
-    args = shlex.split(line)[2:]  # after `keras-attention train`
-    files = {"--data": str(data), "--dev": str(dev), "--out": str(out)}
-    result, skip = [], False
-    for _index, arg in enumerate(args):
-        if skip:
-            skip = False
-            continue
-        if arg in files:
-            result += [arg, files[arg]]
-            skip = True
-        else:
-            result.append(arg)
-    return result + list(extra)
-
-
-def run(command, log_path, env=None):
-    """Runs `command`, its output into `log_path`; returns seconds."""
-    print("$", " ".join(shlex.quote(str(part)) for part in command), flush=True)
-    start = time.perf_counter()
-    with open(log_path, "w", encoding="utf-8") as log:
-        code = subprocess.call(
-            [str(part) for part in command], stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-    seconds = time.perf_counter() - start
-    if code:
-        raise SystemExit(f"failed ({code}); see {log_path}:\n" + Path(log_path).read_text()[-2000:])
-    return seconds
+    return recipes.recipe_train_line(README_SECTION)
 
 
 def score_outputs(outputs, words, references):

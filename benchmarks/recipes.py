@@ -1,0 +1,64 @@
+"""What the benchmarks share: a README recipe's `train` line, run with a
+benchmark's own files, and a command's output kept in a log.
+
+Imported by `benchmarks/g2p.py` and `benchmarks/translation.py` (run as
+scripts, so this folder is first on the import path).
+"""
+
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "keras_attention_cli"]
+
+
+def recipe_train_line(section, readme=ROOT / "README.md"):
+    """The one `keras-attention train --data` line of a README section
+    (`"## Grapheme-to-phoneme (CMUdict)"`)."""
+    text = Path(readme).read_text(encoding="utf-8")
+    body = text.split(section, 1)[1].split("\n## ", 1)[0]
+    lines = [
+        line.strip()
+        for line in body.splitlines()
+        if line.strip().startswith("keras-attention train --data")
+    ]
+    if len(lines) != 1:
+        raise SystemExit(
+            f"README.md: expected one 'keras-attention train --data' line in {section!r}, "
+            f"found {len(lines)}"
+        )
+    return lines[0]
+
+
+def with_files(line, data, dev, out, extra=()):
+    """The recipe's arguments with this run's `--data`, `--dev` and `--out`."""
+    args = shlex.split(line)[2:]  # after `keras-attention train`
+    files = {"--data": str(data), "--dev": str(dev), "--out": str(out)}
+    result, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in files:
+            result += [arg, files[arg]]
+            skip = True
+        else:
+            result.append(arg)
+    return result + list(extra)
+
+
+def run(command, log_path, env=None):
+    """Runs `command`, its output into `log_path`; returns seconds."""
+    print("$", " ".join(shlex.quote(str(part)) for part in command), flush=True)
+    start = time.perf_counter()
+    with open(log_path, "w", encoding="utf-8") as log:
+        code = subprocess.call(
+            [str(part) for part in command], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+    seconds = time.perf_counter() - start
+    if code:
+        raise SystemExit(f"failed ({code}); see {log_path}:\n" + Path(log_path).read_text()[-2000:])
+    return seconds
