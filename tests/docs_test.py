@@ -17,7 +17,9 @@ What changes so that a block fits a test, and nothing else:
 - Training runs on tiny data for one epoch, with its flags as written:
   `--epochs N` becomes `--epochs 1` (`epochs=N` in Python), `data dates`
   writes 300/50/50 pairs, `data cmudict` reads a dictionary of 60 made-up
-  words, and `demo` trains on 300 pairs.
+  words, `data bible` writes 300/30/30 made-up sentence pairs (CI has no
+  SWORD modules, and the whole Bible is slow for a test), and `demo`
+  trains on 300 pairs.
 """
 
 import os
@@ -87,6 +89,9 @@ def runnable(command, tiny_dictionary):
         command += " --train-size 300 --dev-size 50 --test-size 50"
     if "keras-attention data cmudict" in command:
         command += f" --dictionary {tiny_dictionary}"
+    if "keras-attention data bible" in command:
+        out = re.search(r"--out (\S+)", command).group(1)
+        command = f"{sys.executable} -c 'import tests.docs_test as t; t.write_toy_bible(\"{out}\")'"
     if re.search(r"keras-attention demo\b", command):
         command += " --train-size 300 --test-size 50 --epochs 1"
     return command
@@ -101,6 +106,17 @@ def write_tiny_dictionary(path):
     )
     lines = [f"{word} {' '.join(rng.choice(phones) for _ in range(len(word)))}" for word in words]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_toy_bible(folder):
+    """train/dev/test.tsv of made-up Spanish-like sentences and their English."""
+    from keras_attention_cli.tsv import write_splits
+    from tests.runner_test import toy_sentences
+
+    write_splits(
+        folder,
+        {"train": toy_sentences(300, 1), "dev": toy_sentences(30, 2), "test": toy_sentences(30, 3)},
+    )
 
 
 def run(command, folder, env):
@@ -159,3 +175,6 @@ def test_the_rules_change_only_what_they_say(tmp_path):
         == "keras-attention train --data a.tsv --out m --epochs 1 --units 512"
     )
     assert commands("a \\\n  b\n# c\n\nd\n") == ["a b", "d"]
+    assert 'write_toy_bible("bible_data")' in runnable(
+        "keras-attention data bible --out bible_data", tiny
+    )
