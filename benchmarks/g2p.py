@@ -190,13 +190,7 @@ def recipe(work, data, words, references, extra):
     from keras_attention_cli.tsv import read_pairs
 
     model = work / "model"
-    line = recipe_train_line()
-    train_seconds = run(
-        CLI + ["train", *with_files(line, data / "train.tsv", data / "dev.tsv", model, extra)],
-        work / "train.log",
-    )
-    with open(model / "training_log.csv", encoding="utf-8") as log:
-        epochs = list(csv.DictReader(log))
+    line, train_seconds, epochs = recipes.train_recipe(README_SECTION, work, data, extra)
     translator = Translator.load(model)
     test, _ = read_pairs(data / "test.tsv")
     decoded = {}

@@ -5,6 +5,7 @@ Imported by `benchmarks/g2p.py` and `benchmarks/translation.py` (run as
 scripts, so this folder is first on the import path).
 """
 
+import csv
 import shlex
 import subprocess
 import sys
@@ -62,3 +63,21 @@ def run(command, log_path, env=None):
     if code:
         raise SystemExit(f"failed ({code}); see {log_path}:\n" + Path(log_path).read_text()[-2000:])
     return seconds
+
+
+def train_recipe(section, work, data, extra=()):
+    """Runs the `train` line of a README section on `data`'s train.tsv and
+    dev.tsv into `work/model`, its output into `work/train.log`.
+
+    Returns:
+        `(line, seconds, epochs)`: the line as written, the seconds the
+        command took, and the rows of its `training_log.csv` (dicts).
+    """
+    model = Path(work) / "model"
+    line = recipe_train_line(section)
+    seconds = run(
+        CLI + ["train", *with_files(line, data / "train.tsv", data / "dev.tsv", model, extra)],
+        Path(work) / "train.log",
+    )
+    with open(model / "training_log.csv", encoding="utf-8") as log:
+        return line, seconds, list(csv.DictReader(log))

@@ -47,7 +47,6 @@ prefer_onednn()
 import recipes  # noqa: E402  (benchmarks/recipes.py)
 from recipes import CLI  # noqa: E402
 from recipes import run  # noqa: E402
-from recipes import with_files  # noqa: E402
 
 README_SECTION = "## Translating sentences"
 
@@ -130,13 +129,7 @@ def recipe(work, data, test_sources, test_references, extra):
     from keras_attention.translator import Translator
 
     model = work / "model"
-    line = recipes.recipe_train_line(README_SECTION)
-    train_seconds = run(
-        CLI + ["train", *with_files(line, data / "train.tsv", data / "dev.tsv", model, extra)],
-        work / "train.log",
-    )
-    with open(model / "training_log.csv", encoding="utf-8") as log:
-        epochs = list(csv.DictReader(log))
+    line, train_seconds, epochs = recipes.train_recipe(README_SECTION, work, data, extra)
     translator = Translator.load(model)
     pairs = list(zip(test_sources, test_references))
     decoded = {}

