@@ -1,5 +1,7 @@
 """Attention heatmaps: input tokens across, output tokens down."""
 
+import textwrap
+
 import numpy as np
 
 
@@ -36,8 +38,9 @@ def plot_attention(attention_weights, source_tokens, output_tokens, path, title=
     axes.set_yticks(range(len(output_tokens)), output_tokens, fontsize=9)
     axes.set_xlabel("input tokens")
     axes.set_ylabel("output tokens")
-    if title:
-        axes.set_title(title, fontsize=10)
+    if title:  # wrapped to the figure's width (about 12 characters an inch at this size)
+        width = max(20, int(figure.get_figwidth() * 12))
+        axes.set_title("\n".join(textwrap.wrap(title, width)), fontsize=10)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="attention weight")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
