@@ -317,8 +317,12 @@ class TextVectorizer(tf.Module):
                 tf.cast(tf.ragged.boolean_mask(ids, keep), tf.int32)
             )
         tokens = tf.ragged.boolean_mask(tf.gather(self._tokens, ids), keep)
-        separator = "" if self.split == "characters" else " "
-        return tf.strings.reduce_join(tokens, axis=1, separator=separator)
+        return tf.strings.reduce_join(tokens, axis=1, separator=self._separator)
+
+    @property
+    def _separator(self):
+        """What `decode` joins character or word tokens with."""
+        return "" if self.split == "characters" else " "
 
     def as_written(self, texts):
         """`tf.string` `[batch]` as `decode` would write them back if every
@@ -329,8 +333,7 @@ class TextVectorizer(tf.Module):
             return self._sentencepiece.detokenize(
                 self._sentencepiece.tokenize(self.normalize(texts))
             )
-        separator = "" if self.split == "characters" else " "
-        return tf.strings.reduce_join(self.tokenize(texts), axis=1, separator=separator)
+        return tf.strings.reduce_join(self.tokenize(texts), axis=1, separator=self._separator)
 
     def get_config(self):
         """The constructor's arguments (vocabulary, split, case folding) as a
