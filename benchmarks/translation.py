@@ -20,8 +20,11 @@ sacreBLEU's BLEU and chrF (default settings, against the English as written):
   recipe's `train` took on this machine (stopped then; its last checkpoint
   is scored), beam 5.
 
+`--direction eng-spa` runs the same on English → Spanish (Apertium
+`eng-spa`), the split unchanged.
+
 Usage: python benchmarks/translation.py --work DIR [--seed 0] [--sword-path P]
-       [--onmt-venv DIR] [--train-option=--epochs=2 ...]
+       [--direction spa-eng|eng-spa] [--onmt-venv DIR] [--train-option=--epochs=2 ...]
 """
 
 import argparse
@@ -49,6 +52,7 @@ from recipes import CLI  # noqa: E402
 from recipes import run  # noqa: E402
 
 README_SECTION = "## Translating sentences"
+LANGUAGES = {"spa-eng": "Spanish → English", "eng-spa": "English → Spanish"}
 
 
 def read_split(data, name):
@@ -65,14 +69,15 @@ def scores(hypotheses, references):
     return sentence_scores(hypotheses, [[reference] for reference in references])
 
 
-def apertium(sources):
-    """Apertium's English for every source, and its seconds."""
+def apertium(sources, direction):
+    """Apertium's translation of every source (`direction`: its language
+    pair, spa-eng or eng-spa), and its seconds."""
     if not shutil.which("apertium"):
         raise SystemExit("apertium is not installed: apt-get install apertium-eng-spa")
     start = time.perf_counter()
     # One verse a line; a newline inside a verse would shift the lines.
     result = subprocess.run(
-        ["apertium", "-u", "spa-eng"],
+        ["apertium", "-u", direction],
         input="".join(" ".join(source.split()) + "\n" for source in sources),
         capture_output=True,
         text=True,
@@ -323,7 +328,7 @@ def opennmt(work, data, onmt_venv, minutes, seed):
     return results
 
 
-def plot(curve, peers, path):
+def plot(curve, peers, direction, path):
     """The recipe's dev BLEU after each epoch, the peers' dev BLEU as lines."""
     from matplotlib.figure import Figure
 
@@ -339,7 +344,7 @@ def plot(curve, peers, path):
         axes.axhline(bleu, linestyle=style, color="gray", label=name)
     axes.set_xlabel("training minutes (2-core CPU)")
     axes.set_ylabel("dev BLEU")
-    axes.set_title("Spanish → English Bible verses (dev set)", fontsize=10)
+    axes.set_title(f"{LANGUAGES[direction]} Bible verses (dev set)", fontsize=10)
     axes.legend(fontsize=8)
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -353,6 +358,12 @@ def main():
     parser.add_argument("--work", help="folder for everything (default: a new temporary one)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     parser.add_argument("--sword-path", help="as `keras-attention data bible --sword-path`")
+    parser.add_argument(
+        "--direction",
+        choices=("spa-eng", "eng-spa"),
+        default="spa-eng",
+        help="as `keras-attention data bible --direction` (default spa-eng)",
+    )
     parser.add_argument("--onmt-venv", help="virtual environment with OpenNMT-py installed")
     parser.add_argument(
         "--train-option",
@@ -365,6 +376,7 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     command = CLI + ["data", "bible", "--out", data, "--seed", args.seed]
+    command += ["--direction", args.direction]
     if args.sword_path:
         command += ["--sword-path", args.sword_path]
     run(command, work / "data.log")
@@ -372,10 +384,10 @@ def main():
     dev_sources, dev_references = read_split(data, "dev")
     test_sources, test_references = read_split(data, "test")
     print(f"{len(test_sources):,} test verses", flush=True)
-    results = {"seed": args.seed, "test_verses": len(test_sources)}
+    results = {"seed": args.seed, "direction": args.direction, "test_verses": len(test_sources)}
 
-    outputs, seconds = apertium(test_sources)
-    dev_outputs, _ = apertium(dev_sources)
+    outputs, seconds = apertium(test_sources, args.direction)
+    dev_outputs, _ = apertium(dev_sources, args.direction)
     results["apertium"] = {
         **scores(outputs, test_references),
         "sentences_per_second": len(test_sources) / seconds,
@@ -407,7 +419,7 @@ def main():
     }
     if "dev_bleu" in results.get("opennmt", {}):
         peers["OpenNMT-py (last checkpoint, beam 5)"] = results["opennmt"]["dev_bleu"]
-    plot(results["recipe"]["curve"], peers, work / "bleu_by_epoch.png")
+    plot(results["recipe"]["curve"], peers, args.direction, work / "bleu_by_epoch.png")
     print_table(results)
     print(f"\nresults, curve and plot in {work}")
 
@@ -432,7 +444,10 @@ def print_table(results):
         ("the recipe, greedy", recipe_result["greedy"], minutes),
         ("the recipe, beam 5", recipe_result["beam5"], minutes),
     ]
-    print(f"\nSpanish → English, {results['test_verses']:,} test verses (seed {results['seed']})")
+    print(
+        f"\n{LANGUAGES[results['direction']]}, {results['test_verses']:,} test verses "
+        f"(seed {results['seed']})"
+    )
     print("| system | BLEU | chrF | training minutes | sentences/s |")
     print("|---|---|---|---|---|")
     for name, result, train_minutes in rows:

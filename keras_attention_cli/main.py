@@ -319,6 +319,13 @@ def build_parser():
         "modules, split 90/5/5 by chapter",
     )
     bible.add_argument(
+        "--direction",
+        choices=("spa-eng", "eng-spa"),
+        default="spa-eng",
+        help="spa-eng: Spanish sources, English targets (default); eng-spa: the other way "
+        "round, on the same split",
+    )
+    bible.add_argument(
         "--sword-path",
         help="the folder holding the modules' mods.d/ and modules/ (default: $SWORD_PATH, "
         "~/.sword, /usr/share/sword)",
@@ -689,7 +696,7 @@ def command_data(args):
             f"{len(pairs):,} verses in both Bibles"
             + (f", {skipped} verses missing or empty in one left out" if skipped else "")
         )
-        splits = bible.split_by_chapter(pairs, seed=args.seed)
+        splits = bible.split_by_chapter(pairs, seed=args.seed, direction=args.direction)
     else:
         from keras_attention.data import cmudict
 

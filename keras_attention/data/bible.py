@@ -1,4 +1,4 @@
-"""Spanish → English Bible verses from public-domain SWORD modules, split by chapter.
+"""Spanish → English (or English → Spanish) Bible verses from SWORD modules.
 
 The Reina-Valera 1909 (`spaRV1909eb`, Debian's `sword-text-sparv`) and the
 World English Bible (`engWEB2015eb`, Debian's `sword-text-web`), read with
@@ -26,6 +26,8 @@ ENGLISH_MODULES = ("engWEB2015eb", "WEB")
 DEFAULT_SWORD_PATHS = ("~/.sword", "/usr/share/sword", "/usr/local/share/sword")
 SHARES = (0.9, 0.05, 0.05)
 SPLIT_NAMES = ("train", "dev", "test")
+# Which side is the source (Apertium's names for the language pairs).
+DIRECTIONS = ("spa-eng", "eng-spa")
 INSTALL_HINT = (
     "apt-get install sword-text-sparv sword-text-web (without root: apt-get download "
     "sword-text-sparv sword-text-web, dpkg -x each .deb into a folder DIR, then pass "
@@ -154,11 +156,15 @@ def _verse(bible, book, chapter, verse):
     return clean_verse(" ".join(markup))
 
 
-def split_by_chapter(pairs, seed=0):
-    """`{"train", "dev", "test"}` lists of `(spanish, english)` pairs: the
-    chapters shuffled with `seed` and cut 90/5/5, so that no chapter is on
-    two sides (neighbouring verses repeat each other). Verses keep their
-    order within a split."""
+def split_by_chapter(pairs, seed=0, direction="spa-eng"):
+    """`{"train", "dev", "test"}` lists of `(source, target)` pairs,
+    `(spanish, english)` for `direction="spa-eng"` and the other way round
+    for `"eng-spa"`: the chapters shuffled with `seed` and cut 90/5/5, so
+    that no chapter is on two sides (neighbouring verses repeat each
+    other). Verses keep their order within a split; the split is the same
+    in both directions."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction: expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
     chapters = sorted({reference[:2] for reference, _, _ in pairs})
     random.Random(seed).shuffle(chapters)
     ends = [round(len(chapters) * sum(SHARES[: i + 1])) for i in range(len(SHARES))]
@@ -167,5 +173,6 @@ def split_by_chapter(pairs, seed=0):
         split_of[chapter] = next(i for i, end in enumerate(ends) if index < end)
     splits = {name: [] for name in SPLIT_NAMES}
     for reference, spanish, english in pairs:
-        splits[SPLIT_NAMES[split_of[reference[:2]]]].append((spanish, english))
+        pair = (spanish, english) if direction == "spa-eng" else (english, spanish)
+        splits[SPLIT_NAMES[split_of[reference[:2]]]].append(pair)
     return splits

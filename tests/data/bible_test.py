@@ -33,6 +33,14 @@ def test_split_by_chapter_keeps_each_chapter_on_one_side_and_depends_on_the_seed
     assert not chapters["train"] & chapters["dev"] and not chapters["dev"] & chapters["test"]
     assert bible.split_by_chapter(pairs, seed=0) == splits
     assert bible.split_by_chapter(pairs, seed=1) != splits
+    english_first = bible.split_by_chapter(pairs, seed=0, direction="eng-spa")
+    assert english_first == {
+        name: [(english, spanish) for spanish, english in pairs_] for name, pairs_ in splits.items()
+    }
+    with pytest.raises(
+        ValueError, match="direction: expected one of spa-eng, eng-spa, got 'es-en'"
+    ):
+        bible.split_by_chapter(pairs, direction="es-en")
 
 
 def test_a_folder_without_the_modules_says_how_to_get_them(tmp_path):
