@@ -34,7 +34,10 @@ def plot_attention(attention_weights, source_tokens, output_tokens, path, title=
     )
     axes = figure.subplots()
     image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    axes.set_xticks(range(len(shown)), shown, fontsize=9)
+    # A column is about 4 characters wide: longer input tokens (words,
+    # subword pieces) are written upwards so that neighbours do not overlap.
+    upright = max(len(token) for token in shown) > 3
+    axes.set_xticks(range(len(shown)), shown, fontsize=9, rotation=90 if upright else 0)
     axes.set_yticks(range(len(output_tokens)), output_tokens, fontsize=9)
     axes.set_xlabel("input tokens")
     axes.set_ylabel("output tokens")

@@ -30,6 +30,7 @@ from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import check_training_run
 from keras_attention_cli.options import config_dict
 from keras_attention_cli.options import with_options
+from keras_attention_cli.tsv import read_pairs
 
 # The options of the run a backup folder belongs to.
 RUN_FILE = "run.json"
@@ -73,9 +74,12 @@ class Runner:
         """Trains on `pairs` and writes the model into the folder.
 
         Args:
-            pairs: list of `(source, target)` str pairs.
-            dev: pairs to score (greedy, WER) after every epoch; without
-                them, `training.validation_split` of `pairs` is held out.
+            pairs: list of `(source, target)` str pairs, or the TSV files
+                that hold them: a path or glob pattern, or a list of them
+                (plain or gzip; `keras_attention_cli.tsv.read_pairs`).
+            dev: pairs (or files, as `pairs`) to score (greedy, WER) after
+                every epoch; without them, `training.validation_split` of
+                `pairs` is held out.
             model: `options.ModelConfig`, the network and its tokens
                 (ignored with `resume`). Defaults to `ModelConfig()`.
             training: `options.TrainingConfig`: epochs, batch, schedule,
@@ -107,6 +111,8 @@ class Runner:
                 together (`patience` without `dev`, ...).
         """
         model, training_options = with_options(model, training, **options)
+        pairs = _pairs_of(pairs)
+        dev = None if dev is None else _pairs_of(dev)
         check_training_run(
             training_options, len(pairs), bool(dev), resume,
             target_split=None if resume else model.target_split or model.split,
@@ -435,3 +441,14 @@ def _save_whole(translator, folder):
     shutil.rmtree(partial, ignore_errors=True)
     translator.save(partial)
     os.replace(partial, folder)
+
+
+def _pairs_of(pairs_or_files):
+    """`pairs_or_files` as a list of pairs: read from the files when it
+    names them (a path or pattern, or a list of them)."""
+    if isinstance(pairs_or_files, (str, Path)):
+        return read_pairs(pairs_or_files)[0]
+    items = list(pairs_or_files)
+    if items and all(isinstance(item, (str, Path)) for item in items):
+        return read_pairs(items)[0]
+    return items

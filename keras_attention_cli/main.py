@@ -85,7 +85,12 @@ def build_parser():
         "train", parents=[common], help="train a model on a TSV file of source<TAB>target pairs"
     )
     train.add_argument(
-        "--data", required=True, help="UTF-8 TSV file, one source<TAB>target pair per line"
+        "--data",
+        required=True,
+        nargs="+",
+        metavar="FILE",
+        help="UTF-8 TSV files, one source<TAB>target pair per line: paths or quoted glob "
+        "patterns ('corpus/part-*.tsv'), plain or gzip-compressed",
     )
     train.add_argument(
         "--out", required=True, help="folder to write the model and vocabularies into"
@@ -222,7 +227,10 @@ def build_parser():
     )
     train.add_argument(
         "--dev",
-        help="TSV file to validate on after every epoch, instead of holding out --validation-split",
+        nargs="+",
+        metavar="FILE",
+        help="TSV files to validate on after every epoch, instead of holding out "
+        "--validation-split (as --data: paths or patterns, plain or gzip)",
     )
     train.add_argument(
         "--patience",
@@ -274,7 +282,13 @@ def build_parser():
         "evaluate", parents=[common], help="exact match and token accuracy on a TSV file"
     )
     evaluate.add_argument("--model", required=True, help="folder written by train")
-    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        metavar="FILE",
+        help="TSV files of source<TAB>target pairs (paths or patterns, plain or gzip)",
+    )
     evaluate.add_argument("--beam", type=_positive_int, default=1, help="beam width (1: greedy)")
     evaluate.add_argument(
         "--n-best",
@@ -440,16 +454,16 @@ def build_parser():
     return parser
 
 
-def _read_pairs(path):
+def _read_pairs(patterns):
     from keras_attention_cli.tsv import TsvError
     from keras_attention_cli.tsv import read_pairs
 
     try:
-        pairs, blank_lines = read_pairs(path)
+        pairs, blank_lines = read_pairs(patterns)
     except TsvError as error:
         raise CommandError(str(error)) from None
     if blank_lines:
-        print(f"{path}: skipped {blank_lines} blank line(s)")
+        print(f"{' '.join(map(str, patterns))}: skipped {blank_lines} blank line(s)")
     return pairs
 
 

@@ -1,46 +1,105 @@
 """Reading and writing source<TAB>target pairs in UTF-8 TSV files."""
 
+import glob
+import gzip
 from pathlib import Path
 
-from keras_attention_cli.files import read_utf8
+# Characters that make an argument a glob pattern rather than a file name.
+_GLOB_CHARACTERS = frozenset("*?[")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class TsvError(ValueError):
     """A TSV file that cannot be read as pairs; the message names file and line."""
 
 
-def read_pairs(path):
-    """Reads `(source, target)` pairs from a UTF-8 TSV file.
+def resolve_paths(patterns):
+    """The files that `patterns` name, in order: each a path, or a glob
+    pattern (`corpus/part-*.tsv`) whose matches are taken sorted.
 
-    Each line is `source<TAB>target`. Blank lines are skipped and counted;
-    any other line without exactly one tab, or with an empty side, is an
-    error naming the file and line number: nothing is dropped silently.
+    Raises:
+        TsvError: a file is missing, or a pattern matches no file.
+    """
+    paths = []
+    for pattern in _as_list(patterns):
+        if Path(pattern).is_file():
+            paths.append(Path(pattern))
+        elif _GLOB_CHARACTERS & set(str(pattern)):
+            matches = sorted(Path(match) for match in glob.glob(str(pattern)))
+            matches = [match for match in matches if match.is_file()]
+            if not matches:
+                raise TsvError(f"{pattern}: no file matches this pattern")
+            paths += matches
+        else:
+            raise TsvError(f"{pattern}: no such file")
+    return paths
+
+
+def iter_pairs(patterns, blank_lines=None):
+    """Yields the `(source, target)` pairs of UTF-8 TSV files, one line at a
+    time: nothing but the current line is held.
+
+    `patterns` is one path or pattern, or a list of them
+    (`resolve_paths`); each file may be gzip-compressed (recognised by its
+    first bytes). Each line is `source<TAB>target`, ended by `\n` (a `\r`
+    before it is dropped). Blank lines are skipped and counted per file in
+    the dict `blank_lines` when one is given; any other line without
+    exactly one tab, or with an empty side, or that is not valid UTF-8,
+    raises `TsvError` naming the file and line: nothing is dropped silently.
+    """
+    for path in resolve_paths(patterns):
+        with open(path, "rb") as probe:
+            compressed = probe.read(2) == _GZIP_MAGIC
+        with (gzip.open if compressed else open)(path, "rb") as file:
+            for number, raw in enumerate(file, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise TsvError(f"{path}:{number}: not valid UTF-8 ({error.reason})") from None
+                line = line.removesuffix("\n").removesuffix("\r")
+                if not line.strip():
+                    if blank_lines is not None:
+                        blank_lines[path] = blank_lines.get(path, 0) + 1
+                    continue
+                yield _parse(path, number, line)
+
+
+def _parse(path, number, line):
+    fields = line.split("\t")
+    if len(fields) != 2:
+        raise TsvError(
+            f"{path}:{number}: expected 'source<TAB>target' (one tab), "
+            f"found {len(fields) - 1} tabs: {line[:60]!r}"
+        )
+    source, target = fields
+    if not source.strip() or not target.strip():
+        side = "source" if not source.strip() else "target"
+        raise TsvError(f"{path}:{number}: empty {side}: {line[:60]!r}")
+    return source, target
+
+
+def read_pairs(patterns):
+    """Reads `(source, target)` pairs from UTF-8 TSV files (`iter_pairs`:
+    one path or glob pattern, or a list of them; plain or gzip).
 
     Returns:
         `(pairs, blank_lines)`: the list of pairs and how many blank lines
         were skipped.
+
+    Raises:
+        TsvError: a malformed line (naming file and line), a missing file,
+            or no pairs at all.
     """
-    path = Path(path)
-    text = read_utf8(path, TsvError)
-    pairs, blank_lines = [], 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            blank_lines += 1
-            continue
-        fields = line.split("\t")
-        if len(fields) != 2:
-            raise TsvError(
-                f"{path}:{number}: expected 'source<TAB>target' (one tab), "
-                f"found {len(fields) - 1} tabs: {line[:60]!r}"
-            )
-        source, target = fields
-        if not source.strip() or not target.strip():
-            side = "source" if not source.strip() else "target"
-            raise TsvError(f"{path}:{number}: empty {side}: {line[:60]!r}")
-        pairs.append((source, target))
+    blank_lines = {}
+    pairs = list(iter_pairs(patterns, blank_lines))
     if not pairs:
-        raise TsvError(f"{path}: no pairs (the file is empty or blank)")
-    return pairs, blank_lines
+        names = ", ".join(str(pattern) for pattern in _as_list(patterns))
+        raise TsvError(f"{names}: no pairs (the file is empty or blank)")
+    return pairs, sum(blank_lines.values())
+
+
+def _as_list(patterns):
+    return [patterns] if isinstance(patterns, (str, Path)) else list(patterns)
 
 
 def write_pairs(path, pairs):

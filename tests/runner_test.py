@@ -44,6 +44,29 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
     assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_files_train_the_model_their_pairs_train(tmp_path):
+    import csv
+    import gzip
+
+    from keras_attention_cli.tsv import write_pairs
+
+    train, dev = date_pairs(120, seed=1), date_pairs(12, seed=2)
+    for index in range(2):
+        write_pairs(tmp_path / f"part-{index}.tsv", train[index * 60 : (index + 1) * 60])
+    write_pairs(tmp_path / "dev.tsv", dev)
+    (tmp_path / "dev.tsv.gz").write_bytes(gzip.compress((tmp_path / "dev.tsv").read_bytes()))
+    options = dict(epochs=1, units=8, embedding_dim=4, batch_size=32, export=False)
+    logs = []
+    for name, data, dev_data in (
+        ("from_pairs", train, dev),
+        ("from_files", str(tmp_path / "part-*.tsv"), [tmp_path / "dev.tsv.gz"]),
+    ):
+        Runner(tmp_path / name, report=lambda line: None).train(data, dev=dev_data, **options)
+        with open(tmp_path / name / layout.TRAINING_LOG_FILE, encoding="utf-8") as file:
+            logs.append([{**row, "epoch_seconds": None} for row in csv.DictReader(file)])
+    assert logs[0] == logs[1]
+
+
 def test_runner_refuses_options_that_cannot_work_together(tmp_path):
     runner = Runner(tmp_path / "model")
     with pytest.raises(

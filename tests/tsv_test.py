@@ -51,3 +51,50 @@ def test_missing_file(tmp_path):
 def test_writing_a_tab_inside_a_pair_is_refused(tmp_path):
     with pytest.raises(ValueError, match="tabs or newlines"):
         write_pairs(tmp_path / "pairs.tsv", [("a\tb", "c")])
+
+
+def _shards(tmp_path, pairs, count=3):
+    """`pairs` written as `count` shards, the last gzip-compressed."""
+    import gzip
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for index in range(count):
+        path = folder / f"part-{index}.tsv"
+        write_pairs(path, pairs[index::count])
+        if index == count - 1:
+            (folder / f"part-{index}.tsv.gz").write_bytes(gzip.compress(path.read_bytes()))
+            path.unlink()
+    return folder
+
+
+def test_shards_globs_and_gzip_read_the_same_pairs_as_one_file(tmp_path):
+    pairs = [(f"source {i}", f"target {i}") for i in range(10)]
+    folder = _shards(tmp_path, pairs)
+    expected = sorted(pairs)
+    assert sorted(read_pairs(str(folder / "part-*"))[0]) == expected
+    listed = [folder / "part-0.tsv", str(folder / "part-[12]*")]
+    assert sorted(read_pairs(listed)[0]) == expected
+    # Files in the order given, a pattern's matches sorted by name.
+    assert read_pairs(str(folder / "part-*"))[0][:4] == pairs[0::3]
+
+
+def test_a_malformed_line_in_the_third_shard_names_its_file_and_line(tmp_path):
+    import gzip
+
+    folder = _shards(tmp_path, [(f"s{i}", f"t{i}") for i in range(9)])
+    third = folder / "part-2.tsv.gz"
+    third.write_bytes(gzip.compress(gzip.decompress(third.read_bytes()) + b"no tab\n"))
+    with pytest.raises(TsvError, match=r"part-2\.tsv\.gz:4: expected 'source<TAB>target'"):
+        read_pairs(str(folder / "*.tsv*"))
+
+
+def test_a_pattern_that_matches_nothing_says_so(tmp_path):
+    with pytest.raises(TsvError, match=r"part-\*\.tsv: no file matches this pattern"):
+        read_pairs(str(tmp_path / "part-*.tsv"))
+
+
+def test_only_newlines_end_lines(tmp_path):
+    # Windows line ends are read; a line separator inside a text is text.
+    (tmp_path / "pairs.tsv").write_bytes("a\u2028b\tc\r\nd\te\x85f\n".encode())
+    assert read_pairs(tmp_path / "pairs.tsv")[0] == [("a\u2028b", "c"), ("d", "e\x85f")]
