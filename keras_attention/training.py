@@ -39,7 +39,8 @@ def build_translator(train_pairs, config=None, **options):
     """A fresh Translator with vocabularies built from `train_pairs`.
 
     Args:
-        train_pairs: list of `(source, target)` str pairs.
+        train_pairs: `(source, target)` str pairs: a list, or any iterable
+            that can be read again.
         config: `options.ModelConfig`: the network and how each side is cut
             into tokens (`split`; `source_split` and `target_split` override
             it for one side, as G2P's characters in, phones out). Defaults
@@ -55,7 +56,7 @@ def build_translator(train_pairs, config=None, **options):
     ):
         try:
             vectorizer = TextVectorizer.from_texts(
-                [pair[side] for pair in train_pairs],
+                _Column(train_pairs, side),
                 split=split,
                 lowercase=config.lowercase,
                 max_tokens=config.vocabulary_size,
@@ -67,6 +68,17 @@ def build_translator(train_pairs, config=None, **options):
         vectorizers.append(vectorizer)
     model = Seq2Seq(vectorizers[0].size, vectorizers[1].size, **config.network())
     return Translator(model, *vectorizers)
+
+
+class _Column:
+    """One side of `(source, target)` pairs, read anew each time it is
+    iterated (a vocabulary is built in one or two passes over it)."""
+
+    def __init__(self, pairs, side):
+        self.pairs, self.side = pairs, side
+
+    def __iter__(self):
+        return (pair[self.side] for pair in self.pairs)
 
 
 def within_max_lengths(translator, pairs):

@@ -7,6 +7,7 @@ import base64
 import collections
 import io
 import json
+import random
 import re
 from pathlib import Path
 
@@ -150,17 +151,21 @@ class TextVectorizer(tf.Module):
         most `SENTENCEPIECE_SAMPLE` of them, drawn at random), with every
         character and a byte fallback, so that any text round-trips.
 
+        Memory is bounded by the vocabulary, not the texts: they are read
+        4,096 at a time in one pass (two for subwords without
+        `max_length`: the second measures the longest; a one-shot iterator
+        is then held as a list), and the SentencePiece sample is a
+        reservoir of at most `SENTENCEPIECE_SAMPLE` texts.
+
         Args:
-            texts: iterable of str.
+            texts: iterable of str (a list, or any object that can be
+                iterated again).
             split, lowercase: as in the constructor.
             max_length: int or None; `None` takes the longest text seen.
             max_tokens: int or None, the largest vocabulary (reserved tokens
                 included); rarer tokens become `[UNK]`. For subwords, the
                 number of pieces (default `DEFAULT_SUBWORDS`).
         """
-        texts = list(texts)
-        if not texts:
-            raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         if max_tokens is not None:
             max_tokens = check_int(
                 "max_tokens",
@@ -170,13 +175,18 @@ class TextVectorizer(tf.Module):
                 alternative=", or None",
             )
         if split == "subwords":
+            if max_length is None and iter(texts) is texts:  # read twice
+                texts = list(texts)
             return cls._from_texts_by_sentencepiece(texts, lowercase, max_length, max_tokens)
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
-        counts, longest = collections.Counter(), 0
-        for start in range(0, len(texts), 4096):
-            tokens = probe.tokenize(tf.constant(texts[start : start + 4096]))
+        counts, longest, seen = collections.Counter(), 0, 0
+        for chunk in _chunks(texts):
+            seen += len(chunk)
+            tokens = probe.tokenize(tf.constant(chunk))
             longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
             counts.update(t.decode("utf-8") for t in tokens.flat_values.numpy())
+        if not seen:
+            raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         ordered = sorted(
             (t for t in counts if t not in RESERVED_TOKENS), key=lambda t: (-counts[t], t)
         )
@@ -201,15 +211,18 @@ class TextVectorizer(tf.Module):
             ) from error
         size = DEFAULT_SUBWORDS if max_tokens is None else max_tokens
         probe = cls(list(RESERVED_TOKENS), lowercase=lowercase)
-        normalized = []
-        for start in range(0, len(texts), 4096):
-            batch = probe.normalize(tf.constant(texts[start : start + 4096])).numpy()
-            normalized.extend(text.decode("utf-8") for text in batch)
+        sample = _Reservoir(SENTENCEPIECE_SAMPLE)
+        for chunk in _chunks(texts):
+            sample.extend(
+                text.decode("utf-8") for text in probe.normalize(tf.constant(chunk)).numpy()
+            )
+        if not sample.seen:
+            raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         model = io.BytesIO()
         sentencepiece.SetRandomGeneratorSeed(0)  # which texts it samples
         try:
             sentencepiece.SentencePieceTrainer.train(
-                sentence_iterator=iter(normalized),
+                sentence_iterator=iter(sample.texts),
                 model_writer=model,
                 model_type="unigram",
                 vocab_size=size,
@@ -250,8 +263,8 @@ class TextVectorizer(tf.Module):
         )
         if max_length is None:
             longest = 0
-            for start in range(0, len(texts), 4096):
-                tokens = vectorizer.encode(tf.constant(texts[start : start + 4096]))
+            for chunk in _chunks(texts):
+                tokens = vectorizer.encode(tf.constant(chunk))
                 longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
             max_length = max(longest, 1)
         vectorizer.max_length = max_length
@@ -358,3 +371,35 @@ class TextVectorizer(tf.Module):
     def load(cls, path):
         """The vectorizer that `save` wrote to `path`."""
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _chunks(texts, size=4096):
+    """`texts` as lists of at most `size`, read as they come."""
+    chunk = []
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Reservoir:
+    """A uniform sample of at most `size` texts from a stream of unknown
+    length (Algorithm R, seeded): all of them, in order, when there are no
+    more than `size`."""
+
+    def __init__(self, size, seed=0):
+        self.size, self.texts, self.seen = size, [], 0
+        self._random = random.Random(seed)
+
+    def extend(self, texts):
+        for text in texts:
+            self.seen += 1
+            if len(self.texts) < self.size:
+                self.texts.append(text)
+            else:
+                slot = self._random.randrange(self.seen)
+                if slot < self.size:
+                    self.texts[slot] = text

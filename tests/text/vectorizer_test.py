@@ -178,6 +178,40 @@ def test_subwords_are_the_same_model_from_the_same_texts(subwords):
     assert again.get_config() == subwords.get_config()
 
 
+def test_a_stream_of_texts_builds_what_a_list_builds(subwords):
+    words = TextVectorizer.from_texts(MIXED_SCRIPTS * 3, split="words")
+    assert TextVectorizer.from_texts(iter(MIXED_SCRIPTS * 3), split="words").get_config() == (
+        words.get_config()
+    )
+    # Subwords read the texts twice (the second pass measures the longest).
+    streamed = TextVectorizer.from_texts(
+        (text for text in MIXED_SCRIPTS * 10), split="subwords", max_tokens=400
+    )
+    assert streamed.get_config() == subwords.get_config()
+    with pytest.raises(ValueError, match="at least one text"):
+        TextVectorizer.from_texts(iter([]), split="subwords")
+
+
+def test_the_sentencepiece_sample_is_a_seeded_uniform_reservoir():
+    from keras_attention.text.vectorizer import _Reservoir
+
+    small = _Reservoir(5)
+    small.extend(["a", "b", "c"])
+    assert small.texts == ["a", "b", "c"] and small.seen == 3
+    draws = []
+    for seed in range(400):
+        reservoir = _Reservoir(10, seed=seed)
+        reservoir.extend(range(100))
+        assert len(reservoir.texts) == 10 and reservoir.seen == 100
+        draws += reservoir.texts
+    again = _Reservoir(10, seed=0)
+    again.extend(range(100))
+    assert again.texts == draws[:10]
+    # Each of the 100 is kept with probability 1/10: 40 times in 400 draws.
+    counts = np.bincount(draws, minlength=100)
+    assert 15 < counts.min() and counts.max() < 70 and abs(counts[:50].sum() - 2000) < 200
+
+
 def test_subword_vocabulary_too_small_names_the_size_needed():
     with pytest.raises(ValueError) as info:
         TextVectorizer.from_texts(MIXED_SCRIPTS, split="subwords", max_tokens=100)
