@@ -30,6 +30,7 @@ from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import check_training_run
 from keras_attention_cli.options import config_dict
 from keras_attention_cli.options import with_options
+from keras_attention_cli.tsv import Corpus
 from keras_attention_cli.tsv import read_pairs
 
 # The options of the run a backup folder belongs to.
@@ -75,8 +76,9 @@ class Runner:
 
         Args:
             pairs: list of `(source, target)` str pairs, or the TSV files
-                that hold them: a path or glob pattern, or a list of them
-                (plain or gzip; `keras_attention_cli.tsv.read_pairs`).
+                that hold them, read as a stream every epoch (memory does not
+                grow with them): a path or glob pattern, a list of them
+                (plain or gzip), or a `keras_attention_cli.tsv.Corpus`.
             dev: pairs (or files, as `pairs`) to score (greedy, WER) after
                 every epoch; without them, `training.validation_split` of
                 `pairs` is held out.
@@ -111,7 +113,7 @@ class Runner:
                 together (`patience` without `dev`, ...).
         """
         model, training_options = with_options(model, training, **options)
-        pairs = _pairs_of(pairs)
+        pairs = pairs if isinstance(pairs, Corpus) else _pairs_of(pairs, stream=True)
         dev = None if dev is None else _pairs_of(dev)
         check_training_run(
             training_options, len(pairs), bool(dev), resume,
@@ -129,6 +131,9 @@ class Runner:
         strategy = distribute.make_strategy(options.distribution)
         if dev:
             validation, train, label = dev, pairs, "dev"
+        elif isinstance(pairs, Corpus):
+            train = pairs.with_held_out(options.validation_split, options.seed)
+            validation, label = list(train.held_out_pairs()), "validation"
         else:
             held_out = int(round(len(pairs) * options.validation_split))
             shuffled = list(pairs)
@@ -137,7 +142,7 @@ class Runner:
         chief = distribute.is_chief(strategy)
         backup = distribute.backup_folder(self.out, strategy)
         self._check_backup_is_this_run(backup, model, options)
-        ensemble, members, all_train = options.ensemble, [], train
+        ensemble, members, kept = options.ensemble, [], None
         with strategy.scope():
             for member in range(ensemble):
                 finished = backup / f"member_{member + 1}_finished"
@@ -167,8 +172,8 @@ class Runner:
                     )
                 else:
                     translator = training.build_translator(train, model)
-                if train is all_train:
-                    train = self._within_max_lengths(translator, train)
+                if kept is None:
+                    kept = self._within_max_lengths(translator, train)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
                 self.report(
                     (
@@ -180,7 +185,7 @@ class Runner:
                     + f"training the {translator.model.kind} seq2seq model "
                     f"({translator.model.cell}, "
                     f"{translator.model.count_params():,} parameters, {options.precision}) on "
-                    f"{len(train)} pairs, "
+                    f"{kept:,} pairs, "
                     f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
                     f"{strategy.num_replicas_in_sync} replica(s)"
                 )
@@ -188,7 +193,7 @@ class Runner:
                 if interrupted:
                     self.report(f"resuming interrupted training from the backup in {member_backup}")
                 self._fit(
-                    translator, train, validation, label, options, member=member,
+                    translator, train, kept, validation, label, options, member=member,
                     backup=member_backup, chief=chief, verbose=verbose,
                     append_log=resume or member > 0 or interrupted,
                 )  # fmt: skip
@@ -219,12 +224,12 @@ class Runner:
         return True
 
     def _within_max_lengths(self, translator, pairs):
-        """The training pairs that fit the vectorizers' maximum lengths,
-        saying how many were left out."""
-        kept, dropped = training.within_max_lengths(translator, pairs)
-        if dropped:
+        """How many training pairs fit the vectorizers' maximum lengths
+        (training leaves the others out), saying how many do not."""
+        kept, total = training.within_max_lengths(translator, pairs)
+        if kept < total:
             self.report(
-                f"left out {dropped:,} of {len(pairs):,} training pairs longer than "
+                f"left out {total - kept:,} of {total:,} training pairs longer than "
                 f"{translator.source_vectorizer.max_length} source or "
                 f"{translator.target_vectorizer.max_length} target tokens "
                 "(--max-source-length, --max-target-length)"
@@ -263,8 +268,8 @@ class Runner:
         atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
     def _fit(
-        self, translator, train, validation, label, options, member, backup, chief, verbose,
-        append_log,
+        self, translator, train, kept, validation, label, options, member, backup, chief,
+        verbose, append_log,
     ):  # fmt: skip
         """Trains one model (member `member` of an ensemble, from 0),
         reporting its epochs, early stopping and time budget; an ensemble's
@@ -304,6 +309,7 @@ class Runner:
             verbose=verbose,
             time_budget=time_budget,
             average_epochs=options.average_epochs,
+            kept=kept,
         )
         if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
             self.report(
@@ -443,12 +449,14 @@ def _save_whole(translator, folder):
     os.replace(partial, folder)
 
 
-def _pairs_of(pairs_or_files):
-    """`pairs_or_files` as a list of pairs: read from the files when it
-    names them (a path or pattern, or a list of them)."""
-    if isinstance(pairs_or_files, (str, Path)):
-        return read_pairs(pairs_or_files)[0]
-    items = list(pairs_or_files)
+def _pairs_of(pairs_or_files, stream=False):
+    """`pairs_or_files` as pairs: a list as it is; files (a path or
+    pattern, or a list of them) as a `Corpus` read as a stream when
+    `stream`, read into a list otherwise."""
+    named = isinstance(pairs_or_files, (str, Path))
+    items = [pairs_or_files] if named else list(pairs_or_files)
     if items and all(isinstance(item, (str, Path)) for item in items):
+        if stream:
+            return Corpus(items)
         return read_pairs(items)[0]
     return items

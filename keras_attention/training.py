@@ -17,6 +17,7 @@ import tensorflow as tf
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
+from keras_attention.data.pipeline import count_within_max_lengths
 from keras_attention.data.pipeline import make_dataset
 from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.distribute import under_multi_worker
@@ -82,26 +83,18 @@ class _Column:
 
 
 def within_max_lengths(translator, pairs):
-    """The pairs that fit the translator's vectorizers: at most `max_length`
-    tokens on each side (what `ModelConfig.max_source_length` and
-    `max_target_length` set), and how many were left out.
+    """`(kept, total)`: how many of `pairs` fit the translator's
+    vectorizers (at most `max_length` tokens on each side, what
+    `ModelConfig.max_source_length` and `max_target_length` set), which
+    training keeps, of how many; one streaming pass.
 
     A corpus as extracted holds a few lines hundreds of times longer than
     the rest (a glossary in one verse); one of them in a batch would pad
     the whole batch to its length.
-
-    Returns:
-        `(kept, dropped)`: the list of pairs kept, in order, and the number
-        of pairs left out.
     """
-    keep = np.ones(len(pairs), bool)
-    for side, vectorizer in enumerate((translator.source_vectorizer, translator.target_vectorizer)):
-        for start in range(0, len(pairs), 4096):
-            texts = tf.constant([pair[side] for pair in pairs[start : start + 4096]])
-            lengths = vectorizer.tokenize(texts).row_lengths().numpy()
-            keep[start : start + len(lengths)] &= lengths <= vectorizer.max_length
-    kept = [pair for pair, kept in zip(pairs, keep) if kept]
-    return kept, len(pairs) - len(kept)
+    return count_within_max_lengths(
+        pairs, translator.source_vectorizer, translator.target_vectorizer
+    )
 
 
 # What `evaluate` scores; BLEU and chrF for word and subword targets only.
@@ -185,9 +178,15 @@ def fit(
     backup_dir=None,
     time_budget=None,
     average_epochs=1,
+    kept=None,
     **compile_kwargs,
 ):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
+
+    `train_pairs` is a list of pairs or a stream (`data.corpus.Corpus`),
+    read anew every epoch (`data.pipeline.make_dataset`); pairs over the
+    vectorizers' `max_length` are left out. `kept`, when known, is how
+    many pairs that leaves (`within_max_lengths`; counted otherwise).
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
     `warmup`, `label_smoothing`) go to `compile_for_training`.
@@ -225,6 +224,7 @@ def fit(
         epochs=epochs,
         initial_epoch=first_epoch,
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
+        kept=kept,
     )
     steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
     callbacks, budget = list(callbacks), None
@@ -256,6 +256,7 @@ def fit(
             translator.target_vectorizer,
             batch_size=max(batch_size, 256),
             shuffle=False,
+            drop_longer=False,
         )
     fit_under_multi_worker(translator.model)
     if backup_dir:

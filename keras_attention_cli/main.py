@@ -467,6 +467,25 @@ def _read_pairs(patterns):
     return pairs
 
 
+def _corpus(patterns):
+    """The training files as a `Corpus` (read as a stream while training),
+    every line checked now."""
+    from keras_attention_cli.tsv import Corpus
+    from keras_attention_cli.tsv import TsvError
+
+    try:
+        corpus = Corpus(patterns)
+    except TsvError as error:
+        raise CommandError(str(error)) from None
+    if not corpus.total:
+        raise CommandError(
+            f"{' '.join(map(str, patterns))}: no pairs (the files are empty or blank)"
+        )
+    if corpus.blank_lines:
+        print(f"{' '.join(map(str, patterns))}: skipped {corpus.blank_lines} blank line(s)")
+    return corpus
+
+
 def _check_model_folder(directory):
     """The folder's files and manifest, before TensorFlow is imported; the
     checksums are `Translator.load`'s to check, once."""
@@ -495,7 +514,7 @@ def command_train(args):
     # Resuming keeps the model of the folder.
     model = None if args.resume else config_from_flags(ModelConfig, args)
     training = config_from_flags(TrainingConfig, args)
-    pairs = _read_pairs(args.data)
+    pairs = _corpus(args.data)
     dev = _read_pairs(args.dev) if args.dev else None
     with _options_named_as_flags():
         check_training_run(

@@ -1,12 +1,19 @@
-"""Reading and writing source<TAB>target pairs in UTF-8 TSV files."""
+"""Reading and writing source<TAB>target pairs in UTF-8 TSV files: read
+whole (`read_pairs`) or as a stream (`iter_pairs`, `Corpus`)."""
 
+import copy
 import glob
 import gzip
+import itertools
 from pathlib import Path
+
+import numpy as np
 
 # Characters that make an argument a glob pattern rather than a file name.
 _GLOB_CHARACTERS = frozenset("*?[")
 _GZIP_MAGIC = b"\x1f\x8b"
+# A `Corpus` reads this many lines from one file before the next file's turn.
+BLOCK_LINES = 4096
 
 
 class TsvError(ValueError):
@@ -100,6 +107,78 @@ def read_pairs(patterns):
 
 def _as_list(patterns):
     return [patterns] if isinstance(patterns, (str, Path)) else list(patterns)
+
+
+class Corpus:
+    """`(source, target)` pairs of UTF-8 TSV files, iterated as a stream.
+
+    Args:
+        patterns: a path or glob pattern, or a list of them
+            (`keras_attention_cli.tsv.resolve_paths`).
+        held_out: `None`, or `(share, seed)`: leave out the pairs that a
+            draw seeded by `seed` and the pair's position gives to the held
+            out share (`held_out_pairs` yields those).
+
+    Building one reads every file once: a malformed line is a `TsvError`
+    naming its file and line before anything trains; `len`, `total` (held
+    out included), `held_out_count` and `blank_lines` are counted. Plain
+    Python (and numpy): the command checks its files before TensorFlow.
+    """
+
+    def __init__(self, patterns, held_out=None):
+        self.paths = resolve_paths(patterns)
+        self.held_out = None
+        blank_lines, self.total = {}, 0
+        for _ in self._marked(blank_lines):
+            self.total += 1
+        self.blank_lines = sum(blank_lines.values())
+        self._hold_out(held_out)
+
+    def with_held_out(self, share, seed):
+        """The same files with `share` of the pairs held out (a draw seeded
+        by `seed` and each pair's position); the files are not read again."""
+        corpus = copy.copy(self)
+        corpus._hold_out((share, seed))
+        return corpus
+
+    def _hold_out(self, held_out):
+        self.held_out, self.held_out_count = held_out, 0
+        if held_out:
+            for block in range(-(-self.total // BLOCK_LINES)):
+                draws = self._draws(block)[: self.total - block * BLOCK_LINES]
+                self.held_out_count += int(draws.sum())
+
+    def _draws(self, block):
+        """Which of the `BLOCK_LINES` positions of block `block` are held out."""
+        share, seed = self.held_out
+        return np.random.default_rng([seed, block]).random(BLOCK_LINES) < share
+
+    def __len__(self):
+        """The pairs it yields (the held-out ones not counted)."""
+        return self.total - self.held_out_count
+
+    def __iter__(self):
+        return (pair for pair, held in self._marked() if not held)
+
+    def held_out_pairs(self):
+        """The pairs `held_out` leaves out of iteration, in order."""
+        return (pair for pair, held in self._marked() if held)
+
+    def _marked(self, blank_lines=None):
+        """Every pair, round-robin over the files, with whether it is held
+        out (a draw per position, seeded, `BLOCK_LINES` draws at a time)."""
+        readers = [iter_pairs(path, blank_lines) for path in self.paths]
+        position, draws = 0, None
+        while readers:
+            for reader in list(readers):
+                block = list(itertools.islice(reader, BLOCK_LINES))
+                if len(block) < BLOCK_LINES:
+                    readers.remove(reader)
+                for pair in block:
+                    if self.held_out and position % BLOCK_LINES == 0:
+                        draws = self._draws(position // BLOCK_LINES)
+                    yield pair, draws is not None and bool(draws[position % BLOCK_LINES])
+                    position += 1
 
 
 def write_pairs(path, pairs):

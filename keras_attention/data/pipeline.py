@@ -1,4 +1,8 @@
-"""tf.data pipelines of (source ids, teacher-forced decoder ids) → target ids."""
+"""tf.data pipelines of (source ids, teacher-forced decoder ids) → target ids,
+streamed: pairs are read, vectorised, shuffled in a buffer and batched as
+they come, so that memory does not grow with the corpus."""
+
+import math
 
 import tensorflow as tf
 
@@ -8,15 +12,10 @@ from keras_attention_cli.options import check_positive_int
 LENGTH_BUCKETS = 8
 # Batches are made from pools of this many batches' pairs, sorted by length.
 POOL_BATCHES = 100
-
-
-def vectorize_pairs(pairs, source_vectorizer, target_vectorizer):
-    """Ragged source ids and `[START] target [END]` ids for every pair."""
-    sources = tf.constant([source for source, _ in pairs], tf.string)
-    targets = tf.constant([target for _, target in pairs], tf.string)
-    source_ids = tf.cast(source_vectorizer.encode(sources), tf.int32)
-    target_ids = tf.cast(target_vectorizer.encode(targets, add_start=True, add_end=True), tf.int32)
-    return source_ids, target_ids
+# Pairs are read and vectorised this many at a time.
+CHUNK_PAIRS = 4096
+# The shuffle buffer, in pairs: a corpus up to this size is shuffled whole.
+SHUFFLE_BUFFER = 500_000
 
 
 def teacher_forcing(source_ids, target_ids):
@@ -26,6 +25,63 @@ def teacher_forcing(source_ids, target_ids):
     `y1 .. yn [END]`; 0 is padding throughout.
     """
     return (source_ids, target_ids[:, :-1]), target_ids[:, 1:]
+
+
+def _chunks(pairs):
+    """`(sources, targets)` lists of at most `CHUNK_PAIRS` pairs, read from
+    `pairs` (a list, or a re-readable stream such as a `Corpus`) as they
+    come."""
+    sources, targets = [], []
+    for source, target in pairs:
+        sources.append(source)
+        targets.append(target)
+        if len(sources) == CHUNK_PAIRS:
+            yield sources, targets
+            sources, targets = [], []
+    if sources:
+        yield sources, targets
+
+
+def _vectorized(pairs, source_vectorizer, target_vectorizer, drop_longer):
+    """A dataset of chunks `(source ids, [START] target ids [END], kept)`,
+    ragged, with the number of pairs the chunk kept: with `drop_longer`,
+    pairs with more tokens than a side's `max_length` are left out;
+    without, they are truncated."""
+    text = tf.TensorSpec([None], tf.string)
+    chunks = tf.data.Dataset.from_generator(lambda: _chunks(pairs), output_signature=(text, text))
+
+    def vectorize(sources, targets):
+        source_ids = source_vectorizer.encode(sources, truncate=not drop_longer)
+        target_ids = target_vectorizer.encode(
+            targets, add_start=True, add_end=True, truncate=not drop_longer
+        )
+        if drop_longer:
+            keep = _within(source_ids, source_vectorizer.max_length) & _within(
+                target_ids, target_vectorizer.max_length, reserved=2
+            )
+            source_ids = tf.ragged.boolean_mask(source_ids, keep)
+            target_ids = tf.ragged.boolean_mask(target_ids, keep)
+        return tf.cast(source_ids, tf.int32), tf.cast(target_ids, tf.int32)
+
+    return chunks.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _within(ids, max_length, reserved=0):
+    """Which rows of ragged `ids` hold at most `max_length` tokens besides
+    `reserved` ones (all of them without a `max_length`)."""
+    if max_length is None:
+        return tf.ones([ids.nrows()], tf.bool)
+    return ids.row_lengths() <= max_length + reserved
+
+
+def count_within_max_lengths(pairs, source_vectorizer, target_vectorizer):
+    """`(kept, total)`: how many of `pairs` have at most `max_length` tokens
+    on each side (what training keeps), of how many; one streaming pass."""
+    kept = 0
+    for source_ids, _ in _vectorized(pairs, source_vectorizer, target_vectorizer, True):
+        kept += int(source_ids.nrows())
+    total = sum(len(sources) for sources, _ in _chunks(pairs))
+    return kept, total
 
 
 def make_dataset(
@@ -39,25 +95,35 @@ def make_dataset(
     epochs=1,
     initial_epoch=0,
     fixed_shapes=False,
+    drop_longer=True,
+    kept=None,
 ):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
-    Vectorises every pair once; then, for each of the epochs
-    `initial_epoch .. epochs - 1` in turn: shuffles (when `shuffle`, in an
-    order that depends only on `seed` and the epoch's number, so that
-    training resumed at an epoch sees the batches an uninterrupted run
-    would); when `bucket_by_length`, sorts each pool of `POOL_BATCHES`
-    batches' pairs by source length, then target length, cuts the pool
-    into batches of `batch_size` and shuffles the batches, so that a batch
-    holds pairs of about the same lengths on both sides and padding costs
-    few encoder or decoder steps; pads each batch with 0 to its own longest
-    source and target, and prefetches. Its cardinality is known:
-    `(epochs - initial_epoch)` times `ceil(len(pairs) / batch_size)`.
+    `pairs` is a list or a re-readable stream (`data.corpus.Corpus`: TSV
+    files read a line at a time). For each of the epochs `initial_epoch ..
+    epochs - 1` in turn the pairs are read again, `CHUNK_PAIRS` at a time,
+    and vectorised in the graph; with `drop_longer`, pairs with more tokens
+    than a side's `max_length` are left out (without, truncated). When
+    `shuffle`, they pass through a buffer of `SHUFFLE_BUFFER` pairs seeded
+    by `seed` and the epoch's number, so that training resumed at an epoch
+    sees the batches an uninterrupted run would. When `bucket_by_length`,
+    each pool of `POOL_BATCHES` batches' pairs is sorted by source length,
+    then target length, cut into batches of `batch_size`, and the pool's
+    batches come in an order drawn from the seed, the epoch and the pool,
+    so that a batch holds pairs of about the same lengths on both sides
+    and padding costs few encoder or decoder steps. Each batch is padded
+    with 0 to its own longest source and target. Memory holds the buffer
+    and a pool, never the corpus.
+
+    Its cardinality is known: `(epochs - initial_epoch)` times the batches
+    of an epoch, counted from `kept` (the pairs within the maximum
+    lengths: `count_within_max_lengths`, which runs when `kept` is None).
 
     With `fixed_shapes`, a batch's sources and targets are padded to the
-    next of `LENGTH_BUCKETS` widths per side (to the longest, without
-    bucketing), so that a backend that compiles a step per input shape
-    (JAX) compiles a few steps, not one per batch.
+    next of `LENGTH_BUCKETS` widths up to the side's `max_length`, so that
+    a backend that compiles a step per input shape (JAX) compiles a few
+    steps, not one per batch.
     """
     batch_size = check_positive_int("batch_size", batch_size)
     epochs = check_positive_int("epochs", epochs)
@@ -66,54 +132,72 @@ def make_dataset(
             f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: "
             f"initial_epoch={initial_epoch}"
         )
-    if not pairs:
-        raise ValueError("`pairs` must hold at least one (source, target) pair.")
-    source_ids, target_ids = vectorize_pairs(pairs, source_vectorizer, target_vectorizer)
-    sources, source_lengths = source_ids.to_tensor(), source_ids.row_lengths()
-    targets, target_lengths = target_ids.to_tensor(), target_ids.row_lengths()
-    count = len(pairs)
-    batches = -(-count // batch_size)
-    # Sorting by this key orders by source length, then target length.
-    length_key = source_lengths * (int(tf.reduce_max(target_lengths)) + 1) + target_lengths
-    pool = POOL_BATCHES * batch_size
-    widths = [
-        _padded_widths(int(tf.reduce_max(lengths)), bucket_by_length)
-        for lengths in (source_lengths, target_lengths)
-    ]
-
-    def epoch_order(epoch):
-        """The pairs' order in the epoch, and the batches' (by their first pair)."""
-        order = tf.range(count, dtype=tf.int64)
-        if shuffle:
-            order = tf.argsort(_uniform(count, seed, 2 * epoch), stable=True)
-            order = tf.cast(order, tf.int64)
-        if bucket_by_length:
-            in_pool = tf.range(count, dtype=tf.int64) // pool
-            pool_key = in_pool * (tf.reduce_max(length_key) + 1) + tf.gather(length_key, order)
-            order = tf.gather(order, tf.argsort(pool_key, stable=True))
-        batch_order = tf.range(batches, dtype=tf.int64)
-        if shuffle and bucket_by_length:
-            batch_order = tf.cast(tf.argsort(_uniform(batches, seed, 2 * epoch + 1)), tf.int64)
-        return order, batch_order
-
-    def one_epoch(epoch):
-        order, batch_order = epoch_order(epoch)
-        return tf.data.Dataset.from_tensor_slices(batch_order).map(
-            lambda batch: batch_of(order[batch * batch_size : (batch + 1) * batch_size])
+    if kept is None:
+        if drop_longer:
+            kept, total = count_within_max_lengths(pairs, source_vectorizer, target_vectorizer)
+        else:
+            kept = total = sum(len(sources) for sources, _ in _chunks(pairs))
+        if not total:
+            raise ValueError("`pairs` must hold at least one (source, target) pair.")
+    if not kept:
+        raise ValueError(
+            "no pair is within the maximum lengths: raise `max_source_length` or "
+            "`max_target_length`"
         )
+    pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
+    batches = (kept // pool) * (pool // batch_size) + math.ceil(kept % pool / batch_size)
+    if fixed_shapes and None in (source_vectorizer.max_length, target_vectorizer.max_length):
+        raise ValueError("`fixed_shapes` needs vectorizers with a `max_length`")
+    widths = [
+        _padded_widths(longest, bucket_by_length) if fixed_shapes else None
+        for longest in (source_vectorizer.max_length, (target_vectorizer.max_length or 0) + 2)
+    ]
+    vectorized = _vectorized(pairs, source_vectorizer, target_vectorizer, drop_longer).unbatch()
 
-    def batch_of(indices):
-        padded = []
-        for tensor, lengths, side_widths in zip(
-            (sources, targets), (source_lengths, target_lengths), widths
-        ):
-            width = tf.reduce_max(tf.gather(lengths, indices))
+    def padded(source_ids, target_ids):
+        """Ragged batch to dense, each side padded to its longest (or its
+        fixed width)."""
+        sides = []
+        for ids, side_widths in zip((source_ids, target_ids), widths):
+            width = tf.reduce_max(ids.row_lengths())
             if fixed_shapes:
                 width = tf.gather(side_widths, tf.searchsorted(side_widths, [width])[0])
-            padded.append(tf.gather(tensor, indices)[:, :width])
-        return tuple(padded)
+            sides.append(ids.to_tensor(shape=tf.stack([ids.nrows(), width])))
+        return tuple(sides)
 
-    dataset = tf.data.Dataset.range(initial_epoch, epochs).flat_map(one_epoch)
+    def one_epoch(epoch):
+        stream = vectorized
+        if shuffle:
+            stream = stream.shuffle(
+                SHUFFLE_BUFFER, seed=seed * 1_000_003 + epoch, reshuffle_each_iteration=False
+            )
+        pools = stream.ragged_batch(pool).enumerate()
+        if not bucket_by_length:
+            return pools.map(lambda _, ids: padded(*ids))
+        return pools.flat_map(lambda index, ids: pool_batches(ids, epoch, index))
+
+    def pool_batches(ids, epoch, index):
+        source_ids, target_ids = ids
+        target_lengths = tf.cast(target_ids.row_lengths(), tf.int64)
+        # Sorting by this key orders by source length, then target length.
+        key = tf.cast(source_ids.row_lengths(), tf.int64) * 100_000 + target_lengths
+        order = tf.argsort(key, stable=True)
+        count = (tf.size(order) + batch_size - 1) // batch_size
+        batch_order = tf.range(count)
+        if shuffle:
+            batch_order = tf.argsort(_uniform(count, seed, epoch * 1_000_003 + index))
+        return tf.data.Dataset.from_tensor_slices(batch_order).map(
+            lambda batch: padded(
+                tf.gather(source_ids, order[batch * batch_size : (batch + 1) * batch_size]),
+                tf.gather(target_ids, order[batch * batch_size : (batch + 1) * batch_size]),
+            )
+        )
+
+    # One dataset per epoch, each shuffled with its own seed (a Python int:
+    # tf.data's shuffle takes no seed computed in the graph).
+    dataset = one_epoch(initial_epoch)
+    for epoch in range(initial_epoch + 1, epochs):
+        dataset = dataset.concatenate(one_epoch(epoch))
     # Telling tf.data the number of batches gives Keras' progress bar its
     # total and lets `fit` keep one iterator across epochs.
     dataset = dataset.apply(

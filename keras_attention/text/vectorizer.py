@@ -298,14 +298,15 @@ class TextVectorizer(tf.Module):
             tf.strings.unicode_encode(tf.expand_dims(codepoints.flat_values, -1), "UTF-8")
         )
 
-    def encode(self, texts, add_start=False, add_end=False):
-        """`tf.string` `[batch]` to ragged int64 ids, truncated to `max_length`."""
+    def encode(self, texts, add_start=False, add_end=False, truncate=True):
+        """`tf.string` `[batch]` to ragged int64 ids, truncated to `max_length`
+        (unless `truncate` is False)."""
         if self.split == "subwords":
             ids = tf.cast(self._sentencepiece.tokenize(self.normalize(texts)), tf.int64)
         else:
             tokens = self.tokenize(texts)
             ids = tokens.with_flat_values(self._table.lookup(tokens.flat_values))
-        if self.max_length is not None:
+        if truncate and self.max_length is not None:
             ids = ids[:, : self.max_length]
         batch = ids.nrows()
         if add_start:
