@@ -171,7 +171,13 @@ class Runner:
                         first.target_vectorizer,
                     )
                 else:
+                    started = time.perf_counter()
                     translator = training.build_translator(train, model)
+                    self.report(
+                        f"vocabularies of {translator.source_vectorizer.size:,} source and "
+                        f"{translator.target_vectorizer.size:,} target tokens built from "
+                        f"{len(train):,} pairs in {time.perf_counter() - started:.1f} s"
+                    )
                 if kept is None:
                     kept = self._within_max_lengths(translator, train)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup

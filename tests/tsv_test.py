@@ -98,3 +98,34 @@ def test_only_newlines_end_lines(tmp_path):
     # Windows line ends are read; a line separator inside a text is text.
     (tmp_path / "pairs.tsv").write_bytes("a\u2028b\tc\r\nd\te\x85f\n".encode())
     assert read_pairs(tmp_path / "pairs.tsv")[0] == [("a\u2028b", "c"), ("d", "e\x85f")]
+
+
+def test_a_corpus_reads_its_files_round_robin_and_holds_out_a_seeded_share(tmp_path, monkeypatch):
+    from keras_attention_cli import tsv
+
+    monkeypatch.setattr(tsv, "BLOCK_LINES", 2)
+    write_pairs(tmp_path / "a.tsv", [(f"a{i}", "x") for i in range(5)])
+    write_pairs(tmp_path / "b.tsv", [(f"b{i}", "y") for i in range(3)])
+    (tmp_path / "c.tsv").write_text("\n\n", encoding="utf-8")  # blank lines only
+    corpus = tsv.Corpus(str(tmp_path / "*.tsv"))
+    assert (len(corpus), corpus.total, corpus.blank_lines) == (8, 8, 2)
+    # Two lines from each file in turn; read anew each time.
+    order = ["a0", "a1", "b0", "b1", "a2", "a3", "b2", "a4"]
+    assert [source for source, _ in corpus] == order == [source for source, _ in corpus]
+
+    held = corpus.with_held_out(0.5, seed=3)
+    kept, out = [s for s, _ in held], [s for s, _ in held.held_out_pairs()]
+    assert sorted(kept + out) == sorted(order) and 0 < len(out) < 8
+    assert (len(held), held.held_out_count) == (len(kept), len(out))
+    again = corpus.with_held_out(0.5, seed=3)
+    assert [s for s, _ in again.held_out_pairs()] == out
+    assert len(corpus) == 8  # the corpus it came from is unchanged
+
+
+def test_a_corpus_checks_every_line_when_made(tmp_path):
+    from keras_attention_cli.tsv import Corpus
+
+    write_pairs(tmp_path / "a.tsv", [("a", "b")])
+    (tmp_path / "b.tsv").write_text("c\td\nbroken\n", encoding="utf-8")
+    with pytest.raises(TsvError, match=r"b\.tsv:2: expected 'source<TAB>target'"):
+        Corpus([tmp_path / "a.tsv", tmp_path / "b.tsv"])

@@ -184,7 +184,10 @@ class TextVectorizer(tf.Module):
             seen += len(chunk)
             tokens = probe.tokenize(tf.constant(chunk))
             longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
-            counts.update(t.decode("utf-8") for t in tokens.flat_values.numpy())
+            # Counted in the graph: Python sees each distinct token once a chunk.
+            distinct, _, chunk_counts = tf.unique_with_counts(tokens.flat_values)
+            for token, count in zip(distinct.numpy(), chunk_counts.numpy()):
+                counts[token.decode("utf-8")] += int(count)
         if not seen:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         ordered = sorted(

@@ -125,3 +125,45 @@ def test_bad_arguments(kwargs, message):
 def test_no_pairs():
     with pytest.raises(ValueError, match="at least one"):
         make_dataset([], SOURCE, TARGET)
+
+
+class CountedPairs:
+    """Pairs read anew each time, counting how many have been read."""
+
+    def __init__(self, pairs):
+        self.pairs, self.read = pairs, 0
+
+    def __iter__(self):
+        for pair in self.pairs:
+            self.read += 1
+            yield pair
+
+
+def test_a_stream_is_read_as_batches_are_needed_not_held_whole(monkeypatch):
+    from keras_attention.data import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK_PAIRS", 16)
+    monkeypatch.setattr(pipeline, "SHUFFLE_BUFFER", 64)
+    monkeypatch.setattr(pipeline, "POOL_BATCHES", 4)
+    stream = CountedPairs(PAIRS * 20)  # 6,000 pairs
+    dataset = pipeline.make_dataset(stream, SOURCE, TARGET, batch_size=8, kept=len(PAIRS) * 20)
+    iterator = iter(dataset)
+    next(iterator)
+    # The buffer, a pool, a chunk and what tf.data reads ahead: far from all.
+    assert stream.read < 1000
+    batches = 1 + sum(1 for _ in iterator)
+    assert batches == int(dataset.cardinality()) == 6000 // 8
+    assert stream.read == 6000
+
+
+def test_pairs_over_the_maximum_lengths_are_left_out_and_counted():
+    from keras_attention.data.pipeline import count_within_max_lengths
+
+    short = TextVectorizer.from_texts([s for s, _ in PAIRS], max_length=8)
+    kept, total = count_within_max_lengths(PAIRS, short, TARGET)
+    expected = sum(len(source) <= 8 for source, _ in PAIRS)
+    assert (kept, total) == (expected, 300) and 0 < kept < 300
+    dataset = make_dataset(PAIRS, short, TARGET, batch_size=32, shuffle=False)
+    sources = [s for (s, _), _ in dataset.as_numpy_iterator()]
+    assert sum(len(batch) for batch in sources) == kept
+    assert max(batch.shape[1] for batch in sources) <= 8
