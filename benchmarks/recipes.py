@@ -6,6 +6,7 @@ scripts, so this folder is first on the import path).
 """
 
 import csv
+import re
 import shlex
 import subprocess
 import sys
@@ -20,7 +21,8 @@ def recipe_train_line(section, readme=ROOT / "README.md"):
     """The one `keras-attention train --data` line of a README section
     (`"## Grapheme-to-phoneme (CMUdict)"`)."""
     text = Path(readme).read_text(encoding="utf-8")
-    body = text.split(section, 1)[1].split("\n## ", 1)[0]
+    # The section ends at the next heading of any level (## or ###).
+    body = re.split(r"\n#{2,6} ", text.split(section, 1)[1], maxsplit=1)[0]
     lines = [
         line.strip()
         for line in body.splitlines()
