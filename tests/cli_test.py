@@ -35,6 +35,12 @@ def run_cli(*args, stdin=None):
         (["train", "--data", "missing.tsv", "--out", "x"], "missing.tsv: no such file"),
         (["train", "--data", "{empty}", "--out", "x"], "no pairs"),
         (["train", "--data", "{bad}", "--out", "x"], "bad.tsv:2: expected 'source<TAB>target'"),
+        (["train", "--data", "part-*.tsv", "--out", "x"], "part-*.tsv: no file matches"),
+        (
+            ["train", "--data", "{good}", "{bad}", "--out", "x"],
+            "bad.tsv:2: expected 'source<TAB>target'",
+        ),
+        (["evaluate", "--model", "m", "--data"], "--data: expected at least one argument"),
         (["train", "--data", "{good}", "--out", "x", "--cell", "rnn"], "invalid choice: 'rnn'"),
         (
             ["train", "--data", "{good}", "--out", "x", "--score", "luong"],
