@@ -97,6 +97,16 @@ def backup_folder(out, strategy):
     )
 
 
+def input_pipeline(strategy):
+    """`(index, count)`: which of the workers' input pipelines this process
+    runs, as `strategy.distribute_datasets_from_function` numbers them
+    (the chief first); `(0, 1)` outside a cluster."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 0, 1
+    context = strategy.extended._make_input_context()  # what that function passes
+    return context.input_pipeline_id, context.num_input_pipelines
+
+
 def under_multi_worker():
     """Whether the current `tf.distribute` strategy spans several workers."""
     return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)

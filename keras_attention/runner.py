@@ -20,6 +20,7 @@ import keras
 from keras_attention import distribute
 from keras_attention import training
 from keras_attention.backup import read_backup_metadata
+from keras_attention.data.pipeline import shard
 from keras_attention.models import Ensemble
 from keras_attention.models import Seq2Seq
 from keras_attention.plotting import plot_translation
@@ -180,6 +181,7 @@ class Runner:
                     )
                 if kept is None:
                     kept = self._within_max_lengths(translator, train)
+                    self._report_share(strategy, train)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
                 self.report(
                     (
@@ -246,6 +248,24 @@ class Runner:
                 "`max_target_length`"
             )
         return kept
+
+    def _report_share(self, strategy, train):
+        """Under a multi-worker strategy, says which share of the training
+        pairs this worker reads (`training.fit` batches that share)."""
+        index, count = distribute.input_pipeline(strategy)
+        if count == 1:
+            return
+        share = shard(train, index, count)
+        files = getattr(train, "paths", [])
+        by = (
+            f"{len(share.paths)} of the {len(files)} files"
+            if len(getattr(share, "paths", files)) < len(files)
+            else f"one pair in {count}"
+        )
+        self.report(
+            f"worker {index + 1} of {count} reads its own share of the training pairs: "
+            f"{len(share):,} of {len(train):,} ({by})"
+        )
 
     def _check_backup_is_this_run(self, backup, model, options):
         """Removes a backup (epoch backups, finished ensemble members) that

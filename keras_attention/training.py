@@ -5,6 +5,7 @@ TensorFlow-only (tf.data, tensorflow-text): what `keras-attention train`,
 """
 
 import dataclasses
+import functools
 import math
 import re
 import time
@@ -17,8 +18,10 @@ import tensorflow as tf
 from keras_attention import scoring
 from keras_attention.backup import EpochBackup
 from keras_attention.backup import read_backup_metadata
+from keras_attention.data.pipeline import batches_per_epoch
 from keras_attention.data.pipeline import count_within_max_lengths
 from keras_attention.data.pipeline import make_dataset
+from keras_attention.data.pipeline import shard
 from keras_attention.distribute import fit_under_multi_worker
 from keras_attention.distribute import under_multi_worker
 from keras_attention.keras_internals import set_logged_keys
@@ -214,19 +217,23 @@ def fit(
     # A backup taken after the last epoch leaves no epoch to run; the data
     # still needs one, which `fit` then skips.
     first_epoch = min(initial_epoch, epochs - 1)
-    dataset = make_dataset(
-        train_pairs,
-        translator.source_vectorizer,
-        translator.target_vectorizer,
-        batch_size=batch_size,
+    batches = functools.partial(
+        make_dataset,
+        source_vectorizer=translator.source_vectorizer,
+        target_vectorizer=translator.target_vectorizer,
         seed=seed,
         bucket_by_length=bucket_by_length,
         epochs=epochs,
         initial_epoch=first_epoch,
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape
-        kept=kept,
     )
-    steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
+    if under_multi_worker():
+        dataset, steps_per_epoch = _worker_batches(
+            batches, translator, train_pairs, batch_size, kept, bucket_by_length
+        )
+    else:
+        dataset = batches(train_pairs, batch_size=batch_size, kept=kept)
+        steps_per_epoch = int(dataset.cardinality()) // (epochs - first_epoch)
     callbacks, budget = list(callbacks), None
     if time_budget is not None:
         if under_multi_worker():
@@ -285,6 +292,41 @@ def fit(
         raise TrainingOutOfMemory.from_error(error) from None
     history.time_budget, history.average = budget, average
     return history
+
+
+def _worker_batches(batches, translator, train_pairs, batch_size, kept, bucket_by_length):
+    """`(dataset, steps_per_epoch)` under a multi-worker strategy: each
+    worker reads its own share of `train_pairs` (`pipeline.shard`) and
+    batches it per replica, so that a step's batches together are one
+    global batch of `batch_size`; every worker takes the steps an epoch of
+    all the pairs makes in one process."""
+    strategy = tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ValueError(
+            f"`batch_size` must be a multiple of the {replicas} replicas under a multi-worker "
+            f"strategy (each takes an equal part of the global batch). Received: "
+            f"batch_size={batch_size}"
+        )
+    if kept is None:
+        kept, _ = within_max_lengths(translator, train_pairs)
+    steps_per_epoch = batches_per_epoch(kept, batch_size, bucket_by_length)
+
+    def worker_dataset(context):
+        share = shard(train_pairs, context.input_pipeline_id, context.num_input_pipelines)
+        if not len(share):
+            raise ValueError(
+                f"worker {context.input_pipeline_id} of {context.num_input_pipelines} has no "
+                "training pair: give the workers more pairs than there are workers"
+            )
+        local_replicas = replicas // context.num_input_pipelines
+        return batches(
+            share,
+            batch_size=context.get_per_replica_batch_size(batch_size),
+            steps_per_epoch=steps_per_epoch * local_replicas,
+        )
+
+    return strategy.distribute_datasets_from_function(worker_dataset), steps_per_epoch
 
 
 class TrainingOutOfMemory(RuntimeError):

@@ -121,16 +121,17 @@ class Corpus:
 
     Building one reads every file once: a malformed line is a `TsvError`
     naming its file and line before anything trains; `len`, `total` (held
-    out included), `held_out_count` and `blank_lines` are counted. Plain
-    Python (and numpy): the command checks its files before TensorFlow.
+    out included), `held_out_count`, `blank_lines` and each file's pairs
+    (`counts`) are counted. Plain Python (and numpy): the command checks
+    its files before TensorFlow.
     """
 
     def __init__(self, patterns, held_out=None):
         self.paths = resolve_paths(patterns)
-        self.held_out = None
-        blank_lines, self.total = {}, 0
-        for _ in self._marked(blank_lines):
-            self.total += 1
+        self.held_out, self.share = None, None
+        blank_lines = {}
+        self.counts = [sum(1 for _ in iter_pairs(path, blank_lines)) for path in self.paths]
+        self.total = sum(self.counts)
         self.blank_lines = sum(blank_lines.values())
         self._hold_out(held_out)
 
@@ -153,21 +154,46 @@ class Corpus:
         share, seed = self.held_out
         return np.random.default_rng([seed, block]).random(BLOCK_LINES) < share
 
+    def shard(self, index, count):
+        """Share `index` of `count` (a worker's own pairs): with no pairs held
+        out and at least `count` files, files `index`, `index + count`, ...
+        (the other files are not read); otherwise the pairs at positions
+        `index`, `index + count`, ... of the stream. The shares of `0 ..
+        count - 1` are disjoint and together hold every pair."""
+        if not 0 <= index < count:
+            raise ValueError(f"`index` must be in [0, count) = [0, {count}). Received: {index}")
+        corpus = copy.copy(self)
+        if not self.held_out_count and self.share is None and len(self.paths) >= count:
+            corpus.paths, corpus.counts = self.paths[index::count], self.counts[index::count]
+            corpus.total = sum(corpus.counts)
+        else:
+            corpus.share = (index, count)
+        return corpus
+
     def __len__(self):
-        """The pairs it yields (the held-out ones not counted)."""
-        return self.total - self.held_out_count
+        """The pairs it yields (the held-out ones and, for a share of the
+        lines, the other shares' not counted)."""
+        kept = self.total - self.held_out_count
+        if self.share is None:
+            return kept
+        index, count = self.share
+        return max(0, -(-(kept - index) // count))
 
     def __iter__(self):
-        return (pair for pair, held in self._marked() if not held)
+        pairs = (pair for pair, held in self._marked() if not held)
+        if self.share is None:
+            return pairs
+        index, count = self.share
+        return itertools.islice(pairs, index, None, count)
 
     def held_out_pairs(self):
         """The pairs `held_out` leaves out of iteration, in order."""
         return (pair for pair, held in self._marked() if held)
 
-    def _marked(self, blank_lines=None):
+    def _marked(self):
         """Every pair, round-robin over the files, with whether it is held
         out (a draw per position, seeded, `BLOCK_LINES` draws at a time)."""
-        readers = [iter_pairs(path, blank_lines) for path in self.paths]
+        readers = [iter_pairs(path) for path in self.paths]
         position, draws = 0, None
         while readers:
             for reader in list(readers):

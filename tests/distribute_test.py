@@ -1,9 +1,11 @@
-"""tf.distribute training matches one process: the same global batch, seed
-and data give the same per-epoch loss (relative tolerance 1e-4; measured
-differences are about 2e-6) and the same weights within 5e-3 (summing
-gradients across replicas rounds differently, and Adam, dividing by the
+"""tf.distribute training matches one process. Mirrored on two devices: the
+same global batch, seed and data give the same per-epoch loss (relative
+tolerance 1e-4; measured differences are about 2e-6) and the same weights
+within 5e-3 (summing gradients across replicas rounds differently, and Adam, dividing by the
 gradients' root mean square, turns a rounding of a near-zero gradient into
-a step of up to the learning rate, 3e-3; measured: 2e-4 after 20 steps)."""
+a step of up to the learning rate, 3e-3; measured: 2e-4 after 20 steps).
+Two workers read a share of the files each, so their global batches hold
+other pairs than one process's: the same steps, about the same losses."""
 
 import json
 import os
@@ -120,13 +122,25 @@ def free_ports(count):
     return ports
 
 
-def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device, tmp_path):
+@pytest.fixture(scope="module")
+def two_files(tmp_path_factory):
+    """`data`'s pairs in two files of 320, which two workers share out."""
+    folder = tmp_path_factory.mktemp("two_files")
+    pairs = date_pairs(640, seed=2)
+    write_pairs(folder / "part-1.tsv", pairs[:320])
+    write_pairs(folder / "part-2.tsv", pairs[320:])
+    return folder / "part-*.tsv"
+
+
+def test_two_workers_read_a_file_each_and_train_as_one_device_and_only_the_chief_writes(
+    two_files, one_device, tmp_path
+):
     out = tmp_path / "model"
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = [
         train_on_cpu_devices(
             1,
-            data,
+            two_files,
             out,
             "--distribute",
             "multi-worker",
@@ -141,13 +155,17 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(data, one_device
     ]
     chief, other = (finished(worker) for worker in workers)
     assert "2 replica(s)" in chief and "2 replica(s)" in other
+    for number, stdout in ((1, chief), (2, other)):
+        assert (
+            f"worker {number} of 2 reads its own share of the training pairs: "
+            "320 of 640 (1 of the 2 files)" in stdout
+        )
     assert "model and vocabularies written to" in chief and "the chief writes the model" in other
-    np.testing.assert_allclose(logged_losses(out), logged_losses(one_device), rtol=1e-4)
-    assert_same_weights(
-        keras.saving.load_model(out / "model.keras"),
-        keras.saving.load_model(one_device / "model.keras"),
-        atol=5e-3,
-    )
+    # Each step's global batch of 64 is 32 pairs from each file, where one
+    # device takes 64 from both: the same steps, other batches, about the
+    # same losses (measured: within 4e-5 relative).
+    assert "10/10" in chief and "10/10" in other
+    np.testing.assert_allclose(logged_losses(out), logged_losses(one_device), rtol=1e-2)
     assert sorted(p.name for p in out.iterdir()) == [
         "config.json",
         "manifest.json",

@@ -129,3 +129,33 @@ def test_a_corpus_checks_every_line_when_made(tmp_path):
     (tmp_path / "b.tsv").write_text("c\td\nbroken\n", encoding="utf-8")
     with pytest.raises(TsvError, match=r"b\.tsv:2: expected 'source<TAB>target'"):
         Corpus([tmp_path / "a.tsv", tmp_path / "b.tsv"])
+
+
+def test_shards_of_a_corpus_are_disjoint_and_hold_every_pair(tmp_path):
+    from keras_attention_cli.tsv import Corpus
+
+    write_pairs(tmp_path / "a.tsv", [(f"a{i}", "x") for i in range(5)])
+    write_pairs(tmp_path / "b.tsv", [(f"b{i}", "y") for i in range(3)])
+    write_pairs(tmp_path / "c.tsv", [(f"c{i}", "z") for i in range(2)])
+    corpus = Corpus(str(tmp_path / "*.tsv"))
+    every = sorted(source for source, _ in corpus)
+
+    # Enough files: a share is whole files, and the others are not read.
+    by_files = [corpus.shard(index, 2) for index in range(2)]
+    assert [[path.name for path in share.paths] for share in by_files] == [
+        ["a.tsv", "c.tsv"],
+        ["b.tsv"],
+    ]
+    assert [len(share) for share in by_files] == [7, 3]
+    assert sorted(s for share in by_files for s, _ in share) == every
+
+    # Fewer files than shares, or pairs held out: every count-th pair.
+    for source in (corpus, corpus.with_held_out(0.3, seed=1)):
+        shares = [source.shard(index, 4) for index in range(4)]
+        read = [[s for s, _ in share] for share in shares]
+        assert [len(share) for share in shares] == [len(pairs) for pairs in read]
+        assert sorted(sum(read, [])) == sorted(s for s, _ in source)
+        assert all(len(pairs) < len(source) for pairs in read)
+    assert [s for s, _ in corpus.shard(1, 4)] == [s for s, _ in corpus][1::4]
+    with pytest.raises(ValueError, match=r"`index` must be in \[0, count\) = \[0, 2\)"):
+        corpus.shard(2, 2)

@@ -27,6 +27,15 @@ def teacher_forcing(source_ids, target_ids):
     return (source_ids, target_ids[:, :-1]), target_ids[:, 1:]
 
 
+def shard(pairs, index, count):
+    """Share `index` of `count` of `pairs` (a worker's own): a `Corpus`'s
+    `shard` (by files when it has enough, by lines otherwise), or every
+    `count`-th pair of a list from `index` on."""
+    if hasattr(pairs, "shard"):
+        return pairs.shard(index, count)
+    return list(pairs)[index::count]
+
+
 def _chunks(pairs):
     """`(sources, targets)` lists of at most `CHUNK_PAIRS` pairs, read from
     `pairs` (a list, or a re-readable stream such as a `Corpus`) as they
@@ -97,6 +106,7 @@ def make_dataset(
     fixed_shapes=False,
     drop_longer=True,
     kept=None,
+    steps_per_epoch=None,
 ):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
@@ -118,7 +128,11 @@ def make_dataset(
 
     Its cardinality is known: `(epochs - initial_epoch)` times the batches
     of an epoch, counted from `kept` (the pairs within the maximum
-    lengths: `count_within_max_lengths`, which runs when `kept` is None).
+    lengths: `count_within_max_lengths`, which runs when `kept` is None)
+    by `batches_per_epoch`. With `steps_per_epoch`, an epoch is that many
+    batches instead: its pairs, read again as often as that takes (a
+    worker's share of a corpus gives as many batches as every other
+    worker's, however the shares' sizes differ).
 
     With `fixed_shapes`, a batch's sources and targets are padded to the
     next of `LENGTH_BUCKETS` widths up to the side's `max_length`, so that
@@ -132,20 +146,18 @@ def make_dataset(
             f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: "
             f"initial_epoch={initial_epoch}"
         )
-    if kept is None:
+    if steps_per_epoch is not None:
+        batches = check_positive_int("steps_per_epoch", steps_per_epoch)
+    elif kept is None:
         if drop_longer:
             kept, total = count_within_max_lengths(pairs, source_vectorizer, target_vectorizer)
         else:
             kept = total = sum(len(sources) for sources, _ in _chunks(pairs))
         if not total:
             raise ValueError("`pairs` must hold at least one (source, target) pair.")
-    if not kept:
-        raise ValueError(
-            "no pair is within the maximum lengths: raise `max_source_length` or "
-            "`max_target_length`"
-        )
+    if steps_per_epoch is None:
+        batches = batches_per_epoch(kept, batch_size, bucket_by_length)
     pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
-    batches = (kept // pool) * (pool // batch_size) + math.ceil(kept % pool / batch_size)
     if fixed_shapes and None in (source_vectorizer.max_length, target_vectorizer.max_length):
         raise ValueError("`fixed_shapes` needs vectorizers with a `max_length`")
     widths = [
@@ -173,8 +185,12 @@ def make_dataset(
             )
         pools = stream.ragged_batch(pool).enumerate()
         if not bucket_by_length:
-            return pools.map(lambda _, ids: padded(*ids))
-        return pools.flat_map(lambda index, ids: pool_batches(ids, epoch, index))
+            batched = pools.map(lambda _, ids: padded(*ids))
+        else:
+            batched = pools.flat_map(lambda index, ids: pool_batches(ids, epoch, index))
+        if steps_per_epoch is None:
+            return batched
+        return batched.repeat().take(steps_per_epoch)
 
     def pool_batches(ids, epoch, index):
         source_ids, target_ids = ids
@@ -206,6 +222,19 @@ def make_dataset(
     return dataset.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
         tf.data.AUTOTUNE
     )
+
+
+def batches_per_epoch(kept, batch_size, bucket_by_length=True):
+    """How many batches of at most `batch_size` an epoch of `kept` pairs
+    makes: pools of `POOL_BATCHES` batches' pairs (with
+    `bucket_by_length`), each cut into batches, the last one short."""
+    if not kept:
+        raise ValueError(
+            "no pair is within the maximum lengths: raise `max_source_length` or "
+            "`max_target_length`"
+        )
+    pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
+    return (kept // pool) * (pool // batch_size) + math.ceil(kept % pool / batch_size)
 
 
 def _uniform(size, seed, stream):

@@ -167,3 +167,24 @@ def test_pairs_over_the_maximum_lengths_are_left_out_and_counted():
     sources = [s for (s, _), _ in dataset.as_numpy_iterator()]
     assert sum(len(batch) for batch in sources) == kept
     assert max(batch.shape[1] for batch in sources) <= 8
+
+
+def test_a_worker_s_share_makes_the_steps_it_is_told_reading_its_pairs_again():
+    from keras_attention.data.pipeline import batches_per_epoch
+    from keras_attention.data.pipeline import shard
+
+    share = shard(PAIRS, 1, 3)
+    assert share == PAIRS[1::3] and len(share) == 100
+    # Every worker takes the steps of the whole corpus at the global batch
+    # of 3 x 16 (300 pairs: 7 steps), however few pairs its share holds:
+    # 40 pairs make batches of 16, 16 and 8, read again until 7.
+    steps = batches_per_epoch(300, 48)
+    dataset = make_dataset(
+        share[:40], SOURCE, TARGET, batch_size=16, steps_per_epoch=steps, epochs=2, seed=1
+    )
+    got = [(s.numpy(), d.numpy(), y.numpy()) for (s, d), y in dataset]
+    assert len(got) == int(dataset.cardinality()) == 2 * steps == 14
+    first_epoch = decoded_sources(got[:steps])
+    assert set(first_epoch) == {source for source, _ in share[:40]}
+    lengths = [len(s) for s, _, _ in got[:steps]]
+    assert sorted(lengths[:3]) == [8, 16, 16] and lengths == lengths[:3] * 2 + lengths[:1]
