@@ -1,11 +1,12 @@
 """tf.distribute training matches one process. Mirrored on two devices: the
 same global batch, seed and data give the same per-epoch loss (relative
 tolerance 1e-4; measured differences are about 2e-6) and the same weights
-within 5e-3 (summing gradients across replicas rounds differently, and Adam, dividing by the
-gradients' root mean square, turns a rounding of a near-zero gradient into
-a step of up to the learning rate, 3e-3; measured: 2e-4 after 20 steps).
-Two workers read a share of the files each, so their global batches hold
-other pairs than one process's: the same steps, about the same losses."""
+within 5e-3 (summing gradients across replicas rounds differently, and
+Adam, dividing by the gradients' root mean square, turns a rounding of a
+near-zero gradient into a step of up to the learning rate, 3e-3; measured:
+2e-4 after 20 steps). Two workers read a share of the files each, so their
+global batches hold other pairs than one process's: the same steps, about
+the same losses."""
 
 import json
 import os
