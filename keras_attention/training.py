@@ -204,7 +204,11 @@ def fit(
     interrupted), training continues from it and ends where an
     uninterrupted run would have. Under a `tf.distribute` strategy, call it
     inside `strategy.scope()`, where the model was built; `batch_size` is
-    then the global batch, split across the replicas.
+    then the global batch, split across the replicas. Under a multi-worker
+    strategy each worker reads only its own share of `train_pairs`
+    (`pipeline.shard`) and batches it per replica (`batch_size` must be a
+    multiple of the replicas); every worker takes the steps of an epoch of
+    all the pairs.
 
     Returns:
         The `History` of `model.fit`, with a `time_budget` attribute: the
