@@ -89,8 +89,16 @@ def count_within_max_lengths(pairs, source_vectorizer, target_vectorizer):
     kept = 0
     for source_ids, _ in _vectorized(pairs, source_vectorizer, target_vectorizer, True):
         kept += int(source_ids.nrows())
-    total = sum(len(sources) for sources, _ in _chunks(pairs))
-    return kept, total
+    return kept, _count(pairs)
+
+
+def _count(pairs):
+    """How many pairs `pairs` holds: its `len` (a list, a `Corpus`), or
+    counted in a pass."""
+    try:
+        return len(pairs)
+    except TypeError:
+        return sum(len(sources) for sources, _ in _chunks(pairs))
 
 
 def make_dataset(
@@ -152,7 +160,7 @@ def make_dataset(
         if drop_longer:
             kept, total = count_within_max_lengths(pairs, source_vectorizer, target_vectorizer)
         else:
-            kept = total = sum(len(sources) for sources, _ in _chunks(pairs))
+            kept = total = _count(pairs)
         if not total:
             raise ValueError("`pairs` must hold at least one (source, target) pair.")
     if steps_per_epoch is None:

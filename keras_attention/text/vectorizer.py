@@ -179,15 +179,21 @@ class TextVectorizer(tf.Module):
                 texts = list(texts)
             return cls._from_texts_by_sentencepiece(texts, lowercase, max_length, max_tokens)
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def count(chunk):
+            # In the graph: Python sees each distinct token once a chunk.
+            tokens = probe.tokenize(chunk)
+            distinct, _, counts = tf.unique_with_counts(tokens.flat_values)
+            return distinct, counts, tf.reduce_max(tokens.row_lengths())
+
         counts, longest, seen = collections.Counter(), 0, 0
         for chunk in _chunks(texts):
             seen += len(chunk)
-            tokens = probe.tokenize(tf.constant(chunk))
-            longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
-            # Counted in the graph: Python sees each distinct token once a chunk.
-            distinct, _, chunk_counts = tf.unique_with_counts(tokens.flat_values)
-            for token, count in zip(distinct.numpy(), chunk_counts.numpy()):
-                counts[token.decode("utf-8")] += int(count)
+            distinct, chunk_counts, chunk_longest = count(tf.constant(chunk))
+            longest = max(longest, int(chunk_longest))
+            for token, number in zip(distinct.numpy(), chunk_counts.numpy()):
+                counts[token.decode("utf-8")] += int(number)
         if not seen:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         ordered = sorted(
