@@ -101,8 +101,11 @@ def measure(work, size, shards):
             result["vocabulary_seconds"] = float(re.search(r"in ([\d.]+) s", line)[1])
         elif line.startswith("training the") and "first_batch_seconds" not in result:
             result["first_batch_seconds"] = seconds
-        elif "ms/step" in line and "steps_per_second" not in result:
-            result["steps_per_second"] = 1000 / float(re.search(r"(\d+)ms/step", line)[1])
+        elif line.startswith("epoch 1:"):  # its training seconds
+            result["training_seconds"] = float(re.search(r"([\d.]+) s training", line)[1])
+        elif line.startswith("the time budget of"):  # the steps taken
+            steps = int(re.search(r"after its step ([\d,]+)", line)[1].replace(",", ""))
+            result["steps_per_second"] = steps / result["training_seconds"]
     if process.wait():
         raise SystemExit(f"train failed for {size:,} pairs (exit {process.returncode})")
     result["total_seconds"] = time.perf_counter() - started

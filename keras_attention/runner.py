@@ -233,7 +233,14 @@ class Runner:
 
     def _within_max_lengths(self, translator, pairs):
         """How many training pairs fit the vectorizers' maximum lengths
-        (training leaves the others out), saying how many do not."""
+        (training leaves the others out), saying how many do not; no pass
+        over the pairs when the vocabularies were just built from them and
+        saw no text longer than that."""
+        sides = (translator.source_vectorizer, translator.target_vectorizer)
+        if all(
+            side.longest_seen is not None and side.longest_seen <= side.max_length for side in sides
+        ):
+            return len(pairs)
         kept, total = training.within_max_lengths(translator, pairs)
         if kept < total:
             self.report(
@@ -340,7 +347,8 @@ class Runner:
         if history.time_budget is not None and history.time_budget.stopped_epoch is not None:
             self.report(
                 f"the time budget of {time_budget:g} min ran out in epoch "
-                f"{history.time_budget.stopped_epoch}: training stopped there"
+                f"{history.time_budget.stopped_epoch}, after its step "
+                f"{history.time_budget.stopped_step:,}: training stopped there"
             )
         monitored = {"wer": "WER", "bleu": "BLEU", "chrf": "chrF"}[options.monitor]
         if stopping is not None and stopping.stopped_epoch and stopping.stopped_epoch + 1 < epochs:

@@ -417,6 +417,7 @@ class TimeBudget(keras.callbacks.Callback):
     Attributes:
         stopped_epoch: the epoch (from 1) in which the budget ran out, or
             `None`.
+        stopped_step: the steps of that epoch taken when it ran out.
     """
 
     def __init__(
@@ -432,7 +433,7 @@ class TimeBudget(keras.callbacks.Callback):
         )
         learning_rate, warmup = _check_schedule(learning_rate, warmup)
         self.seconds, self.peak, self.warmup, self.clock = seconds, learning_rate, warmup, clock
-        self.stopped_epoch, self._started, self._epoch = None, None, 0
+        self.stopped_epoch, self.stopped_step, self._started, self._epoch = None, None, None, 0
 
     def learning_rate_at(self, share):
         """The learning rate after `share` (in [0, 1]) of the budget."""
@@ -459,7 +460,7 @@ class TimeBudget(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.spent() >= 1 and not self.model.stop_training:
             self.model.stop_training = True
-            self.stopped_epoch = self._epoch + 1
+            self.stopped_epoch, self.stopped_step = self._epoch + 1, batch + 1
 
 
 class EpochAverage(keras.callbacks.Callback):

@@ -115,7 +115,10 @@ def test_a_spent_time_budget_ends_training_and_the_runner_says_so(tmp_path):
     )
     # The first batch spends it: epoch 1 ends there, and the folder holds the model.
     assert [line for line in lines if line.startswith("epoch ")][-1].startswith("epoch 1:")
-    assert "the time budget of 1e-08 min ran out in epoch 1: training stopped there" in lines
+    assert (
+        "the time budget of 1e-08 min ran out in epoch 1, after its step 1: training stopped there"
+        in lines
+    )
     assert (tmp_path / "model" / layout.TRAINING_LOG_FILE).read_text().count("\n") == 2
 
 

@@ -179,6 +179,7 @@ def test_a_time_budget_stops_training_in_the_batch_that_spends_it():
     )
     assert rates[0] == pytest.approx(0.004) and rates[-1] < rates[0] * 0.1
     assert budget.stopped_epoch == epochs_run[-1] == -(-30 // batches_per_epoch) < 20
+    assert budget.stopped_step == 30 - (budget.stopped_epoch - 1) * batches_per_epoch
 
 
 @pytest.mark.tensorflow_only
@@ -189,6 +190,7 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
     translator = training.build_translator(pairs, units=8, embedding_dim=4)
     history = training.fit(translator, pairs, epochs=50, batch_size=16, time_budget=1e-9, verbose=0)
     assert history.epoch == [0] and history.time_budget.stopped_epoch == 1
+    assert history.time_budget.stopped_step == 1
     assert training.fit(translator, pairs, epochs=1, batch_size=16, verbose=0).time_budget is None
 
 

@@ -119,6 +119,9 @@ class TextVectorizer(tf.Module):
         )
         self._tokens = tf.constant(vocabulary)
         self._char_tokenizer = tf_text.UnicodeCharTokenizer()
+        # The tokens of the longest text `from_texts` built it from, when it
+        # measured them; not saved.
+        self.longest_seen = None
 
     @property
     def _sentencepiece(self):
@@ -201,12 +204,14 @@ class TextVectorizer(tf.Module):
         )
         if max_tokens is not None:
             ordered = ordered[: max(0, max_tokens - len(RESERVED_TOKENS))]
-        return cls(
+        vectorizer = cls(
             list(RESERVED_TOKENS) + ordered,
             split=split,
             lowercase=lowercase,
             max_length=max_length or max(longest, 1),
         )
+        vectorizer.longest_seen = longest
+        return vectorizer
 
     @classmethod
     def _from_texts_by_sentencepiece(cls, texts, lowercase, max_length, max_tokens):
@@ -275,7 +280,7 @@ class TextVectorizer(tf.Module):
             for chunk in _chunks(texts):
                 tokens = vectorizer.encode(tf.constant(chunk))
                 longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
-            max_length = max(longest, 1)
+            max_length = vectorizer.longest_seen = max(longest, 1)
         vectorizer.max_length = max_length
         return vectorizer
 
