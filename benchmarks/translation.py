@@ -44,6 +44,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from keras_attention_cli.main import prefer_onednn  # noqa: E402  (imports no TensorFlow)
+from keras_attention_cli.options import BIBLE_DIRECTIONS  # noqa: E402
 
 prefer_onednn()
 
@@ -360,8 +361,8 @@ def main():
     parser.add_argument("--sword-path", help="as `keras-attention data bible --sword-path`")
     parser.add_argument(
         "--direction",
-        choices=("spa-eng", "eng-spa"),
-        default="spa-eng",
+        choices=BIBLE_DIRECTIONS,
+        default=BIBLE_DIRECTIONS[0],
         help="as `keras-attention data bible --direction` (default spa-eng)",
     )
     parser.add_argument("--onmt-venv", help="virtual environment with OpenNMT-py installed")

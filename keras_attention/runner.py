@@ -263,10 +263,9 @@ class Runner:
         if count == 1:
             return
         share = shard(train, index, count)
-        files = getattr(train, "paths", [])
         by = (
-            f"{len(share.paths)} of the {len(files)} files"
-            if len(getattr(share, "paths", files)) < len(files)
+            f"{len(share.paths)} of the {len(train.paths)} files"
+            if isinstance(share, Corpus) and share.share is None  # whole files
             else f"one pair in {count}"
         )
         self.report(

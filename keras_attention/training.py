@@ -186,7 +186,7 @@ def fit(
 ):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
 
-    `train_pairs` is a list of pairs or a stream (`data.corpus.Corpus`),
+    `train_pairs` is a list of pairs or a stream (`keras_attention_cli.tsv.Corpus`),
     read anew every epoch (`data.pipeline.make_dataset`); pairs over the
     vectorizers' `max_length` are left out. `kept`, when known, is how
     many pairs that leaves (`within_max_lengths`; counted otherwise).
@@ -320,7 +320,7 @@ def _worker_batches(batches, translator, train_pairs, batch_size, kept, bucket_b
         share = shard(train_pairs, context.input_pipeline_id, context.num_input_pipelines)
         if not len(share):
             raise ValueError(
-                f"worker {context.input_pipeline_id} of {context.num_input_pipelines} has no "
+                f"worker {context.input_pipeline_id + 1} of {context.num_input_pipelines} has no "
                 "training pair: give the workers more pairs than there are workers"
             )
         local_replicas = replicas // context.num_input_pipelines

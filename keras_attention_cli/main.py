@@ -13,6 +13,7 @@ from pathlib import Path
 
 from keras_attention_cli import console
 from keras_attention_cli import layout
+from keras_attention_cli.options import BIBLE_DIRECTIONS
 from keras_attention_cli.options import CELLS
 from keras_attention_cli.options import DISTRIBUTIONS
 from keras_attention_cli.options import KINDS
@@ -334,8 +335,8 @@ def build_parser():
     )
     bible.add_argument(
         "--direction",
-        choices=("spa-eng", "eng-spa"),
-        default="spa-eng",
+        choices=BIBLE_DIRECTIONS,
+        default=BIBLE_DIRECTIONS[0],
         help="spa-eng: Spanish sources, English targets (default); eng-spa: the other way "
         "round, on the same split",
     )

@@ -37,6 +37,8 @@ DISTRIBUTIONS = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # How `export-litert` stores the weights (the first is its default).
 QUANTIZATIONS = ("dynamic-int8", "none", "float16")
+# `data bible --direction`: which side is the source (Apertium's names).
+BIBLE_DIRECTIONS = ("spa-eng", "eng-spa")
 
 
 class OptionError(ValueError):

@@ -19,6 +19,8 @@ import types
 import zlib
 from pathlib import Path
 
+from keras_attention_cli.options import BIBLE_DIRECTIONS
+
 # The module names each side may have (the Debian packages' first).
 SPANISH_MODULES = ("spaRV1909eb", "SpaRV1909", "SpaRV")
 ENGLISH_MODULES = ("engWEB2015eb", "WEB")
@@ -26,8 +28,6 @@ ENGLISH_MODULES = ("engWEB2015eb", "WEB")
 DEFAULT_SWORD_PATHS = ("~/.sword", "/usr/share/sword", "/usr/local/share/sword")
 SHARES = (0.9, 0.05, 0.05)
 SPLIT_NAMES = ("train", "dev", "test")
-# Which side is the source (Apertium's names for the language pairs).
-DIRECTIONS = ("spa-eng", "eng-spa")
 INSTALL_HINT = (
     "apt-get install sword-text-sparv sword-text-web (without root: apt-get download "
     "sword-text-sparv sword-text-web, dpkg -x each .deb into a folder DIR, then pass "
@@ -163,8 +163,10 @@ def split_by_chapter(pairs, seed=0, direction="spa-eng"):
     that no chapter is on two sides (neighbouring verses repeat each
     other). Verses keep their order within a split; the split is the same
     in both directions."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction: expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    if direction not in BIBLE_DIRECTIONS:
+        raise ValueError(
+            f"direction: expected one of {', '.join(BIBLE_DIRECTIONS)}, got {direction!r}"
+        )
     chapters = sorted({reference[:2] for reference, _, _ in pairs})
     random.Random(seed).shuffle(chapters)
     ends = [round(len(chapters) * sum(SHARES[: i + 1])) for i in range(len(SHARES))]

@@ -6,6 +6,7 @@ import math
 
 import tensorflow as tf
 
+from keras_attention.text.vectorizer import chunks
 from keras_attention_cli.options import check_positive_int
 
 # With `fixed_shapes`, each side is padded to one of this many widths (at most).
@@ -38,26 +39,19 @@ def shard(pairs, index, count):
 
 def _chunks(pairs):
     """`(sources, targets)` lists of at most `CHUNK_PAIRS` pairs, read from
-    `pairs` (a list, or a re-readable stream such as a `Corpus`) as they
-    come."""
-    sources, targets = [], []
-    for source, target in pairs:
-        sources.append(source)
-        targets.append(target)
-        if len(sources) == CHUNK_PAIRS:
-            yield sources, targets
-            sources, targets = [], []
-    if sources:
-        yield sources, targets
+    `pairs` (a list, or a re-readable stream such as a
+    `keras_attention_cli.tsv.Corpus`) as they come."""
+    for chunk in chunks(pairs, CHUNK_PAIRS):
+        sources, targets = zip(*chunk)
+        yield list(sources), list(targets)
 
 
 def _vectorized(pairs, source_vectorizer, target_vectorizer, drop_longer):
-    """A dataset of chunks `(source ids, [START] target ids [END], kept)`,
-    ragged, with the number of pairs the chunk kept: with `drop_longer`,
-    pairs with more tokens than a side's `max_length` are left out;
-    without, they are truncated."""
+    """A dataset of chunks `(source ids, [START] target ids [END])`, ragged
+    int32: with `drop_longer`, pairs with more tokens than a side's
+    `max_length` are left out; without, they are truncated."""
     text = tf.TensorSpec([None], tf.string)
-    chunks = tf.data.Dataset.from_generator(lambda: _chunks(pairs), output_signature=(text, text))
+    texts = tf.data.Dataset.from_generator(lambda: _chunks(pairs), output_signature=(text, text))
 
     def vectorize(sources, targets):
         source_ids = source_vectorizer.encode(sources, truncate=not drop_longer)
@@ -72,7 +66,7 @@ def _vectorized(pairs, source_vectorizer, target_vectorizer, drop_longer):
             target_ids = tf.ragged.boolean_mask(target_ids, keep)
         return tf.cast(source_ids, tf.int32), tf.cast(target_ids, tf.int32)
 
-    return chunks.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE)
+    return texts.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _within(ids, max_length, reserved=0):
@@ -118,8 +112,8 @@ def make_dataset(
 ):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
-    `pairs` is a list or a re-readable stream (`data.corpus.Corpus`: TSV
-    files read a line at a time). For each of the epochs `initial_epoch ..
+    `pairs` is a list or a re-readable stream (`keras_attention_cli.tsv.Corpus`:
+    TSV files read a line at a time). For each of the epochs `initial_epoch ..
     epochs - 1` in turn the pairs are read again, `CHUNK_PAIRS` at a time,
     and vectorised in the graph; with `drop_longer`, pairs with more tokens
     than a side's `max_length` are left out (without, truncated). When
@@ -154,17 +148,17 @@ def make_dataset(
             f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: "
             f"initial_epoch={initial_epoch}"
         )
-    if steps_per_epoch is not None:
-        batches = check_positive_int("steps_per_epoch", steps_per_epoch)
-    elif kept is None:
-        if drop_longer:
-            kept, total = count_within_max_lengths(pairs, source_vectorizer, target_vectorizer)
-        else:
-            kept = total = _count(pairs)
-        if not total:
-            raise ValueError("`pairs` must hold at least one (source, target) pair.")
     if steps_per_epoch is None:
+        if kept is None:
+            if drop_longer:
+                kept, total = count_within_max_lengths(pairs, source_vectorizer, target_vectorizer)
+            else:
+                kept = total = _count(pairs)
+            if not total:
+                raise ValueError("`pairs` must hold at least one (source, target) pair.")
         batches = batches_per_epoch(kept, batch_size, bucket_by_length)
+    else:
+        batches = check_positive_int("steps_per_epoch", steps_per_epoch)
     pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
     if fixed_shapes and None in (source_vectorizer.max_length, target_vectorizer.max_length):
         raise ValueError("`fixed_shapes` needs vectorizers with a `max_length`")
@@ -210,12 +204,12 @@ def make_dataset(
         batch_order = tf.range(count)
         if shuffle:
             batch_order = tf.argsort(_uniform(count, seed, epoch * 1_000_003 + index))
-        return tf.data.Dataset.from_tensor_slices(batch_order).map(
-            lambda batch: padded(
-                tf.gather(source_ids, order[batch * batch_size : (batch + 1) * batch_size]),
-                tf.gather(target_ids, order[batch * batch_size : (batch + 1) * batch_size]),
-            )
-        )
+
+        def batch_of(batch):
+            rows = order[batch * batch_size : (batch + 1) * batch_size]
+            return padded(tf.gather(source_ids, rows), tf.gather(target_ids, rows))
+
+        return tf.data.Dataset.from_tensor_slices(batch_order).map(batch_of)
 
     # One dataset per epoch, each shuffled with its own seed (a Python int:
     # tf.data's shuffle takes no seed computed in the graph).

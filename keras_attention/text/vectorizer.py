@@ -191,7 +191,7 @@ class TextVectorizer(tf.Module):
             return distinct, counts, tf.reduce_max(tokens.row_lengths())
 
         counts, longest, seen = collections.Counter(), 0, 0
-        for chunk in _chunks(texts):
+        for chunk in chunks(texts):
             seen += len(chunk)
             distinct, chunk_counts, chunk_longest = count(tf.constant(chunk))
             longest = max(longest, int(chunk_longest))
@@ -226,7 +226,7 @@ class TextVectorizer(tf.Module):
         size = DEFAULT_SUBWORDS if max_tokens is None else max_tokens
         probe = cls(list(RESERVED_TOKENS), lowercase=lowercase)
         sample = _Reservoir(SENTENCEPIECE_SAMPLE)
-        for chunk in _chunks(texts):
+        for chunk in chunks(texts):
             sample.extend(
                 text.decode("utf-8") for text in probe.normalize(tf.constant(chunk)).numpy()
             )
@@ -277,7 +277,7 @@ class TextVectorizer(tf.Module):
         )
         if max_length is None:
             longest = 0
-            for chunk in _chunks(texts):
+            for chunk in chunks(texts):
                 tokens = vectorizer.encode(tf.constant(chunk))
                 longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
             max_length = vectorizer.longest_seen = max(longest, 1)
@@ -388,11 +388,11 @@ class TextVectorizer(tf.Module):
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def _chunks(texts, size=4096):
-    """`texts` as lists of at most `size`, read as they come."""
+def chunks(items, size=4096):
+    """`items` (texts, pairs) as lists of at most `size`, read as they come."""
     chunk = []
-    for text in texts:
-        chunk.append(text)
+    for item in items:
+        chunk.append(item)
         if len(chunk) == size:
             yield chunk
             chunk = []
