@@ -331,6 +331,7 @@ class Runner:
             train,
             epochs=epochs,
             batch_size=options.batch_size,
+            batch_by=options.batch_by,
             seed=options.seed + member,
             callbacks=callbacks,
             learning_rate=options.learning_rate,

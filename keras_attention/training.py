@@ -182,6 +182,7 @@ def fit(
     time_budget=None,
     average_epochs=1,
     kept=None,
+    batch_by=_TRAINING.batch_by,
     **compile_kwargs,
 ):
     """Trains `translator.model` with `model.fit` on teacher-forced batches.
@@ -190,6 +191,8 @@ def fit(
     read anew every epoch (`data.pipeline.make_dataset`); pairs over the
     vectorizers' `max_length` are left out. `kept`, when known, is how
     many pairs that leaves (`within_max_lengths`; counted otherwise).
+    `batch_by` (`"pairs"` or `"tokens"`) says what a batch holds
+    `batch_size` (mean pairs') worth of.
 
     `compile_kwargs` (`learning_rate`, `clip_norm`, `cosine_decay`,
     `warmup`, `label_smoothing`) go to `compile_for_training`.
@@ -227,6 +230,7 @@ def fit(
         target_vectorizer=translator.target_vectorizer,
         seed=seed,
         bucket_by_length=bucket_by_length,
+        batch_by=batch_by,
         epochs=epochs,
         initial_epoch=first_epoch,
         fixed_shapes=keras.backend.backend() == "jax",  # JAX compiles a step per shape

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from keras_attention_cli import console
 from keras_attention_cli import layout
+from keras_attention_cli.options import BATCH_UNITS
 from keras_attention_cli.options import BIBLE_DIRECTIONS
 from keras_attention_cli.options import CELLS
 from keras_attention_cli.options import DISTRIBUTIONS
@@ -98,6 +99,13 @@ def build_parser():
     )
     train.add_argument("--epochs", type=_positive_int, default=TRAINING.epochs)
     train.add_argument("--batch-size", type=_positive_int, default=TRAINING.batch_size)
+    train.add_argument(
+        "--batch-by",
+        choices=BATCH_UNITS,
+        default=TRAINING.batch_by,
+        help="pairs: --batch-size pairs a batch (default); tokens: about --batch-size times a "
+        "mean pair's tokens, many short pairs or few long ones (as many batches either way)",
+    )
     train.add_argument("--units", type=_positive_int, default=MODEL.units)
     train.add_argument("--embedding-dim", type=_positive_int, default=MODEL.embedding_dim)
     train.add_argument("--cell", choices=sorted(CELLS), default=MODEL.cell)

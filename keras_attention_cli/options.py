@@ -33,6 +33,8 @@ SPLITS = ("characters", "words", "subwords")
 # What `patience` can watch in the dev decodings after every epoch; BLEU and
 # chrF (sacreBLEU's) need word or subword targets.
 MONITORS = ("wer", "bleu", "chrf")
+# What a training batch holds about the same amount of (`batch_by`).
+BATCH_UNITS = ("pairs", "tokens")
 DISTRIBUTIONS = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # How `export-litert` stores the weights (the first is its default).
@@ -226,6 +228,10 @@ class TrainingConfig:
         epochs: int, at most this many epochs. Defaults to `2`.
         batch_size: int, pairs per batch (the global batch under a
             distribution). Defaults to `128`.
+        batch_by: str, one of `BATCH_UNITS`: a batch holds `batch_size`
+            `"pairs"` (default), or about `batch_size` times a mean pair's
+            `"tokens"`: many short pairs or few long ones, as many batches
+            an epoch either way (`data.pipeline.make_dataset`).
         learning_rate: float, the peak rate: it rises over the `warmup`
             share of the steps, then follows a cosine to 5% of itself.
             Defaults to `0.003`.
@@ -262,6 +268,7 @@ class TrainingConfig:
 
     epochs: int = 2
     batch_size: int = 128
+    batch_by: str = "pairs"
     learning_rate: float = 0.003
     warmup: float = 0.0
     clip_norm: float | None = 5.0
@@ -283,6 +290,7 @@ class TrainingConfig:
         checked = {
             "epochs": check_positive_int("epochs", self.epochs, owner),
             "batch_size": check_positive_int("batch_size", self.batch_size, owner),
+            "batch_by": check_choice("batch_by", self.batch_by, BATCH_UNITS, owner),
             "learning_rate": check_number("learning_rate", self.learning_rate, *positive, owner),
             "warmup": check_number("warmup", self.warmup, *share, owner),
             "clip_norm": None if self.clip_norm is None else check_number(

@@ -190,6 +190,10 @@ def run_cli(*args, stdin=None):
             "--vocabulary-size: expected an integer >= 5, received '4'",
         ),
         (["data", "bible", "--out", "x", "--sword-path", "{nowhere}"], "not a SWORD module folder"),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--batch-by", "rows"],
+            "invalid choice: 'rows'",
+        ),
         (["fly"], "invalid choice: 'fly'"),
         ([], "the following arguments are required: command"),
     ],

@@ -18,7 +18,10 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
     lines = []
     runner = Runner(tmp_path / "model", report=lines.append)
     train, dev = date_pairs(400, seed=1), date_pairs(40, seed=2)
-    runner.train(train, dev=dev, epochs=2, patience=1, units=8, embedding_dim=4, batch_size=64)
+    runner.train(
+        train, dev=dev, epochs=2, patience=1, units=8, embedding_dim=4, batch_size=64,
+        batch_by="tokens",
+    )  # fmt: skip
     assert any(line.startswith("epoch 1: loss") for line in lines)
     assert any(line.startswith("keeping the weights of epoch") for line in lines)
     for name in (
@@ -31,7 +34,9 @@ def test_a_runner_does_from_python_what_the_command_line_does(tmp_path):
     # The run's configs, for the record: the options given and the defaults.
     written = json.loads((tmp_path / "model" / layout.CONFIG_FILE).read_text(encoding="utf-8"))
     assert written["model"] == config_dict(ModelConfig(units=8, embedding_dim=4))
-    assert written["training"] == config_dict(TrainingConfig(epochs=2, patience=1, batch_size=64))
+    assert written["training"] == config_dict(
+        TrainingConfig(epochs=2, patience=1, batch_size=64, batch_by="tokens")
+    )
 
     # A fresh runner on the folder loads what the first wrote.
     again = Runner(tmp_path / "model")
@@ -75,6 +80,8 @@ def test_runner_refuses_options_that_cannot_work_together(tmp_path):
         runner.train(date_pairs(10), patience=2)
     with pytest.raises(ValueError, match="`validation_split` must be small enough to leave pairs"):
         runner.train(date_pairs(1), validation_split=0.99)
+    with pytest.raises(ValueError, match=r"`batch_by` must be one of \('pairs', 'tokens'\)"):
+        runner.train(date_pairs(10), batch_by="rows")
     with pytest.raises(TypeError, match=r"unknown option\(s\) \['unit'\]"):
         runner.train(date_pairs(10), unit=8)
     assert not runner.out.exists()  # refused before anything was written

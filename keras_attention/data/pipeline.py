@@ -7,6 +7,8 @@ import math
 import tensorflow as tf
 
 from keras_attention.text.vectorizer import chunks
+from keras_attention_cli.options import BATCH_UNITS
+from keras_attention_cli.options import check_choice
 from keras_attention_cli.options import check_positive_int
 
 # With `fixed_shapes`, each side is padded to one of this many widths (at most).
@@ -109,6 +111,7 @@ def make_dataset(
     drop_longer=True,
     kept=None,
     steps_per_epoch=None,
+    batch_by="pairs",
 ):
     """A `tf.data.Dataset` of teacher-forced batches from `(source, target)` pairs.
 
@@ -127,6 +130,16 @@ def make_dataset(
     and padding costs few encoder or decoder steps. Each batch is padded
     with 0 to its own longest source and target. Memory holds the buffer
     and a pool, never the corpus.
+
+    `batch_by` says what a batch holds about the same amount of: `"pairs"`
+    (`batch_size` pairs each), or `"tokens"` (with `bucket_by_length`):
+    each pool is cut into as many batches as `"pairs"` would make, at
+    equal shares of its tokens (source and target), so that a batch holds
+    about `batch_size` times the pool's mean pair in tokens: many short
+    pairs, or few long ones (a pair of more tokens than that is a batch
+    of its own), and a long line no longer pads `batch_size` rows to its
+    length. The number of batches, and so the progress bar's
+    total, the schedule's steps and resuming, are the same either way.
 
     Its cardinality is known: `(epochs - initial_epoch)` times the batches
     of an epoch, counted from `kept` (the pairs within the maximum
@@ -148,6 +161,18 @@ def make_dataset(
             f"`initial_epoch` must be in [0, epochs) = [0, {epochs}). Received: "
             f"initial_epoch={initial_epoch}"
         )
+    if check_choice("batch_by", batch_by, BATCH_UNITS) == "tokens":
+        if not bucket_by_length:
+            raise ValueError(
+                "`batch_by='tokens'` cuts pools of pairs sorted by length: it needs "
+                "`bucket_by_length=True`. Received: bucket_by_length=False"
+            )
+        if fixed_shapes:
+            raise ValueError(
+                "`batch_by='tokens'` makes batches of varying numbers of rows, and a backend "
+                "that compiles a step per shape (JAX: `fixed_shapes`) would compile one for "
+                "each; use `batch_by='pairs'` there"
+            )
     if steps_per_epoch is None:
         if kept is None:
             if drop_longer:
@@ -201,12 +226,18 @@ def make_dataset(
         key = tf.cast(source_ids.row_lengths(), tf.int64) * 100_000 + target_lengths
         order = tf.argsort(key, stable=True)
         count = (tf.size(order) + batch_size - 1) // batch_size
+        if batch_by == "tokens":
+            tokens = tf.cast(source_ids.row_lengths(), tf.int64) + target_lengths
+            starts = _token_shares(tf.gather(tokens, order), count)
+        else:
+            starts = tf.range(count) * batch_size
+        ends = tf.concat([starts[1:], tf.shape(order)], 0)
         batch_order = tf.range(count)
         if shuffle:
             batch_order = tf.argsort(_uniform(count, seed, epoch * 1_000_003 + index))
 
         def batch_of(batch):
-            rows = order[batch * batch_size : (batch + 1) * batch_size]
+            rows = order[starts[batch] : ends[batch]]
             return padded(tf.gather(source_ids, rows), tf.gather(target_ids, rows))
 
         return tf.data.Dataset.from_tensor_slices(batch_order).map(batch_of)
@@ -237,6 +268,26 @@ def batches_per_epoch(kept, batch_size, bucket_by_length=True):
         )
     pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
     return (kept // pool) * (pool // batch_size) + math.ceil(kept % pool / batch_size)
+
+
+def _token_shares(tokens, count):
+    """Where each of `count` batches starts in rows of `tokens` (int64, in
+    batch order): at equal shares of their sum, every batch at least one
+    row (a row longer than a share makes a batch of its own)."""
+    rows = tf.size(tokens, out_type=tf.int64)
+    count = tf.cast(count, tf.int64)
+    # Twice each row's middle, in tokens from the start (increasing).
+    middles = 2 * tf.cumsum(tokens, exclusive=True) + tokens
+    batches = tf.range(count)
+    # Batch b starts at the first row whose middle is past b/count of the
+    # tokens...
+    starts = tf.searchsorted(
+        middles, 2 * batches * tf.reduce_sum(tokens) // count, side="left", out_type=tf.int64
+    )
+    # ... or later, so that each earlier batch keeps a row, and early enough
+    # that each later one can have one.
+    later = tf.scan(tf.maximum, starts - batches)
+    return tf.cast(batches + tf.minimum(later, rows - count), tf.int32)
 
 
 def _uniform(size, seed, stream):

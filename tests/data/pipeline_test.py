@@ -92,10 +92,11 @@ def test_fixed_shapes_pad_batches_to_a_few_shapes():
         assert source_ids.shape[1] == min(-(-lengths.max() // step) * step, longest["source"])
 
 
-def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
-    _, full = batches(epochs=3, seed=7)
-    _, resumed = batches(epochs=3, seed=7, initial_epoch=2)
-    _, other_seed = batches(epochs=3, seed=8, initial_epoch=2)
+@pytest.mark.parametrize("batch_by", ["pairs", "tokens"])
+def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number(batch_by):
+    _, full = batches(epochs=3, seed=7, batch_by=batch_by)
+    _, resumed = batches(epochs=3, seed=7, initial_epoch=2, batch_by=batch_by)
+    _, other_seed = batches(epochs=3, seed=8, initial_epoch=2, batch_by=batch_by)
     tail = full[len(full) - len(resumed) :]
     for a, b in zip(tail, resumed):
         for x, y in zip(a, b):
@@ -114,6 +115,15 @@ def test_an_epoch_s_order_depends_only_on_the_seed_and_its_number():
             {"epochs": 2, "initial_epoch": 2},
             "`initial_epoch` must be in [0, epochs) = [0, 2). Received: initial_epoch=2",
         ),
+        (
+            {"batch_by": "rows"},
+            "`batch_by` must be one of ('pairs', 'tokens'). Received: batch_by='rows'",
+        ),
+        (
+            {"batch_by": "tokens", "bucket_by_length": False},
+            "needs `bucket_by_length=True`. Received: bucket_by_length=False",
+        ),
+        ({"batch_by": "tokens", "fixed_shapes": True}, "use `batch_by='pairs'` there"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -188,3 +198,44 @@ def test_a_worker_s_share_makes_the_steps_it_is_told_reading_its_pairs_again():
     assert set(first_epoch) == {source for source, _ in share[:40]}
     lengths = [len(s) for s, _, _ in got[:steps]]
     assert sorted(lengths[:3]) == [8, 16, 16] and lengths == lengths[:3] * 2 + lengths[:1]
+
+
+def test_token_shares_of_hand_worked_rows():
+    from keras_attention.data.pipeline import _token_shares
+
+    def starts(tokens, count):
+        return _token_shares(tf.constant(tokens, tf.int64), count).numpy().tolist()
+
+    assert starts([1] * 8, 4) == [0, 2, 4, 6]
+    assert starts([1, 1, 1, 3], 2) == [0, 3]  # 3 and 3 tokens
+    # A row of more than a share is a batch of its own; every batch keeps a row.
+    assert starts([1, 1, 1, 1, 100, 1, 1, 1], 4) == [0, 4, 5, 6]
+    assert starts([100, 1, 1, 1, 1, 1, 1, 1], 4) == [0, 1, 2, 3]
+    assert starts([1, 1, 1, 1, 1, 1, 1, 100, 100, 100], 4) == [0, 7, 8, 9]
+    assert starts([5], 1) == [0]
+
+
+def test_token_batches_give_a_long_line_few_rows_and_keep_the_number_of_batches():
+    # 300 short pairs and one of 200 words a side, in one pool.
+    pairs = [(" ".join(["a"] * (1 + i % 5)), " ".join(["b"] * (1 + i % 7))) for i in range(300)]
+    pairs.append((" ".join(["a"] * 200), " ".join(["b"] * 200)))
+    source = TextVectorizer.from_texts([s for s, _ in pairs], split="words")
+    target = TextVectorizer.from_texts([t for _, t in pairs], split="words")
+    got = {}
+    for batch_by in ("pairs", "tokens"):
+        dataset = make_dataset(pairs, source, target, batch_size=32, batch_by=batch_by, seed=1)
+        got[batch_by] = [(s.numpy(), d.numpy()) for (s, d), _ in dataset]
+        assert len(got[batch_by]) == int(dataset.cardinality()) == 10  # ceil(301 / 32)
+        rows = sorted(source.decode(s).numpy().tolist() for s, _ in got[batch_by] for s in [s])
+        assert sum(len(batch) for batch in rows) == 301
+    padded = {by: [s.size + d.size for s, d in batches] for by, batches in got.items()}
+    long_batch = [s.shape[0] for s, _ in got["tokens"] if s.shape[1] == 200]
+    assert long_batch == [1]  # alone, where "pairs" pads 13 rows to 200
+    assert [s.shape[0] for s, _ in got["pairs"] if s.shape[1] == 200] == [13]
+    assert max(padded["tokens"]) < max(padded["pairs"]) / 10
+    # Batches hold about a tenth of the tokens each (with [START] and
+    # [END]); one of several pairs never twice that.
+    real = [int((s != 0).sum() + (d != 0).sum()) + len(s) for s, d in got["tokens"]]
+    share = sum(real) / 10
+    assert abs(sorted(real)[5] - share) <= 14  # one short pair (5 + 7 + 2)
+    assert max(n for n, (s, _) in zip(real, got["tokens"]) if len(s) > 1) < 2 * share
