@@ -184,7 +184,7 @@ def make_dataset(
         batches = batches_per_epoch(kept, batch_size, bucket_by_length)
     else:
         batches = check_positive_int("steps_per_epoch", steps_per_epoch)
-    pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
+    pool = _pool_pairs(batch_size, bucket_by_length)
     if fixed_shapes and None in (source_vectorizer.max_length, target_vectorizer.max_length):
         raise ValueError("`fixed_shapes` needs vectorizers with a `max_length`")
     widths = [
@@ -266,8 +266,14 @@ def batches_per_epoch(kept, batch_size, bucket_by_length=True):
             "no pair is within the maximum lengths: raise `max_source_length` or "
             "`max_target_length`"
         )
-    pool = POOL_BATCHES * batch_size if bucket_by_length else batch_size
+    pool = _pool_pairs(batch_size, bucket_by_length)
     return (kept // pool) * (pool // batch_size) + math.ceil(kept % pool / batch_size)
+
+
+def _pool_pairs(batch_size, bucket_by_length):
+    """How many pairs a pool holds: `POOL_BATCHES` batches' worth when
+    batches are cut from length-sorted pools, one batch's otherwise."""
+    return POOL_BATCHES * batch_size if bucket_by_length else batch_size
 
 
 def _token_shares(tokens, count):
