@@ -159,7 +159,8 @@ class Corpus:
         out and at least `count` files, files `index`, `index + count`, ...
         (the other files are not read); otherwise the pairs at positions
         `index`, `index + count`, ... of the stream. The shares of `0 ..
-        count - 1` are disjoint and together hold every pair."""
+        count - 1` are disjoint and together hold every pair (of this
+        corpus: a share of a share of the lines is a share of its share)."""
         if not 0 <= index < count:
             raise ValueError(f"`index` must be in [0, count) = [0, {count}). Received: {index}")
         corpus = copy.copy(self)
@@ -167,7 +168,8 @@ class Corpus:
             corpus.paths, corpus.counts = self.paths[index::count], self.counts[index::count]
             corpus.total = sum(corpus.counts)
         else:
-            corpus.share = (index, count)
+            first, step = self.share or (0, 1)
+            corpus.share = (first + step * index, step * count)
         return corpus
 
     def __len__(self):

@@ -157,5 +157,10 @@ def test_shards_of_a_corpus_are_disjoint_and_hold_every_pair(tmp_path):
         assert sorted(sum(read, [])) == sorted(s for s, _ in source)
         assert all(len(pairs) < len(source) for pairs in read)
     assert [s for s, _ in corpus.shard(1, 4)] == [s for s, _ in corpus][1::4]
+    # A share of a share of the lines is a share of that share.
+    share = corpus.shard(1, 4)
+    halves = [[s for s, _ in share.shard(index, 2)] for index in range(2)]
+    assert halves == [[s for s, _ in share][0::2], [s for s, _ in share][1::2]]
+    assert [len(share.shard(index, 2)) for index in range(2)] == [len(h) for h in halves]
     with pytest.raises(ValueError, match=r"`index` must be in \[0, count\) = \[0, 2\)"):
         corpus.shard(2, 2)
