@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from keras_attention.keras_internals import replace_symbolic_build
@@ -105,6 +106,42 @@ def input_pipeline(strategy):
         return 0, 1
     context = strategy.extended._make_input_context()  # what that function passes
     return context.input_pipeline_id, context.num_input_pipelines
+
+
+def gather_across_workers(strategy, value):
+    """Every worker's `value` (anything JSON can write), in the workers'
+    order, the same list on every worker; `[value]` outside a cluster.
+
+    How workers that each read only their own share of the training pairs
+    agree on what is built from all of them (the vocabularies): each sends
+    a summary of its share and merges them all the same way. A collective:
+    every worker must call it, in the same order.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return [value]
+    index, count = input_pipeline(strategy)
+    devices = strategy.num_replicas_in_sync // count  # each worker's replicas
+
+    def summed(array):
+        """The sum over workers of `array` (int64), each worker's once."""
+        per_replica = strategy.run(lambda: tf.constant(array))
+        total = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return total.numpy() // devices
+
+    payload = json.dumps(value).encode("utf-8")
+    # Collectives move numbers: the bytes as int64 words (padded with 0),
+    # each worker's in its own row of a sum that is 0 elsewhere.
+    words = np.frombuffer(payload + b"\0" * (-len(payload) % 8), np.int64)
+    sizes = np.zeros(count, np.int64)
+    sizes[index] = words.size
+    sizes = summed(sizes)
+    rows = np.zeros([count, sizes.max()], np.int64)
+    rows[index, : words.size] = words
+    rows = summed(rows)
+    return [
+        json.loads(row[:size].tobytes().rstrip(b"\0").decode("utf-8"))
+        for row, size in zip(rows, sizes)
+    ]
 
 
 def under_multi_worker():

@@ -8,6 +8,7 @@ strategy, resuming, the per-epoch backup, the training log, saving and the
 SavedModel export. TensorFlow-only, like `training`.
 """
 
+import functools
 import json
 import os
 import random
@@ -173,14 +174,16 @@ class Runner:
                     )
                 else:
                     started = time.perf_counter()
-                    translator = training.build_translator(train, model)
+                    own, gather = self._own_share(strategy, train)
+                    translator = training.build_translator(own, model, gather=gather)
+                    read = f" ({len(own):,} of them read by this worker)" if gather else ""
                     self.report(
                         f"vocabularies of {translator.source_vectorizer.size:,} source and "
                         f"{translator.target_vectorizer.size:,} target tokens built from "
-                        f"{len(train):,} pairs in {time.perf_counter() - started:.1f} s"
+                        f"{len(train):,} pairs{read} in {time.perf_counter() - started:.1f} s"
                     )
                 if kept is None:
-                    kept = self._within_max_lengths(translator, train)
+                    kept = self._within_max_lengths(translator, train, strategy)
                     self._report_share(strategy, train)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
                 self.report(
@@ -231,17 +234,34 @@ class Runner:
         self.report(f"model and vocabularies written to {self.out}")
         return True
 
-    def _within_max_lengths(self, translator, pairs):
+    @staticmethod
+    def _own_share(strategy, train):
+        """`(pairs, gather)`: under a multi-worker strategy, this worker's
+        share of `train` (the one `training.fit` batches) and how the
+        workers pool what each built from its own share
+        (`distribute.gather_across_workers`); `(train, None)` otherwise."""
+        index, count = distribute.input_pipeline(strategy)
+        if count == 1:
+            return train, None
+        return shard(train, index, count), functools.partial(
+            distribute.gather_across_workers, strategy
+        )
+
+    def _within_max_lengths(self, translator, pairs, strategy):
         """How many training pairs fit the vectorizers' maximum lengths
         (training leaves the others out), saying how many do not; no pass
         over the pairs when the vocabularies were just built from them and
-        saw no text longer than that."""
+        saw no text longer than that. Under a multi-worker strategy each
+        worker counts its own share and they add up their counts."""
         sides = (translator.source_vectorizer, translator.target_vectorizer)
         if all(
             side.longest_seen is not None and side.longest_seen <= side.max_length for side in sides
         ):
             return len(pairs)
-        kept, total = training.within_max_lengths(translator, pairs)
+        own, gather = self._own_share(strategy, pairs)
+        kept, total = training.within_max_lengths(translator, own)
+        if gather is not None:
+            kept, total = (sum(counts) for counts in zip(*gather([kept, total])))
         if kept < total:
             self.report(
                 f"left out {total - kept:,} of {total:,} training pairs longer than "

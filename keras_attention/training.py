@@ -39,7 +39,7 @@ from keras_attention_cli.options import check_number
 from keras_attention_cli.options import check_positive_int
 
 
-def build_translator(train_pairs, config=None, **options):
+def build_translator(train_pairs, config=None, gather=None, **options):
     """A fresh Translator with vocabularies built from `train_pairs`.
 
     Args:
@@ -49,6 +49,10 @@ def build_translator(train_pairs, config=None, **options):
             into tokens (`split`; `source_split` and `target_split` override
             it for one side, as G2P's characters in, phones out). Defaults
             to `ModelConfig()`.
+        gather: None, or (under a multi-worker strategy, where
+            `train_pairs` is this worker's share) how the workers pool what
+            they read into the same vocabularies:
+            `TextVectorizer.from_texts`'s `gather`.
         **options: `ModelConfig` options that replace `config`'s
             (`units=64`).
     """
@@ -64,6 +68,7 @@ def build_translator(train_pairs, config=None, **options):
                 split=split,
                 lowercase=config.lowercase,
                 max_tokens=config.vocabulary_size,
+                gather=gather,
             )
         except OptionError as error:  # named as the model's option
             raise OptionError("vocabulary_size", error.expected, error.received) from None

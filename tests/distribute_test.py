@@ -6,7 +6,8 @@ Adam, dividing by the gradients' root mean square, turns a rounding of a
 near-zero gradient into a step of up to the learning rate, 3e-3; measured:
 2e-4 after 20 steps). Two workers read a share of the files each, so their
 global batches hold other pairs than one process's: the same steps, about
-the same losses."""
+the same losses; each tokenises only its own file for the vocabularies,
+which the workers pool into those one process builds."""
 
 import json
 import os
@@ -162,6 +163,14 @@ def test_two_workers_read_a_file_each_and_train_as_one_device_and_only_the_chief
             "320 of 640 (1 of the 2 files)" in stdout
         )
     assert "model and vocabularies written to" in chief and "the chief writes the model" in other
+    # Each tokenised only its own file for the vocabularies, and together
+    # they built those of all the pairs (token counts summed): one device's.
+    for stdout in (chief, other):
+        assert "built from 640 pairs (320 of them read by this worker)" in stdout
+    for name in ("source_vocabulary.json", "target_vocabulary.json"):
+        assert (out / name).read_text(encoding="utf-8") == (one_device / name).read_text(
+            encoding="utf-8"
+        )
     # Each step's global batch of 64 is 32 pairs from each file, where one
     # device takes 64 from both: the same steps, other batches, about the
     # same losses (measured: within 4e-5 relative).

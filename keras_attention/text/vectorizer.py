@@ -145,7 +145,13 @@ class TextVectorizer(tf.Module):
 
     @classmethod
     def from_texts(
-        cls, texts, split="characters", lowercase=False, max_length=None, max_tokens=None
+        cls,
+        texts,
+        split="characters",
+        lowercase=False,
+        max_length=None,
+        max_tokens=None,
+        gather=None,
     ):
         """Builds the vocabulary from training texts, most frequent first.
 
@@ -168,6 +174,14 @@ class TextVectorizer(tf.Module):
             max_tokens: int or None, the largest vocabulary (reserved tokens
                 included); rarer tokens become `[UNK]`. For subwords, the
                 number of pieces (default `DEFAULT_SUBWORDS`).
+            gather: None, or a function that takes a summary of `texts`
+                (what JSON can write) and returns the summaries of every
+                share of the texts, this one among them, in the same order
+                wherever it is called (`distribute.gather_across_workers`):
+                the vocabulary is then built from all the shares, each
+                caller reading only its own (the token counts summed, the
+                SentencePiece samples drawn from each share by its size),
+                and is the same for every caller.
         """
         if max_tokens is not None:
             max_tokens = check_int(
@@ -180,7 +194,9 @@ class TextVectorizer(tf.Module):
         if split == "subwords":
             if max_length is None and iter(texts) is texts:  # read twice
                 texts = list(texts)
-            return cls._from_texts_by_sentencepiece(texts, lowercase, max_length, max_tokens)
+            return cls._from_texts_by_sentencepiece(
+                texts, lowercase, max_length, max_tokens, gather
+            )
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
@@ -197,6 +213,13 @@ class TextVectorizer(tf.Module):
             longest = max(longest, int(chunk_longest))
             for token, number in zip(distinct.numpy(), chunk_counts.numpy()):
                 counts[token.decode("utf-8")] += int(number)
+        if gather is not None:
+            shares = gather({"counts": counts, "longest": longest, "seen": seen})
+            counts = collections.Counter()
+            for share in shares:
+                counts.update(share["counts"])
+            longest = max(share["longest"] for share in shares)
+            seen = sum(share["seen"] for share in shares)
         if not seen:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         ordered = sorted(
@@ -214,7 +237,7 @@ class TextVectorizer(tf.Module):
         return vectorizer
 
     @classmethod
-    def _from_texts_by_sentencepiece(cls, texts, lowercase, max_length, max_tokens):
+    def _from_texts_by_sentencepiece(cls, texts, lowercase, max_length, max_tokens, gather):
         """`from_texts` for subwords: trains the SentencePiece model."""
         try:
             import sentencepiece
@@ -230,6 +253,8 @@ class TextVectorizer(tf.Module):
             sample.extend(
                 text.decode("utf-8") for text in probe.normalize(tf.constant(chunk)).numpy()
             )
+        if gather is not None:
+            sample = _Reservoir.merged(gather({"texts": sample.texts, "seen": sample.seen}))
         if not sample.seen:
             raise ValueError("`texts` must hold at least one text to build a vocabulary from.")
         model = io.BytesIO()
@@ -280,6 +305,8 @@ class TextVectorizer(tf.Module):
             for chunk in chunks(texts):
                 tokens = vectorizer.encode(tf.constant(chunk))
                 longest = max(longest, int(tf.reduce_max(tokens.row_lengths())))
+            if gather is not None:
+                longest = max(gather(longest))
             max_length = vectorizer.longest_seen = max(longest, 1)
         vectorizer.max_length = max_length
         return vectorizer
@@ -418,3 +445,20 @@ class _Reservoir:
                 slot = self._random.randrange(self.seen)
                 if slot < self.size:
                     self.texts[slot] = text
+
+    @classmethod
+    def merged(cls, shares, size=None, seed=0):
+        """One sample of at most `size` texts from the samples of several
+        shares of a stream (`{"texts", "seen"}` each): all their texts when
+        they fit, otherwise from each share a seeded draw in proportion to
+        the texts it saw."""
+        size = size or SENTENCEPIECE_SAMPLE
+        sample = cls(size, seed)
+        sample.seen = sum(share["seen"] for share in shares)
+        if sum(len(share["texts"]) for share in shares) <= size:
+            sample.texts = [text for share in shares for text in share["texts"]]
+            return sample
+        for share in shares:
+            take = min(len(share["texts"]), round(size * share["seen"] / sample.seen))
+            sample.texts.extend(sample._random.sample(share["texts"], take))
+        return sample

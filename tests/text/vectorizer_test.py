@@ -1,3 +1,4 @@
+import json
 import unicodedata
 
 import numpy as np
@@ -210,6 +211,63 @@ def test_the_sentencepiece_sample_is_a_seeded_uniform_reservoir():
     # Each of the 100 is kept with probability 1/10: 40 times in 400 draws.
     counts = np.bincount(draws, minlength=100)
     assert 15 < counts.min() and counts.max() < 70 and abs(counts[:50].sum() - 2000) < 200
+
+
+def shares_gathered(texts, halves=2, **kwargs):
+    """`from_texts` on the first share of `texts`, gathering what it built
+    from every share (as workers do), each share read by its own call."""
+    shares = [texts[index::halves] for index in range(halves)]
+    # The other shares first, each as a worker that keeps what it sends,
+    # call after call (subwords gather twice: samples, then lengths).
+    summaries = {index: [] for index in range(1, halves)}
+    for index in range(1, halves):
+
+        def keep(summary, index=index):
+            summaries[index].append(summary)
+            return [summary]
+
+        TextVectorizer.from_texts(shares[index], gather=keep, **kwargs)
+    sent = []
+
+    def gather(summary):
+        sent.append(summary)
+        others = [summaries[index][len(sent) - 1] for index in range(1, halves)]
+        return [summary, *others]
+
+    return TextVectorizer.from_texts(shares[0], gather=gather, **kwargs), sent
+
+
+@pytest.mark.parametrize("split", ["characters", "words"])
+def test_workers_that_read_their_own_shares_build_the_vocabulary_of_all(split):
+    texts = MIXED_SCRIPTS * 2 + ["only in the second share: Ωμέγα"]
+    whole = TextVectorizer.from_texts(texts, split=split, max_tokens=60)
+    pooled, sent = shares_gathered(texts, split=split, max_tokens=60)
+    assert pooled.get_config() == whole.get_config()
+    assert pooled.longest_seen == whole.longest_seen
+    # What a worker sends is its own share's: counts, not texts.
+    assert sent[0]["seen"] == len(texts[0::2]) and "Ωμέγα" not in json.dumps(sent[0])
+
+
+def test_workers_pool_their_subword_samples():
+    texts = MIXED_SCRIPTS * 10
+    whole = TextVectorizer.from_texts(texts, split="subwords", max_tokens=400)
+    pooled, sent = shares_gathered(texts, split="subwords", max_tokens=400)
+    # All texts fit one sample: the pooled one holds them all, and the model
+    # learns the same pieces (their order in the sample differs).
+    assert sorted(pooled.vocabulary) == sorted(whole.vocabulary)
+    assert pooled.max_length == whole.max_length
+    # Its own share's sample, then its longest text in pieces.
+    assert len(sent[0]["texts"]) == 30 and isinstance(sent[1], int)
+
+
+def test_a_pooled_sample_draws_from_each_share_by_its_size():
+    from keras_attention.text.vectorizer import _Reservoir
+
+    shares = [{"texts": ["a"] * 10, "seen": 300}, {"texts": ["b"] * 10, "seen": 100}]
+    merged = _Reservoir.merged(shares, size=8)
+    assert merged.seen == 400 and sorted(merged.texts) == ["a"] * 6 + ["b"] * 2
+    fits = _Reservoir.merged(shares, size=20)
+    assert fits.texts == ["a"] * 10 + ["b"] * 10
 
 
 def test_subword_vocabulary_too_small_names_the_size_needed():
