@@ -145,6 +145,7 @@ class Runner:
         backup = distribute.backup_folder(self.out, strategy)
         self._check_backup_is_this_run(backup, model, options)
         ensemble, members, kept = options.ensemble, [], None
+        own, gather = self._own_share(strategy, train)
         with strategy.scope():
             for member in range(ensemble):
                 finished = backup / f"member_{member + 1}_finished"
@@ -174,7 +175,6 @@ class Runner:
                     )
                 else:
                     started = time.perf_counter()
-                    own, gather = self._own_share(strategy, train)
                     translator = training.build_translator(own, model, gather=gather)
                     read = f" ({len(own):,} of them read by this worker)" if gather else ""
                     self.report(
@@ -183,8 +183,8 @@ class Runner:
                         f"{len(train):,} pairs{read} in {time.perf_counter() - started:.1f} s"
                     )
                 if kept is None:
-                    kept = self._within_max_lengths(translator, train, strategy)
-                    self._report_share(strategy, train)
+                    kept = self._within_max_lengths(translator, train, own, gather)
+                    self._report_share(strategy, train, own)
                 member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
                 self.report(
                     (
@@ -247,18 +247,18 @@ class Runner:
             distribute.gather_across_workers, strategy
         )
 
-    def _within_max_lengths(self, translator, pairs, strategy):
+    def _within_max_lengths(self, translator, pairs, own, gather):
         """How many training pairs fit the vectorizers' maximum lengths
         (training leaves the others out), saying how many do not; no pass
         over the pairs when the vocabularies were just built from them and
         saw no text longer than that. Under a multi-worker strategy each
-        worker counts its own share and they add up their counts."""
+        worker counts its own share `own` and they add up their counts
+        (`gather`; `_own_share`)."""
         sides = (translator.source_vectorizer, translator.target_vectorizer)
         if all(
             side.longest_seen is not None and side.longest_seen <= side.max_length for side in sides
         ):
             return len(pairs)
-        own, gather = self._own_share(strategy, pairs)
         kept, total = training.within_max_lengths(translator, own)
         if gather is not None:
             kept, total = (sum(counts) for counts in zip(*gather([kept, total])))
@@ -276,13 +276,13 @@ class Runner:
             )
         return kept
 
-    def _report_share(self, strategy, train):
+    def _report_share(self, strategy, train, share):
         """Under a multi-worker strategy, says which share of the training
-        pairs this worker reads (`training.fit` batches that share)."""
+        pairs this worker reads (`share`, `_own_share`'s: the one
+        `training.fit` batches)."""
         index, count = distribute.input_pipeline(strategy)
         if count == 1:
             return
-        share = shard(train, index, count)
         by = (
             f"{len(share.paths)} of the {len(train.paths)} files"
             if isinstance(share, Corpus) and share.share is None  # whole files

@@ -221,14 +221,14 @@ def make_dataset(
 
     def pool_batches(ids, epoch, index):
         source_ids, target_ids = ids
+        source_lengths = tf.cast(source_ids.row_lengths(), tf.int64)
         target_lengths = tf.cast(target_ids.row_lengths(), tf.int64)
         # Sorting by this key orders by source length, then target length.
-        key = tf.cast(source_ids.row_lengths(), tf.int64) * 100_000 + target_lengths
+        key = source_lengths * 100_000 + target_lengths
         order = tf.argsort(key, stable=True)
         count = (tf.size(order) + batch_size - 1) // batch_size
         if batch_by == "tokens":
-            tokens = tf.cast(source_ids.row_lengths(), tf.int64) + target_lengths
-            starts = _token_shares(tf.gather(tokens, order), count)
+            starts = _token_shares(tf.gather(source_lengths + target_lengths, order), count)
         else:
             starts = tf.range(count) * batch_size
         ends = tf.concat([starts[1:], tf.shape(order)], 0)
