@@ -45,6 +45,7 @@ def run(backend, pytest_args, workers, report_dir):
     exit_code = subprocess.call(command, cwd=ROOT, env=env)
     seconds = time.monotonic() - start
     counts = {"passed": 0, "failed": 0, "skipped": 0}
+    file_seconds = {}
     if report.exists():
         suite = ElementTree.parse(report).getroot()
         suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
@@ -52,12 +53,35 @@ def run(backend, pytest_args, workers, report_dir):
         counts["failed"] = int(suite.get("failures")) + int(suite.get("errors"))
         counts["skipped"] = int(suite.get("skipped"))
         counts["passed"] = total - counts["failed"] - counts["skipped"]
+        file_seconds = seconds_by_file(suite)
     elif exit_code != 0:
         counts["failed"] = 1  # pytest could not even start
     # Exit code 5 means no test was collected: a broken selection, not a pass.
     if exit_code not in (0, 1) and counts["failed"] == 0:
         counts["failed"] = 1
-    return counts, seconds
+    return counts, seconds, file_seconds
+
+
+def seconds_by_file(suite):
+    """Seconds of each test file's tests, from a JUnit report's test cases
+    (`classname` is the module, then the class if any)."""
+    seconds = {}
+    for case in suite.iter("testcase"):
+        parts = case.get("classname", "").split(".")
+        modules = [part for part in parts if part.endswith("_test")]
+        name = "/".join(parts[: parts.index(modules[0]) + 1]) + ".py" if modules else "?"
+        seconds[name] = seconds.get(name, 0.0) + float(case.get("time") or 0)
+    return seconds
+
+
+def slowest_files(results, count=8):
+    """Lines naming the test files that took longest, summed over backends."""
+    total = {}
+    for _, _, file_seconds in results.values():
+        for name, seconds in file_seconds.items():
+            total[name] = total.get(name, 0.0) + seconds
+    ranked = sorted(total.items(), key=lambda item: -item[1])[:count]
+    return [f"{seconds:>7.0f} s  {name}" for name, seconds in ranked]
 
 
 def main(argv):
@@ -75,13 +99,15 @@ def main(argv):
     with tempfile.TemporaryDirectory() as report_dir:
         for backend in backends:
             results[backend] = run(backend, pytest_args, int(workers), report_dir)
+    print("\nslowest test files (seconds of their tests, all backends):")
+    print("\n".join(slowest_files(results)))
     print("\nbackend      passed  failed  skipped  seconds")
-    for backend, (counts, seconds) in results.items():
+    for backend, (counts, seconds, _) in results.items():
         print(
             f"{backend:<12} {counts['passed']:>6}  {counts['failed']:>6}  "
             f"{counts['skipped']:>7}  {seconds:>7.0f}"
         )
-    totals = {k: sum(c[k] for c, _ in results.values()) for k in ("passed", "failed", "skipped")}
+    totals = {k: sum(c[k] for c, _, _ in results.values()) for k in ("passed", "failed", "skipped")}
     print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
     return 1 if totals["failed"] or not totals["passed"] else 0
 
