@@ -87,28 +87,19 @@ def forward_flops(config, target_vocabulary, source_tokens, target_tokens, atten
 
 
 def recurrent_matmuls(config, batch_size):
-    """The `(rows, inner, columns)` of each recurrent step's matmuls: the
-    state's projection forward, and backward the state's gradient (through
-    the transposed kernel) and the kernel's gradient (summed over the batch).
-    Each runs once a step, so its rate bounds what the loop can reach."""
+    """The `(rows, inner, columns)` of each recurrent step's matmuls, by
+    role: the state's projection forward, and backward the state's gradient
+    (through the transposed kernel) and the kernel's gradient (summed over
+    the batch). Each runs once a step, so its rate bounds what the loop can
+    reach."""
     columns = GATES[config.cell] * config.units
-    directions = 2 if config.bidirectional else 1
-    encoder_units = config.units // directions
-    encoder_columns = GATES[config.cell] * encoder_units
+    encoder_units = config.units // (2 if config.bidirectional else 1)
     return {
-        f"encoder step ({batch_size}x{encoder_units} by {encoder_units}x{encoder_columns})": (
-            batch_size, encoder_units, encoder_columns,
-        ),
-        f"decoder step ({batch_size}x{config.units} by {config.units}x{columns})": (
-            batch_size, config.units, columns,
-        ),
-        f"decoder step's state gradient ({batch_size}x{columns} by {columns}x{config.units})": (
-            batch_size, columns, config.units,
-        ),
-        f"decoder step's kernel gradient ({config.units}x{batch_size} by {batch_size}x{columns})": (
-            config.units, batch_size, columns,
-        ),
-    }  # fmt: skip
+        "encoder step": (batch_size, encoder_units, GATES[config.cell] * encoder_units),
+        "decoder step": (batch_size, config.units, columns),
+        "decoder step's state gradient": (batch_size, columns, config.units),
+        "decoder step's kernel gradient": (config.units, batch_size, columns),
+    }
 
 
 def made_up_words(count, seed=0):
@@ -200,10 +191,7 @@ def main(argv=None):
 
     # Timed only for the table: --against compares epochs, not shapes.
     shapes = recurrent_matmuls(config, args.batch_size)
-    recurrent_shapes = {name: matmul_flops(*shape) for name, shape in shapes.items()}
-    step_shape = recurrent_shapes[
-        next(name for name in shapes if name.startswith("decoder step ("))
-    ]
+    rates = {role: matmul_flops(*shape) for role, shape in shapes.items()}
 
     print(
         f"{args.task} model: {translator.model.count_params():,} parameters, {len(batches)} "
@@ -213,19 +201,22 @@ def main(argv=None):
     print("| measure | value |")
     print("|---|---|")
     print(f"| float32 matmul 4096x4096x4096 | {large / 1e9:.0f} GFLOP/s |")
-    for name, rate in recurrent_shapes.items():
-        print(f"| float32 matmul, {name} | {rate / 1e9:.0f} GFLOP/s |")
+    for role, (rows, inner, columns) in shapes.items():
+        print(
+            f"| float32 matmul, {role} ({rows}x{inner} by {inner}x{columns}) | "
+            f"{rates[role] / 1e9:.0f} GFLOP/s |"
+        )
     print(f"| training epoch (median of {len(epoch_seconds)}) | {seconds:.1f} s |")
     print(
         f"| the epoch if every useful FLOP ran at the fastest of the recurrent shapes | "
-        f"{useful / max(recurrent_shapes.values()):.1f} s |"
+        f"{useful / max(rates.values()):.1f} s |"
     )
     print(
         f"| useful work an epoch (forward and backward, no padding) | {useful / 1e12:.2f} TFLOP |"
     )
     print(f"| achieved | {achieved / 1e9:.0f} GFLOP/s |")
     print(f"| share of the large matmul | {100 * achieved / large:.0f}% |")
-    print(f"| share of the decoder step's matmul | {100 * achieved / step_shape:.0f}% |")
+    print(f"| share of the decoder step's matmul | {100 * achieved / rates['decoder step']:.0f}% |")
 
 
 def compare(args):
