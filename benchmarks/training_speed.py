@@ -77,7 +77,8 @@ def forward_flops(config, target_vocabulary, source_tokens, target_tokens, atten
     for _ in range(config.encoder_layers):
         encoder += directions * recurrent_flops(inputs, per_direction, gates)
         inputs = config.units
-    decoder = recurrent_flops(config.embedding_dim, config.units, gates)
+    fed = config.attentional_units if config.input_feeding else 0
+    decoder = recurrent_flops(config.embedding_dim + fed, config.units, gates)
     merged = 2 * config.units if config.kind != "plain" else config.units
     attentional = 2 * merged * config.attentional_units if config.attentional_units else 0
     output_inputs = config.attentional_units or merged
@@ -130,6 +131,9 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--pairs", type=int, default=12800, help="pairs trained on (default 12800)")
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument(
+        "--input-feeding", action="store_true", help="the decoder reads its attentional vector"
+    )
     parser.add_argument("--precision", default="float32", help="a Keras dtype policy")
     parser.add_argument(
         "--jit-compile",
@@ -151,7 +155,7 @@ def main(argv=None):
     config = ModelConfig(
         units=args.units, embedding_dim=args.embedding_dim, encoder_layers=args.encoder_layers,
         attentional_units=args.attentional_units, cell=args.cell, score="scaled_dot",
-        dropout=args.dropout, **split,
+        dropout=args.dropout, input_feeding=args.input_feeding, **split,
     )  # fmt: skip
     keras.mixed_precision.set_global_policy(args.precision)
     translator = training.build_translator(pairs, config)
@@ -225,8 +229,12 @@ def compare(args):
     probe = [
         f"--{name.replace('_', '-')}={value}"
         for name, value in vars(args).items()
-        if name not in ("against", "rounds", "json", "jit_compile")
-    ] + (["--jit-compile"] if args.jit_compile else [])
+        if name not in ("against", "rounds", "json", "jit_compile", "input_feeding")
+    ] + [
+        f"--{name.replace('_', '-')}"
+        for name in ("jit_compile", "input_feeding")
+        if vars(args)[name]
+    ]
     with tempfile.TemporaryDirectory() as temporary:
         old = Path(temporary) / "old"
         subprocess.run(

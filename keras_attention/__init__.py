@@ -4,7 +4,9 @@ The layers of "Deep Learning from Scratch 2", chapter 8, done properly in
 Keras: `AttentionWeight`, `WeightSum`, `Attention` (one decoder step) and
 `TimeAttention` (every decoder step at once), and `FusedGRU` and `FusedLSTM`
 (Keras' GRU and LSTM with every step's input projection as one matmul before
-the loop, which `Seq2Seq` runs). They use `keras.ops` only, so
+the loop, which `Seq2Seq` runs), and `InputFeedingDecoder` (a decoder that
+attends inside its loop and feeds what it attended to into its next step,
+Luong et al.'s input feeding). They use `keras.ops` only, so
 they run on the TensorFlow, JAX and PyTorch backends. Around them: the
 encoder–decoder `Seq2Seq` (and `Ensemble`, several of them decoded
 together), the decoding loop `dynamic_decode` with
@@ -30,6 +32,7 @@ from keras_attention.layers import Attention
 from keras_attention.layers import AttentionWeight
 from keras_attention.layers import FusedGRU
 from keras_attention.layers import FusedLSTM
+from keras_attention.layers import InputFeedingDecoder
 from keras_attention.layers import TimeAttention
 from keras_attention.layers import WeightSum
 from keras_attention.models import Ensemble
@@ -50,6 +53,7 @@ __all__ = sorted(
         "AttentionWeight",
         "FusedGRU",
         "FusedLSTM",
+        "InputFeedingDecoder",
         "TimeAttention",
         "WeightSum",
         "Seq2Seq",

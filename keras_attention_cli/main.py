@@ -167,6 +167,14 @@ def build_parser():
         "attentional vector tanh(W[c; h])); 0, the book's model, for none (default "
         "%(default)s)",
     )
+    train.add_argument(
+        "--input-feeding",
+        action=argparse.BooleanOptionalAction,
+        default=MODEL.input_feeding,
+        help="each decoder step reads the previous step's attentional vector (Luong's input "
+        "feeding; needs --attentional-units): attention moves inside the decoder's loop"
+        + (" (default)" if MODEL.input_feeding else ""),
+    )
     train.add_argument("--lowercase", action="store_true", help="fold case of sources and targets")
     train.add_argument(
         "--vocabulary-size",

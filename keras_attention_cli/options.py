@@ -104,8 +104,9 @@ def check_bool(name, value, owner=""):
 def check_network(owner="", **network):
     """The network options of `ModelConfig` and `Seq2Seq` (`kind`, `cell`,
     `score`, `units`, `embedding_dim`, `bidirectional`, `reverse_source`,
-    `encoder_layers`, `dropout`, `attentional_units`), checked, as a dict
-    of Python values; `owner` prefixes the messages."""
+    `encoder_layers`, `dropout`, `attentional_units`, `input_feeding`),
+    checked, as a dict of Python values; `owner` prefixes the messages.
+    `input_feeding` may be left out (False)."""
     checked = {
         "kind": check_choice("kind", network["kind"], KINDS, owner),
         "cell": check_choice("cell", network["cell"], CELLS, owner),
@@ -126,7 +127,19 @@ def check_network(owner="", **network):
             owner,
             alternative=" (0: no attentional layer)",
         ),
+        "input_feeding": check_bool("input_feeding", network.get("input_feeding", False), owner),
     }
+    if checked["input_feeding"] and (
+        checked["kind"] != "attention" or not checked["attentional_units"]
+    ):
+        raise OptionError(
+            "input_feeding",
+            "False unless kind='attention' and attentional_units > 0 (the vector it feeds back "
+            f"is the attentional layer's; here kind={checked['kind']!r}, attentional_units="
+            f"{checked['attentional_units']})",
+            checked["input_feeding"],
+            owner,
+        )
     if checked["bidirectional"] and checked["units"] % 2:
         raise OptionError(
             "units",
@@ -157,6 +170,9 @@ class ModelConfig:
             output layer's input in training. Defaults to `0.0`.
         attentional_units: int >= 0, the size of Luong's tanh layer before
             the output layer; 0, the book's model, for none. Defaults to `0`.
+        input_feeding: bool, each decoder step reads the previous step's
+            attentional vector (needs `attentional_units`). Defaults to
+            `False`.
         split: str, the tokens of both sides: `"characters"` (default),
             `"words"` or `"subwords"` (a SentencePiece model learned from
             the training texts).
@@ -183,6 +199,7 @@ class ModelConfig:
     encoder_layers: int = 1
     dropout: float = 0.0
     attentional_units: int = 0
+    input_feeding: bool = False
     split: str = "characters"
     source_split: str | None = None
     target_split: str | None = None
@@ -216,7 +233,7 @@ class ModelConfig:
 
 _NETWORK_OPTIONS = (
     "kind", "cell", "score", "units", "embedding_dim", "bidirectional", "reverse_source",
-    "encoder_layers", "dropout", "attentional_units",
+    "encoder_layers", "dropout", "attentional_units", "input_feeding",
 )  # fmt: skip
 
 

@@ -31,13 +31,15 @@ def _check_supported(layer):
             )
 
 
-def _projected_inputs(layer, sequences, training):
+def projected_inputs(layer, sequences, training=False, kernel=None):
     """`sequences @ kernel + input_bias` `(batch, time, gates * units)`, with
-    the cell's input dropout (one mask for all steps, as Keras' cell)."""
+    the cell's input dropout (one mask for all steps, as Keras' cell).
+    `kernel` defaults to the cell's; a layer that adds other inputs inside
+    the loop passes the rows of its kernel that `sequences` meets."""
     cell = layer.cell
     if training and 0.0 < cell.dropout < 1.0:
         sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
-    projected = ops.matmul(sequences, cell.kernel)
+    projected = ops.matmul(sequences, cell.kernel if kernel is None else kernel)
     input_bias = _input_bias(cell)
     return projected if input_bias is None else projected + input_bias
 
@@ -59,7 +61,7 @@ class _InputProjectedLoop:
         _check_supported(self)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        projected = _projected_inputs(self, sequences, training)
+        projected = projected_inputs(self, sequences, training)
         return recurrent_loop(self, self._step, projected, _states(initial_state), _first(mask))
 
 
@@ -119,6 +121,12 @@ class FusedLSTM(_InputProjectedLoop, keras.layers.LSTM):
         c = activate(f) * c + activate(i) * cell.activation(candidate)
         h = activate(o) * cell.activation(c)
         return h, [h, c]
+
+
+# The fused layer of each of `options.CELLS`, and the states it carries
+# (an LSTM its hidden and cell states, a GRU its hidden state).
+FUSED = {"lstm": FusedLSTM, "gru": FusedGRU}
+STATES_PER_CELL = {"lstm": 2, "gru": 1}
 
 
 def _states(initial_state):

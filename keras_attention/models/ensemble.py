@@ -5,9 +5,6 @@ from keras import ops
 
 from keras_attention.models.seq2seq import Seq2Seq
 
-# Decoder states per cell: an LSTM carries (hidden, cell), a GRU its hidden state.
-STATES_PER_CELL = {"lstm": 2, "gru": 1}
-
 
 @keras.saving.register_keras_serializable(package="keras_attention")
 class Ensemble(keras.Model):
@@ -48,7 +45,7 @@ class Ensemble(keras.Model):
         self.members = members
         self.source_vocabulary_size = members[0].source_vocabulary_size
         self.target_vocabulary_size = members[0].target_vocabulary_size
-        self._state_counts = [STATES_PER_CELL[member.cell] for member in members]
+        self._state_counts = [member.state_count for member in members]
         self.built = True  # every member is a built functional model
 
     @property

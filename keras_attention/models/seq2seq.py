@@ -5,15 +5,12 @@ import types
 import keras
 from keras import ops
 
+from keras_attention.layers import InputFeedingDecoder
 from keras_attention.layers import TimeAttention
-from keras_attention.layers.recurrent import FusedGRU
-from keras_attention.layers.recurrent import FusedLSTM
+from keras_attention.layers.recurrent import FUSED
+from keras_attention.layers.recurrent import STATES_PER_CELL
 from keras_attention_cli.options import check_network
 from keras_attention_cli.options import check_positive_int
-
-# The recurrent layer of each of `options.CELLS`: Keras' own, with the
-# input projection of every step done before the loop (the same weights).
-CELLS = {"lstm": FusedLSTM, "gru": FusedGRU}
 
 
 @keras.saving.register_keras_serializable(package="keras_attention")
@@ -37,7 +34,9 @@ class Seq2Seq(keras.Model):
     `"attention"`, Luong et al.'s (2015) attentional vector
     `tanh(W [context; state])`, so that the output layer reads a nonlinear
     mix of where the decoder looks and what it has output, not a sum of
-    the two's separate logits.
+    the two's separate logits. With `input_feeding` as well, the decoder
+    is an `InputFeedingDecoder`: it attends inside its recurrent loop and
+    reads that vector back at its next step, so it knows where it looked.
 
     Inputs are `[source_ids, decoder_ids]`, int `(batch, src_len)` and
     `(batch, dec_len)`, 0 for padding; the output is the next-token logits
@@ -77,6 +76,10 @@ class Seq2Seq(keras.Model):
             output, and from what the output layer reads. Defaults to `0.0`.
         attentional_units: int, the size of the tanh layer before the output
             layer; `0` (the book's model) for none. Defaults to `0`.
+        input_feeding: bool, whether each decoder step reads the previous
+            step's attentional vector (Luong et al. 2015; `kind="attention"`
+            and `attentional_units` only): the decoder state then carries
+            it too. Defaults to `False`.
         dtype: the dtype policy of every layer but the output `Dense`,
             which computes in float32 (e.g. `"mixed_bfloat16"`); saved in
             the config. Defaults to `None`: the global policy at
@@ -106,6 +109,7 @@ class Seq2Seq(keras.Model):
         encoder_layers=1,
         dropout=0.0,
         attentional_units=0,
+        input_feeding=False,
         dtype=None,
         **kwargs,
     ):
@@ -113,12 +117,15 @@ class Seq2Seq(keras.Model):
             "Seq2Seq: ", kind=kind, cell=cell, score=score, units=units,
             embedding_dim=embedding_dim, bidirectional=bidirectional,
             reverse_source=reverse_source, encoder_layers=encoder_layers, dropout=dropout,
-            attentional_units=attentional_units,
+            attentional_units=attentional_units, input_feeding=input_feeding,
         )  # fmt: skip
-        units, embedding_dim, encoder_layers, dropout, attentional_units = (
+        units, embedding_dim, encoder_layers, dropout, attentional_units, input_feeding = (
             network[name]
-            for name in ("units", "embedding_dim", "encoder_layers", "dropout", "attentional_units")
-        )
+            for name in (
+                "units", "embedding_dim", "encoder_layers", "dropout", "attentional_units",
+                "input_feeding",
+            )
+        )  # fmt: skip
         source_vocabulary_size, target_vocabulary_size = (
             check_positive_int(name, value, owner="Seq2Seq: ")
             for name, value in [
@@ -126,7 +133,7 @@ class Seq2Seq(keras.Model):
                 ("target_vocabulary_size", target_vocabulary_size),
             ]
         )
-        rnn = CELLS[cell]
+        rnn = FUSED[cell]
         # One dtype policy for every layer, kept in the config, so that a
         # model trained in mixed precision reloads in mixed precision.
         policy = (
@@ -139,7 +146,10 @@ class Seq2Seq(keras.Model):
         # its own __init__. `_encode` and `_decode` read the same names from
         # the namespace now and from the model later.
         parts = types.SimpleNamespace(
-            kind=kind, bidirectional=bidirectional, reverse_source=bool(reverse_source)
+            kind=kind,
+            bidirectional=bidirectional,
+            reverse_source=bool(reverse_source),
+            input_feeding=input_feeding,
         )
         parts.source_embedding = keras.layers.Embedding(
             source_vocabulary_size,
@@ -174,35 +184,37 @@ class Seq2Seq(keras.Model):
             name="target_embedding",
             dtype=policy,
         )
-        parts.decoder = rnn(
-            units,
-            return_sequences=True,
-            return_state=True,
-            name="decoder",
-            dtype=policy,
-        )
-        parts.attention = (
-            TimeAttention(
-                score=score, return_attention_weights=True, name="attention", dtype=policy
+        if input_feeding:  # attention and the attentional layer inside the decoder
+            parts.decoder = InputFeedingDecoder(
+                units, attentional_units, cell=cell, score=score, name="decoder", dtype=policy
             )
-            if kind == "attention"
-            else None
-        )
-        # Plain models join nothing (and an unused layer would stay unbuilt).
-        parts.concatenate = (
-            None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
-        )
-        parts.attentional = (
-            keras.layers.Dense(
-                attentional_units,
-                activation="tanh",
-                use_bias=False,
-                name="attentional",
-                dtype=policy,
+            parts.attention = parts.concatenate = parts.attentional = None
+        else:
+            parts.decoder = rnn(
+                units, return_sequences=True, return_state=True, name="decoder", dtype=policy
             )
-            if attentional_units
-            else None
-        )
+            parts.attention = (
+                TimeAttention(
+                    score=score, return_attention_weights=True, name="attention", dtype=policy
+                )
+                if kind == "attention"
+                else None
+            )
+            # Plain models join nothing (and an unused layer would stay unbuilt).
+            parts.concatenate = (
+                None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
+            )
+            parts.attentional = (
+                keras.layers.Dense(
+                    attentional_units,
+                    activation="tanh",
+                    use_bias=False,
+                    name="attentional",
+                    dtype=policy,
+                )  # fmt: skip
+                if attentional_units
+                else None
+            )
         parts.logits = keras.layers.Dense(
             # The output layer computes in float32 whatever the policy, as
             # Keras advises for mixed precision: with bfloat16 logits the
@@ -234,6 +246,13 @@ class Seq2Seq(keras.Model):
         self.attentional_units = attentional_units
         self.layers_dtype = policy.name
 
+    @property
+    def state_count(self):
+        """How many tensors the decoder state holds: the cell's (an LSTM's
+        hidden and cell states, a GRU's hidden state), then, with input
+        feeding, the attentional vector."""
+        return STATES_PER_CELL[self.cell] + int(self.input_feeding)
+
     def encode(self, source_ids):
         """Runs the encoder.
 
@@ -243,7 +262,12 @@ class Seq2Seq(keras.Model):
             initial state list) and `summary` (the final hidden state, which
             the peeky decoder sees at every step).
         """
-        return _encode(self, source_ids)
+        encoded = _encode(self, source_ids)
+        if self.input_feeding:  # the first step reads a zero attentional vector
+            batch = ops.shape(source_ids)[0]
+            fed = ops.zeros((batch, self.attentional_units), self.decoder.compute_dtype)
+            encoded["states"] = [*encoded["states"], fed]
+        return encoded
 
     def decode(self, decoder_ids, encoded):
         """Runs the decoder over `decoder_ids` `(batch, dec_len)`.
@@ -272,6 +296,7 @@ class Seq2Seq(keras.Model):
             "encoder_layers": self.encoder_layers,
             "dropout": self.dropout_rate,
             "attentional_units": self.attentional_units,
+            "input_feeding": self.input_feeding,
             "dtype": self.layers_dtype,
             "name": self.name,
         }
@@ -313,6 +338,14 @@ def _encode(parts, source_ids):
 def _decode(parts, decoder_ids, encoded):
     """The decoder, on the layers of `parts` (a `Seq2Seq` or its namespace)."""
     embedded = _dropout(parts, parts.target_embedding(decoder_ids))
+    if parts.input_feeding:
+        features, attention_weights, states = parts.decoder(
+            embedded,
+            encoded["encoder_states"],
+            encoded["states"],
+            encoder_states_mask=encoded["encoder_mask"],
+        )
+        return parts.logits(_dropout(parts, features)), list(states), attention_weights
     if parts.kind == "peeky":
         embedded = parts.concatenate([embedded, _repeat_over_time(encoded["summary"], embedded)])
     outputs = parts.decoder(embedded, initial_state=encoded["states"])
