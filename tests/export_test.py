@@ -416,3 +416,19 @@ def test_a_subword_model_serves_the_same_strings_in_a_process_without_the_packag
     assert served["serving_default"]["translation"] == translator.translate(texts)["translation"]
     beam = translator.translate(texts, beam_width=2, n_best=2)
     assert served["beam_search"]["n_best_translations"] == beam["n_best_translations"]
+
+
+def test_an_input_feeding_model_serves_the_same_strings_in_a_process_without_the_package(tmp_path):
+    from keras_attention import training
+
+    pairs = date_pairs(300, seed=5)
+    translator = training.build_translator(
+        pairs, units=16, embedding_dim=8, attentional_units=12, input_feeding=True
+    )
+    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    path = export_saved_model(translator, tmp_path / "saved_model", beam_width=2)
+    texts = [source for source, _ in date_pairs(6, seed=6)]
+    served = serve_in_a_fresh_process(path, texts, tmp_path)
+    assert served["serving_default"]["translation"] == translator.translate(texts)["translation"]
+    beam = translator.translate(texts, beam_width=2, n_best=2)
+    assert served["beam_search"]["n_best_translations"] == beam["n_best_translations"]

@@ -245,6 +245,24 @@ def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
     )
 
 
+def test_an_input_feeding_model_exports_and_runs_like_its_translator(tmp_path):
+    from keras_attention import training
+
+    pairs = date_splits(200, 0, seed=5)[0]
+    translator = training.build_translator(
+        pairs, units=16, embedding_dim=8, attentional_units=12, input_feeding=True
+    )
+    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    path, _ = litert.export_litert(
+        translator, tmp_path / "feeding.tflite", quantize="none", batch_size=4
+    )
+    texts = [source for source, _ in date_splits(0, 8, seed=4)[1]]
+    assert (
+        load_runner().LiteRTTranslator(path).translate(texts)
+        == translator.translate(texts)["translation"]
+    )
+
+
 @pytest.mark.parametrize(
     "split,lowercase",
     [("characters", False), ("characters", True), ("words", False), ("words", True)],

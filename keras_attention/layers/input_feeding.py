@@ -81,7 +81,8 @@ class InputFeedingDecoder(keras.layers.Layer):
 
         # === Layers ===
         self.recurrent = FUSED[cell](
-            units, return_sequences=True, return_state=True, name="recurrent",
+            units, return_sequences=True, return_state=True, zero_output_for_mask=True,
+            name="recurrent",
             dtype=self.dtype_policy,
         )  # fmt: skip
         self.attention = Attention(
@@ -147,7 +148,17 @@ class InputFeedingDecoder(keras.layers.Layer):
             return ops.concatenate([attentional, weights], axis=-1), [*cell_states, attentional]
 
         mask = mask[0] if isinstance(mask, (list, tuple)) else mask
-        _, outputs, states = recurrent_loop(self.recurrent, step, projected, states, mask)
+        if embedded.shape[1] == 1:
+            # One step (decoding): no loop, whose buffer of outputs would have
+            # an unknown width (the source length), which LiteRT cannot hold.
+            outputs, new_states = step(projected[:, 0], states)
+            outputs = ops.expand_dims(outputs, 1)
+            if mask is not None:  # a masked step keeps the states
+                real = ops.expand_dims(mask[:, 0], -1)
+                new_states = [ops.where(real, new, old) for new, old in zip(new_states, states)]
+            states = new_states
+        else:
+            _, outputs, states = recurrent_loop(self.recurrent, step, projected, states, mask)
         if mask is not None:  # the loop repeats the last output at masked steps
             outputs = outputs * ops.cast(ops.expand_dims(mask, -1), outputs.dtype)
         return (

@@ -113,15 +113,22 @@ def test_the_first_step_reads_zeros_and_later_steps_read_the_fed_vector():
     assert np.abs(numpy_of(changed)[:, 1:] - numpy_of(left_out)[:, 1:]).min() > 0
 
 
-def test_one_step_at_a_time_equals_the_whole_sequence():
+@pytest.mark.parametrize("mask", [None, DECODER_MASK], ids=["unmasked", "masked"])
+def test_one_step_at_a_time_equals_the_whole_sequence(mask):
     decoder = decoder_with_random_weights("lstm")
     states = initial_states("lstm")
-    whole, whole_weights, whole_last = decoder(EMBEDDED, ENCODER_STATES, states)
-    steps = []
+    whole, whole_weights, whole_last = decoder(EMBEDDED, ENCODER_STATES, states, mask=mask)
+    steps, step_weights = [], []
     for t in range(EMBEDDED.shape[1]):
-        vectors, _, states = decoder(EMBEDDED[:, t : t + 1], ENCODER_STATES, states)
-        steps.append(numpy_of(vectors))
+        vectors, weights, states = decoder(
+            EMBEDDED[:, t : t + 1], ENCODER_STATES, states,
+            mask=None if mask is None else mask[:, t : t + 1],
+        )  # fmt: skip
+        steps.append(numpy_of(vectors)), step_weights.append(numpy_of(weights))
     np.testing.assert_allclose(np.concatenate(steps, axis=1), numpy_of(whole), atol=1e-6)
+    np.testing.assert_allclose(
+        np.concatenate(step_weights, axis=1), numpy_of(whole_weights), atol=1e-6
+    )
     for got, want in zip(states, whole_last):
         np.testing.assert_allclose(numpy_of(got), numpy_of(want), atol=1e-6)
 
@@ -141,14 +148,16 @@ def test_gradients_equal_finite_differences_of_the_numpy_equations():
 
     (got,) = gradients(
         lambda embedded: keras.ops.sum(
-            decoder(
-                embedded,
-                ENCODER_STATES,
-                states,
-                encoder_states_mask=ENCODER_MASK,
-                mask=DECODER_MASK,
-            )[0]
-            * upstream.astype("float32")
+            keras.ops.multiply(
+                decoder(
+                    embedded,
+                    ENCODER_STATES,
+                    states,
+                    encoder_states_mask=ENCODER_MASK,
+                    mask=DECODER_MASK,
+                )[0],
+                upstream.astype("float32"),
+            )
         ),  # fmt: skip
         EMBEDDED,
     )
