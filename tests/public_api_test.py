@@ -6,6 +6,7 @@ import pytest
 import keras_attention
 from keras_attention.layers import attention
 from keras_attention.layers import attention_weight
+from keras_attention.layers import input_feeding
 from keras_attention.layers import recurrent
 from keras_attention.layers import time_attention
 from keras_attention.layers import weight_sum
@@ -13,7 +14,10 @@ from keras_attention.models import ensemble
 from keras_attention.models import losses
 from keras_attention.models import seq2seq
 
-LAYERS = ["Attention", "AttentionWeight", "FusedGRU", "FusedLSTM", "TimeAttention", "WeightSum"]
+LAYERS = [
+    "Attention", "AttentionWeight", "FusedGRU", "FusedLSTM", "InputFeedingDecoder",
+    "TimeAttention", "WeightSum",
+]  # fmt: skip
 
 
 def test_every_public_name_imports_and_the_layers_are_registered():
@@ -41,7 +45,17 @@ def test_every_public_name_imports_and_the_layers_are_registered():
 
 @pytest.mark.parametrize(
     "module",
-    [attention, attention_weight, recurrent, time_attention, weight_sum, seq2seq, ensemble, losses],
+    [
+        attention,
+        attention_weight,
+        input_feeding,
+        recurrent,
+        time_attention,
+        weight_sum,
+        seq2seq,
+        ensemble,
+        losses,
+    ],  # fmt: skip
     ids=lambda module: module.__name__,
 )
 def test_docstring_examples_run(module):
