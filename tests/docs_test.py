@@ -9,6 +9,10 @@ fenced otherwise (`text`, `json`) are outputs, data, or commands the page
 says cannot run here.
 
 What changes so that a block fits a test, and nothing else:
+- A plain `keras-attention ...` command runs in a forked child of one
+  process that imported TensorFlow and the package once
+  (`tests/forked_commands.py`): the same `main`, without 5 s of imports
+  each; anything else runs in bash.
 - `python3 -m venv .venv` and `pip install ...` links of a `&&` chain are
   dropped (the test runs in the environment they install; each extra they
   name must exist), and so is `.venv/bin/` (this interpreter's folder is
@@ -30,6 +34,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.forked_commands import ForkedCommands
+from tests.forked_commands import plain_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = ["README.md", *sorted(f"docs/{path.name}" for path in (ROOT / "docs").glob("*.md"))]
@@ -119,12 +126,19 @@ def write_toy_bible(folder):
     )
 
 
-def run(command, folder, env):
-    result = subprocess.run(
-        command, shell=True, executable="/bin/bash", cwd=folder, env=env,
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, f"{command}\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+def run(command, folder, env, forked=None):
+    """Runs `command` in `folder`; a plain `keras-attention` command in a
+    child of `forked` (a `ForkedCommands`), if given, else in bash."""
+    argv = plain_command(command) if forked is not None else None
+    if argv is not None:
+        code, stdout, stderr = forked.run(argv, folder)
+    else:
+        result = subprocess.run(
+            command, shell=True, executable="/bin/bash", cwd=folder, env=env,
+            capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        code, stdout, stderr = result.returncode, result.stdout, result.stderr
+    assert code == 0, f"{command}\n{stdout[-2000:]}\n{stderr[-4000:]}"
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
@@ -141,18 +155,19 @@ def test_every_command_and_code_block_runs(document, tmp_path):
         PYTHONPATH=str(ROOT),
     )
     ran = 0
-    for language, body in code_blocks(text):
-        if language == "bash":
-            for command in commands(body):
-                command = runnable(command, tiny_dictionary)
-                if command is not None:
-                    run(command, tmp_path, env)
-                    ran += 1
-        elif language == "python":
-            source = re.sub(r"\bepochs=\d+", "epochs=1", body)
-            (tmp_path / "block.py").write_text(source, encoding="utf-8")
-            run(f"{sys.executable} block.py", tmp_path, env)
-            ran += 1
+    with ForkedCommands(env) as forked:
+        for language, body in code_blocks(text):
+            if language == "bash":
+                for command in commands(body):
+                    command = runnable(command, tiny_dictionary)
+                    if command is not None:
+                        run(command, tmp_path, env, forked)
+                        ran += 1
+            elif language == "python":
+                source = re.sub(r"\bepochs=\d+", "epochs=1", body)
+                (tmp_path / "block.py").write_text(source, encoding="utf-8")
+                run(f"{sys.executable} block.py", tmp_path, env)
+                ran += 1
     blocks = [language for language, _ in code_blocks(text) if language in ("bash", "python")]
     assert ran >= len(blocks), f"{document}: {len(blocks)} code blocks, {ran} ran"
 
@@ -178,3 +193,25 @@ def test_the_rules_change_only_what_they_say(tmp_path):
     assert 'write_toy_bible("bible_data")' in runnable(
         "keras-attention data bible --out bible_data", tiny
     )
+
+
+def test_plain_commands_run_forked_and_the_rest_in_bash(tmp_path):
+    assert plain_command('keras-attention translate --model m "9/27/94" \'a b\'') == [
+        "translate", "--model", "m", "9/27/94", "a b",
+    ]  # fmt: skip
+    for command in (
+        "printf 'x' | keras-attention translate --model m",
+        "KERAS_BACKEND=jax keras-attention train --data a.tsv --out m",
+        "keras-attention evaluate --model m --data *.tsv",
+        "keras-attention demo && ls",
+        "python -c 'print(1)'",
+    ):
+        assert plain_command(command) is None, command
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with ForkedCommands(env) as forked:
+        code, stdout, stderr = forked.run(["translate", "--model", "nowhere", "x"], tmp_path)
+        assert code == 2 and "nowhere" in stderr
+        code, stdout, _ = forked.run(["data", "dates", "--out", "d", "--train-size", "5",
+                                      "--dev-size", "2", "--test-size", "2"], tmp_path)  # fmt: skip
+        assert code == 0 and "d/train.tsv: 5 pairs" in stdout
+    assert (tmp_path / "d" / "train.tsv").is_file()
