@@ -193,14 +193,29 @@ def recipe(work, data, words, references, extra):
     line, train_seconds, epochs = recipes.train_recipe(README_SECTION, work, data, extra)
     translator = Translator.load(model)
     test, _ = read_pairs(data / "test.tsv")
-    decoded = {}
-    for beam in (1, 5):
-        result = training.evaluate(translator, test, beam_width=beam)
-        decoded[beam] = {
-            "wer": result["wer"],
-            "per": result["token_error_rate"],
-            "words_per_second": len(result["sources"]) / result["seconds"],
-        }
+
+    def decode_test(translator):
+        decoded = {}
+        for beam in (1, 5):
+            result = training.evaluate(translator, test, beam_width=beam)
+            decoded[beam] = {
+                "wer": result["wer"],
+                "per": result["token_error_rate"],
+                "words_per_second": len(result["sources"]) / result["seconds"],
+            }
+        return decoded
+
+    decoded = decode_test(translator)
+    # Each member of an ensemble alone, on the same words: is one model enough?
+    alone = [
+        decode_test(
+            Translator(
+                member, translator.source_vectorizer, translator.target_vectorizer,
+                max_output_length=translator.max_output_length,
+            )
+        )
+        for member in getattr(translator.model, "members", [])
+    ]  # fmt: skip
     serving = tf.saved_model.load(str(model / "saved_model")).signatures["serving_default"]
     batches = [tf.constant(words[start : start + 256]) for start in range(0, len(words), 256)]
     serving(text=batches[0])  # the first call traces
@@ -225,6 +240,7 @@ def recipe(work, data, words, references, extra):
         "seconds_per_epoch": float(np.median([float(row["epoch_seconds"]) for row in epochs])),
         "greedy": decoded[1],
         "beam5": decoded[5],
+        "members_alone": [{"greedy": one[1], "beam5": one[5]} for one in alone],
         "dev_wer_greedy": training.evaluate(translator, dev)["wer"],
         "saved_model_words_per_second": len(words) / float(np.median(timings)),
         "curve": [
@@ -499,6 +515,17 @@ def print_tables(results):
                 f"{'/'.join(map(str, ours['best_epochs']))}, "
                 f"{ours['seconds_per_epoch']:.0f} s/epoch)",
                 f"{ours[key]['words_per_second']:,.0f}",
+            )
+        )
+    for number, one in enumerate(ours.get("members_alone", []), 1):
+        rows.append(
+            (
+                f"keras_attention recipe, member {number} alone, greedy / beam 5",
+                f"{100 * one['greedy']['wer']:.2f}% / {100 * one['beam5']['wer']:.2f}%",
+                f"{100 * one['greedy']['per']:.2f}% / {100 * one['beam5']['per']:.2f}%",
+                "",
+                f"{one['greedy']['words_per_second']:,.0f} / "
+                f"{one['beam5']['words_per_second']:,.0f}",
             )
         )
     rows.append(
