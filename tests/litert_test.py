@@ -223,6 +223,16 @@ def test_fixed_batch_pads_a_short_batch(translator, tmp_path):
     )
 
 
+def assert_file_translates_like(translator, path):
+    """`translator`'s float file, in batches of 4, gives its greedy strings."""
+    path, _ = litert.export_litert(translator, path, quantize="none", batch_size=4)
+    texts = [source for source, _ in date_splits(0, 8, seed=4)[1]]
+    assert (
+        load_runner().LiteRTTranslator(path).translate(texts)
+        == translator.translate(texts)["translation"]
+    )
+
+
 def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
     from keras_attention.models import Ensemble
     from keras_attention.models import Seq2Seq
@@ -235,14 +245,7 @@ def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
         translator.source_vectorizer,
         translator.target_vectorizer,
     )
-    path, _ = litert.export_litert(
-        ensemble, tmp_path / "ensemble.tflite", quantize="none", batch_size=4
-    )
-    texts = [source for source, _ in date_splits(0, 8, seed=4)[1]]
-    assert (
-        load_runner().LiteRTTranslator(path).translate(texts)
-        == ensemble.translate(texts)["translation"]
-    )
+    assert_file_translates_like(ensemble, tmp_path / "ensemble.tflite")
 
 
 def test_an_input_feeding_model_exports_and_runs_like_its_translator(tmp_path):
@@ -253,14 +256,7 @@ def test_an_input_feeding_model_exports_and_runs_like_its_translator(tmp_path):
         pairs, units=16, embedding_dim=8, attentional_units=12, input_feeding=True
     )
     training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
-    path, _ = litert.export_litert(
-        translator, tmp_path / "feeding.tflite", quantize="none", batch_size=4
-    )
-    texts = [source for source, _ in date_splits(0, 8, seed=4)[1]]
-    assert (
-        load_runner().LiteRTTranslator(path).translate(texts)
-        == translator.translate(texts)["translation"]
-    )
+    assert_file_translates_like(translator, tmp_path / "feeding.tflite")
 
 
 @pytest.mark.parametrize(
