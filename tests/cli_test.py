@@ -64,6 +64,10 @@ def run_cli(*args, stdin=None):
             "weights, not a mean), received 3",
         ),
         (
+            ["train", "--data", "{good}", "--out", "x", "--input-feeding"],
+            "--input-feeding: expected False unless kind='attention' and attentional_units > 0",
+        ),
+        (
             ["train", "--data", "{good}", "--out", "x", "--label-smoothing", "1"],
             "--label-smoothing: expected a number in [0, 1), received '1'",
         ),
