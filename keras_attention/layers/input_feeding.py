@@ -9,6 +9,7 @@ from keras_attention.keras_internals import recurrent_loop
 from keras_attention.layers.attention import Attention
 from keras_attention.layers.recurrent import FUSED
 from keras_attention.layers.recurrent import STATES_PER_CELL
+from keras_attention.layers.recurrent import first_mask
 from keras_attention.layers.recurrent import projected_inputs
 from keras_attention_cli.options import CELLS
 from keras_attention_cli.options import SCORES
@@ -98,6 +99,10 @@ class InputFeedingDecoder(keras.layers.Layer):
         """How many state tensors a call returns: the cell's, then `h~`."""
         return STATES_PER_CELL[self.cell] + 1
 
+    def first_attentional_vector(self, batch_size):
+        """The `h~_0` the first step reads: zeros `(batch_size, attentional_units)`."""
+        return ops.zeros((batch_size, self.attentional_units), self.compute_dtype)
+
     def build(self, embedded_shape, encoder_states_shape, initial_state_shape):
         self._check_ranks(embedded_shape, encoder_states_shape)
         batch = embedded_shape[0]
@@ -125,9 +130,7 @@ class InputFeedingDecoder(keras.layers.Layer):
                 f"vector. Received: {len(states)} tensors"
             )
         if len(states) < self.state_count:
-            states.append(
-                ops.zeros((ops.shape(embedded)[0], self.attentional_units), self.compute_dtype)
-            )
+            states.append(self.first_attentional_vector(ops.shape(embedded)[0]))
         kernel = self.recurrent.cell.kernel
         width = embedded.shape[-1]
         # The embedding's part of the input projection, for all steps at once;
@@ -147,7 +150,7 @@ class InputFeedingDecoder(keras.layers.Layer):
             # One output per step: the vector, then the weights.
             return ops.concatenate([attentional, weights], axis=-1), [*cell_states, attentional]
 
-        mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+        mask = first_mask(mask)
         if embedded.shape[1] == 1:
             # One step (decoding): no loop, whose buffer of outputs would have
             # an unknown width (the source length), which LiteRT cannot hold.
@@ -168,7 +171,7 @@ class InputFeedingDecoder(keras.layers.Layer):
         )
 
     def compute_mask(self, embedded, previous_mask=None):
-        mask = previous_mask[0] if isinstance(previous_mask, (list, tuple)) else previous_mask
+        mask = first_mask(previous_mask)
         return [mask, mask, [None] * self.state_count]
 
     def compute_output_spec(self, embedded, encoder_states, initial_state, **kwargs):

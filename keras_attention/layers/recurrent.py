@@ -62,7 +62,7 @@ class _InputProjectedLoop:
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         projected = projected_inputs(self, sequences, training)
-        return recurrent_loop(self, self._step, projected, _states(initial_state), _first(mask))
+        return recurrent_loop(self, self._step, projected, _states(initial_state), first_mask(mask))
 
 
 @keras.saving.register_keras_serializable(package="keras_attention")
@@ -133,5 +133,6 @@ def _states(initial_state):
     return list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
 
 
-def _first(mask):
+def first_mask(mask):
+    """The mask of the first input, when Keras passes one per input."""
     return mask[0] if isinstance(mask, (list, tuple)) else mask

@@ -263,9 +263,8 @@ class Seq2Seq(keras.Model):
             the peeky decoder sees at every step).
         """
         encoded = _encode(self, source_ids)
-        if self.input_feeding:  # the first step reads a zero attentional vector
-            batch = ops.shape(source_ids)[0]
-            fed = ops.zeros((batch, self.attentional_units), self.decoder.compute_dtype)
+        if self.input_feeding:  # the state carries the vector the first step reads
+            fed = self.decoder.first_attentional_vector(ops.shape(source_ids)[0])
             encoded["states"] = [*encoded["states"], fed]
         return encoded
 
