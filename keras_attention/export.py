@@ -44,11 +44,11 @@ class _ServingModule(tf.Module):
     def translator(self):
         return self._held.value
 
-    @tf.function(input_signature=[TEXT_SPEC])
+    @tf.function(input_signature=[TEXT_SPEC], autograph=False)
     def serving_default(self, text):
         return self.translator.translate_tensors(_checked_batch(text), beam_width=1)
 
-    @tf.function(input_signature=[TEXT_SPEC])
+    @tf.function(input_signature=[TEXT_SPEC], autograph=False)
     def beam_search(self, text):
         return self.translator.translate_tensors(
             _checked_batch(text), beam_width=self.beam_width, n_best=self.n_best

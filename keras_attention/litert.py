@@ -79,7 +79,10 @@ def decoding_function(translator, beam_width=1, n_best=None, batch_size=1):
     strategy = search_strategy(beam_width, n_best)
     model, max_length = translator.model, translator.max_output_length
 
-    @tf.function(input_signature=[tf.TensorSpec([batch_size, None], tf.int32, name="source_ids")])
+    @tf.function(
+        input_signature=[tf.TensorSpec([batch_size, None], tf.int32, name="source_ids")],
+        autograph=False,
+    )
     def translate_ids(source_ids):
         decoded = decoding.decode(model, source_ids, max_length, strategy)
         outputs = {

@@ -171,6 +171,11 @@ def compile_for_training(
         else keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         metrics=[MaskedTokenAccuracy(), SequenceExactMatch()],
     )
+    if model.built:
+        # Without a distribution strategy, Keras builds the optimizer in the
+        # first training step; creating its slots there makes `tf.function`
+        # trace the step a second time (seconds, for nothing).
+        model.optimizer.build(model.trainable_variables)
 
 
 def fit(

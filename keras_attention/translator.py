@@ -47,7 +47,9 @@ class Translator(tf.Module):
         self.source_vectorizer = source_vectorizer
         self.target_vectorizer = target_vectorizer
         self.max_output_length = int(max_output_length or target_vectorizer.max_length + 1)
-        self._translate_graph = tf.function(self.translate_tensors, reduce_retracing=True)
+        self._translate_graph = tf.function(
+            self.translate_tensors, reduce_retracing=True, autograph=False
+        )
 
     def source_ids(self, texts):
         """Padded source ids `(batch, src_len)`, with at least one position

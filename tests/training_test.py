@@ -194,6 +194,22 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
     assert training.fit(translator, pairs, epochs=1, batch_size=16, verbose=0).time_budget is None
 
 
+@pytest.mark.tensorflow_only
+def test_fit_traces_the_training_step_once_over_batches_of_several_shapes():
+    # Keras builds an unbuilt optimizer inside the first step, and creating
+    # its slots there makes tf.function trace the step again.
+    from keras_attention.data.generators import date_pairs
+
+    pairs = date_pairs(300, seed=2)
+    translator = training.build_translator(pairs, units=8, embedding_dim=4)
+    model, traces = translator.model, []
+    train_step = model.train_step
+    model.train_step = lambda data: traces.append(data) or train_step(data)
+    training.fit(translator, pairs, epochs=2, batch_size=32, verbose=0)
+    assert len(traces) == 1
+    assert traces[0][0][0].shape.as_list() == [None, None]  # any batch, any length
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

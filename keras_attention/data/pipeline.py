@@ -19,6 +19,9 @@ POOL_BATCHES = 100
 CHUNK_PAIRS = 4096
 # The shuffle buffer, in pairs: a corpus up to this size is shuffled whole.
 SHUFFLE_BUFFER = 500_000
+# The functions given to tf.data are plain TensorFlow: AutoGraph (tf.data's
+# default) would spend seconds a process converting them for nothing.
+do_not_convert = tf.autograph.experimental.do_not_convert
 
 
 def teacher_forcing(source_ids, target_ids):
@@ -68,7 +71,7 @@ def _vectorized(pairs, source_vectorizer, target_vectorizer, drop_longer):
             target_ids = tf.ragged.boolean_mask(target_ids, keep)
         return tf.cast(source_ids, tf.int32), tf.cast(target_ids, tf.int32)
 
-    return texts.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE)
+    return texts.map(do_not_convert(vectorize), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _within(ids, max_length, reserved=0):
@@ -212,9 +215,11 @@ def make_dataset(
             )
         pools = stream.ragged_batch(pool).enumerate()
         if not bucket_by_length:
-            batched = pools.map(lambda _, ids: padded(*ids))
+            batched = pools.map(do_not_convert(lambda _, ids: padded(*ids)))
         else:
-            batched = pools.flat_map(lambda index, ids: pool_batches(ids, epoch, index))
+            batched = pools.flat_map(
+                do_not_convert(lambda index, ids: pool_batches(ids, epoch, index))
+            )
         if steps_per_epoch is None:
             return batched
         return batched.repeat().take(steps_per_epoch)
@@ -240,7 +245,7 @@ def make_dataset(
             rows = order[starts[batch] : ends[batch]]
             return padded(tf.gather(source_ids, rows), tf.gather(target_ids, rows))
 
-        return tf.data.Dataset.from_tensor_slices(batch_order).map(batch_of)
+        return tf.data.Dataset.from_tensor_slices(batch_order).map(do_not_convert(batch_of))
 
     # One dataset per epoch, each shuffled with its own seed (a Python int:
     # tf.data's shuffle takes no seed computed in the graph).
@@ -252,9 +257,9 @@ def make_dataset(
     dataset = dataset.apply(
         tf.data.experimental.assert_cardinality((epochs - initial_epoch) * batches)
     )
-    return dataset.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-        tf.data.AUTOTUNE
-    )
+    return dataset.map(
+        do_not_convert(teacher_forcing), num_parallel_calls=tf.data.AUTOTUNE
+    ).prefetch(tf.data.AUTOTUNE)
 
 
 def batches_per_epoch(kept, batch_size, bucket_by_length=True):

@@ -199,7 +199,7 @@ class TextVectorizer(tf.Module):
             )
         probe = cls(list(RESERVED_TOKENS), split=split, lowercase=lowercase)
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
         def count(chunk):
             # In the graph: Python sees each distinct token once a chunk.
             tokens = probe.tokenize(chunk)
