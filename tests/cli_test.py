@@ -748,7 +748,7 @@ def failing(capsys, *args):
 
 @pytest.mark.slow
 def test_subword_sentences_through_the_command_line(tmp_path, capsys, monkeypatch):
-    from tests.runner_test import toy_sentences
+    from tests.toy_text import toy_sentences
 
     write_pairs(tmp_path / "train.tsv", toy_sentences(400, seed=1))
     write_pairs(tmp_path / "dev.tsv", toy_sentences(30, seed=2))

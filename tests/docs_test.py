@@ -118,7 +118,7 @@ def write_tiny_dictionary(path):
 def write_toy_bible(folder):
     """train/dev/test.tsv of made-up Spanish-like sentences and their English."""
     from keras_attention_cli.tsv import write_splits
-    from tests.runner_test import toy_sentences
+    from tests.toy_text import toy_sentences
 
     write_splits(
         folder,

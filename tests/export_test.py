@@ -403,7 +403,7 @@ def test_saved_model_holds_each_weight_once_and_no_optimizer_state(small_transla
 
 def test_a_subword_model_serves_the_same_strings_in_a_process_without_the_package(tmp_path):
     from keras_attention import training
-    from tests.runner_test import toy_sentences
+    from tests.toy_text import toy_sentences
 
     pairs = toy_sentences(200, seed=3) + [("나는 학생이다 😀", "I am a student 😀")] * 5
     translator = training.build_translator(

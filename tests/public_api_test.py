@@ -79,17 +79,21 @@ def test_vectorizer_docstring_example_runs():
     assert result.attempted > 0 and result.failed == 0
 
 
-# A user's script: nothing but `import keras_attention` before loading.
+# A user's script: nothing but `import keras_attention` before loading; it
+# loads each model of a folder (one process for all: registration happens
+# at import, whatever is loaded first).
 LOAD_IN_A_FRESH_PROCESS = r"""
 import sys
+from pathlib import Path
 import numpy as np
 import keras_attention
 import keras
-model = keras.saving.load_model(sys.argv[1])
-inputs = np.load(sys.argv[2])
-outputs = model([inputs[name] for name in sorted(inputs.files)])
-outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-np.save(sys.argv[3], keras.ops.convert_to_numpy(outputs[0]))
+for saved in sorted(Path(sys.argv[1]).glob("*.keras")):
+    model = keras.saving.load_model(saved)
+    inputs = np.load(saved.with_suffix(".npz"))
+    outputs = model([inputs[name] for name in sorted(inputs.files)])
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    np.save(saved.with_suffix(".npy"), keras.ops.convert_to_numpy(outputs[0]))
 """
 
 
@@ -119,46 +123,41 @@ FRESH_PROCESS_MODELS = {  # a model holding each class, and its inputs' shapes
 }
 
 
-@pytest.mark.parametrize("name", sorted(FRESH_PROCESS_MODELS))
-def test_a_fresh_process_that_imports_only_keras_attention_loads_a_saved_model(tmp_path, name):
+def test_a_fresh_process_that_imports_only_keras_attention_loads_saved_models(tmp_path):
     import subprocess
     import sys
 
     import numpy as np
 
-    build, shapes = FRESH_PROCESS_MODELS[name]
-    model = build()
-    rng = np.random.default_rng(0)
-    if shapes == "token ids":  # source and target ids
-        inputs = [
-            rng.integers(1, 7, (2, 5)).astype("int32"),
-            rng.integers(1, 9, (2, 3)).astype("int32"),
-        ]
-    else:
-        inputs = [rng.standard_normal(shape).astype("float32") for shape in shapes]
-    expected = model(inputs)
-    expected = expected if isinstance(expected, (list, tuple)) else [expected]
-    model.save(tmp_path / "model.keras")
-    np.savez(
-        tmp_path / "inputs.npz", **{f"input_{index}": value for index, value in enumerate(inputs)}
-    )
+    rng, expected = np.random.default_rng(0), {}
+    for name, (build, shapes) in FRESH_PROCESS_MODELS.items():
+        model = build()
+        if shapes == "token ids":  # source and target ids
+            inputs = [
+                rng.integers(1, 7, (2, 5)).astype("int32"),
+                rng.integers(1, 9, (2, 3)).astype("int32"),
+            ]
+        else:
+            inputs = [rng.standard_normal(shape).astype("float32") for shape in shapes]
+        outputs = model(inputs)
+        expected[name] = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        model.save(tmp_path / f"{name}.keras")
+        np.savez(
+            tmp_path / f"{name}.npz",
+            **{f"input_{index}": value for index, value in enumerate(inputs)},
+        )
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            LOAD_IN_A_FRESH_PROCESS,
-            str(tmp_path / "model.keras"),
-            str(tmp_path / "inputs.npz"),
-            str(tmp_path / "outputs.npy"),
-        ],
+        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    np.testing.assert_allclose(
-        np.load(tmp_path / "outputs.npy"),
-        keras.ops.convert_to_numpy(expected[0]),
-        rtol=1e-5,
-        atol=1e-6,
-    )
+    for name, outputs in expected.items():
+        np.testing.assert_allclose(
+            np.load(tmp_path / f"{name}.npy"),
+            keras.ops.convert_to_numpy(outputs[0]),
+            rtol=1e-5,
+            atol=1e-6,
+            err_msg=name,
+        )

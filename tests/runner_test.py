@@ -10,6 +10,7 @@ from keras_attention_cli import layout
 from keras_attention_cli.options import ModelConfig
 from keras_attention_cli.options import TrainingConfig
 from keras_attention_cli.options import config_dict
+from tests.toy_text import toy_sentences
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -250,20 +251,6 @@ def test_a_backup_left_by_a_run_with_other_options_is_not_resumed(tmp_path):
     )
     assert not any(line.startswith("resuming") for line in lines)
     assert not backup.exists()
-
-
-def toy_sentences(count, seed):
-    """Spanish-like sentences and their word-by-word English."""
-    words = {
-        "uno": "one", "dos": "two", "tres": "three", "perro": "dog", "gato": "cat",
-        "casa": "house", "grande": "big", "rojo": "red", "come": "eats", "ve": "sees",
-    }  # fmt: skip
-    rng = np.random.default_rng(seed)
-    pairs = []
-    for _ in range(count):
-        chosen = rng.choice(sorted(words), size=rng.integers(2, 7))
-        pairs.append((" ".join(chosen) + ".", " ".join(words[w] for w in chosen) + "."))
-    return pairs
 
 
 def test_subword_sentences_train_watch_bleu_and_leave_out_overlong_pairs(tmp_path):
