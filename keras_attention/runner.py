@@ -25,6 +25,8 @@ from keras_attention.data.pipeline import shard
 from keras_attention.models import Ensemble
 from keras_attention.models import Seq2Seq
 from keras_attention.plotting import plot_translation
+from keras_attention.process_state import check_threads
+from keras_attention.process_state import intra_op_threads
 from keras_attention.process_state import seeded
 from keras_attention.translator import Translator
 from keras_attention_cli import layout
@@ -121,6 +123,7 @@ class Runner:
             training_options, len(pairs), bool(dev), resume,
             target_split=None if resume else model.target_split or model.split,
         )  # fmt: skip
+        check_threads(training_options.threads)
         with seeded(training_options.seed, dtype_policy=training_options.precision):
             wrote = self._train(pairs, dev, model, training_options, resume, verbose)
             if wrote and export:
@@ -195,7 +198,8 @@ class Runner:
                     )
                     + f"training the {translator.model.kind} seq2seq model "
                     f"({translator.model.cell}, "
-                    f"{translator.model.count_params():,} parameters, {options.precision}) on "
+                    f"{translator.model.count_params():,} parameters, {options.precision}"
+                    f"{_threads_said()}) on "
                     f"{kept:,} pairs, "
                     f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
                     f"{strategy.num_replicas_in_sync} replica(s)"
@@ -316,6 +320,7 @@ class Runner:
         if resume:
             written = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         written["training"] = config_dict(options)
+        written["intra_op_threads"] = intra_op_threads()  # what `threads` None ran with
         text = json.dumps(written, indent=1)
         atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
@@ -492,6 +497,13 @@ def run_demo(
 def _greedy_scores(translator, pairs, label):
     """`pairs` decoded greedily and scored, as the runner reports it."""
     return f"{label} {training.describe_scores(training.evaluate(translator, pairs))}"
+
+
+def _threads_said():
+    """`", 2 threads"`: the intra-op thread count training runs with, for
+    its report line (nothing where the backend does not say)."""
+    threads = intra_op_threads()
+    return "" if threads is None else f", {threads} thread{'s' if threads > 1 else ''}"
 
 
 def _save_whole(translator, folder):

@@ -289,6 +289,14 @@ def build_parser():
         "backend)",
     )
     train.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="train with N intra-op threads on the CPU: the same seed and N give the same model "
+        "on any number of cores (default: one per core, fastest, but then the weights differ in "
+        "their last bits from one machine to another, and so does the model trained)",
+    )
+    train.add_argument(
         "--precision",
         choices=PRECISIONS,
         default=TRAINING.precision,
@@ -544,7 +552,10 @@ def command_train(args):
     # not a usage error, and keeps its traceback.
     from keras_attention import distribute
     from keras_attention import training as training_module
+    from keras_attention.process_state import use_threads
     from keras_attention.runner import Runner
+
+    use_threads(training.threads)  # before TensorFlow runs an op
 
     try:
         with _options_named_as_flags():  # those known only from the data (--vocabulary-size)

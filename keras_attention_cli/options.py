@@ -8,8 +8,9 @@ One frozen dataclass per concern, each checked once, when it is made:
   dropout, splits, ...), taken by `training.build_translator` (and its
   checks by `Seq2Seq`);
 - `TrainingConfig`: how long and how to train (epochs, batch, learning
-  rate and schedule, patience, ensemble, precision, distribution), taken by
-  `Runner.train`, which writes both into the model folder (`config.json`);
+  rate and schedule, patience, ensemble, precision, distribution,
+  threads), taken by `Runner.train`, which writes both into the model
+  folder (`config.json`);
 - `DecodingConfig`: beam width, n-best and length penalty (its checks run
   by `decoding.BeamSearch` too); `hypotheses` is the one place where
   `n_best`'s default (the beam width) is decided.
@@ -281,6 +282,19 @@ class TrainingConfig:
         distribution: str, one of `DISTRIBUTIONS`: `"none"` (default),
             `"mirrored"` (every local device) or `"multi-worker"` (the
             cluster in `TF_CONFIG`).
+        threads: int or None, the intra-op thread count to train with (on
+            a CPU): a matmul's sums are split among this many threads, so
+            the same seed and count give the same weights on one core or
+            on many, where one thread per core (TensorFlow's default)
+            gives weights that differ in the last bits from the first step
+            on. The process must already run with this count
+            (`process_state.intra_op_threads`): the command line's
+            `--threads` sets it before TensorFlow starts; in Python set
+            `TF_NUM_INTRAOP_THREADS` before TensorFlow runs an op (or call
+            `tf.config.threading.set_intra_op_parallelism_threads`;
+            `torch.set_num_threads` on the PyTorch backend). `Runner.train`
+            raises otherwise. Defaults to `None`: whatever the process
+            runs with.
     """
 
     epochs: int = 2
@@ -299,6 +313,7 @@ class TrainingConfig:
     ensemble: int = 1
     precision: str = "float32"
     distribution: str = "none"
+    threads: int | None = None
 
     def __post_init__(self):
         owner = "TrainingConfig: "
@@ -332,6 +347,9 @@ class TrainingConfig:
             "ensemble": check_positive_int("ensemble", self.ensemble, owner),
             "precision": check_choice("precision", self.precision, PRECISIONS, owner),
             "distribution": check_choice("distribution", self.distribution, DISTRIBUTIONS, owner),
+            "threads": None if self.threads is None else check_positive_int(
+                "threads", self.threads, owner, alternative=", or None"
+            ),
         }  # fmt: skip
         if checked["average_epochs"] > 1 and checked["patience"] is not None:
             raise OptionError(

@@ -128,6 +128,10 @@ def run_cli(*args, stdin=None):
             "--ensemble: expected a positive integer, received '0'",
         ),
         (
+            ["train", "--data", "{good}", "--out", "x", "--threads", "0"],
+            "--threads: expected a positive integer, received '0'",
+        ),
+        (
             ["train", "--data", "{good}", "--out", "x", "--ensemble", "3", "--resume"],
             "--ensemble: expected 1 when resuming (an ensemble is trained member after member "
             "from scratch), received 3",

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_attention.data.generators import date_pairs
+from keras_attention.process_state import intra_op_threads
 from keras_attention.runner import Runner
 from keras_attention_cli import layout
 from keras_attention_cli.options import ModelConfig
@@ -85,6 +86,17 @@ def test_runner_refuses_options_that_cannot_work_together(tmp_path):
         runner.train(date_pairs(10), batch_by="rows")
     with pytest.raises(TypeError, match=r"unknown option\(s\) \['unit'\]"):
         runner.train(date_pairs(10), unit=8)
+    with pytest.raises(ValueError, match="`threads` must be a positive integer, or None"):
+        runner.train(date_pairs(10), threads=0)
+    # A count other than the one TensorFlow runs with here: it is fixed
+    # when TensorFlow starts, so the error says how to set it.
+    other = intra_op_threads() + 1
+    with pytest.raises(
+        ValueError,
+        match=rf"`threads` must be the intra-op thread count this process runs with, "
+        rf"{other - 1}: set TF_NUM_INTRAOP_THREADS={other} in the environment",
+    ):
+        runner.train(date_pairs(10), threads=other)
     assert not runner.out.exists()  # refused before anything was written
 
 
