@@ -4,15 +4,15 @@ docs/, so that none of them can rot.
 Each file's blocks run in order in one temporary folder (a later block uses
 what an earlier one wrote), with the checkout's `examples`, `benchmarks` and
 `docs` linked in. A `bash` block runs line by line (`\\` joins lines, `#`
-starts a comment); a `python` block runs in a fresh interpreter. Blocks
+starts a comment); a `python` block runs as a script of its own. Blocks
 fenced otherwise (`text`, `json`) are outputs, data, or commands the page
 says cannot run here.
 
 What changes so that a block fits a test, and nothing else:
-- A plain `keras-attention ...` command runs in a forked child of one
-  process that imported TensorFlow and the package once
-  (`tests/forked_commands.py`): the same `main`, without 5 s of imports
-  each; anything else runs in bash.
+- A plain `keras-attention ...` command, and a `python` block, runs in a
+  forked child of one process that imported TensorFlow and the package
+  once (`tests/forked_commands.py`): the same `main` or script, without
+  5 s of imports each; anything else runs in bash.
 - `python3 -m venv .venv` and `pip install ...` links of a `&&` chain are
   dropped (the test runs in the environment they install; each extra they
   name must exist), and so is `.venv/bin/` (this interpreter's folder is
@@ -126,11 +126,14 @@ def write_toy_bible(folder):
     )
 
 
-def run(command, folder, env, forked=None):
-    """Runs `command` in `folder`; a plain `keras-attention` command in a
-    child of `forked` (a `ForkedCommands`), if given, else in bash."""
+def run(command, folder, env, forked=None, script=None):
+    """Runs `command` in `folder`; a plain `keras-attention` command, or the
+    Python file `script`, in a child of `forked` (a `ForkedCommands`), if
+    given, else in bash."""
     argv = plain_command(command) if forked is not None else None
-    if argv is not None:
+    if script is not None and forked is not None:
+        code, stdout, stderr = forked.run_script(script, folder)
+    elif argv is not None:
         code, stdout, stderr = forked.run(argv, folder)
     else:
         result = subprocess.run(
@@ -166,7 +169,7 @@ def test_every_command_and_code_block_runs(document, tmp_path):
             elif language == "python":
                 source = re.sub(r"\bepochs=\d+", "epochs=1", body)
                 (tmp_path / "block.py").write_text(source, encoding="utf-8")
-                run(f"{sys.executable} block.py", tmp_path, env)
+                run(f"{sys.executable} block.py", tmp_path, env, forked, script="block.py")
                 ran += 1
     blocks = [language for language, _ in code_blocks(text) if language in ("bash", "python")]
     assert ran >= len(blocks), f"{document}: {len(blocks)} code blocks, {ran} ran"
@@ -214,4 +217,11 @@ def test_plain_commands_run_forked_and_the_rest_in_bash(tmp_path):
         code, stdout, _ = forked.run(["data", "dates", "--out", "d", "--train-size", "5",
                                       "--dev-size", "2", "--test-size", "2"], tmp_path)  # fmt: skip
         assert code == 0 and "d/train.tsv: 5 pairs" in stdout
+        (tmp_path / "block.py").write_text("import sys\nprint(sys.argv)\nraise SystemExit(3)\n")
+        assert forked.run_script("block.py", tmp_path)[:2] == (3, "['block.py']\n")
+        (tmp_path / "block.py").write_text(
+            "import keras_attention\nraise ValueError('in a block')\n"
+        )
+        code, _, stderr = forked.run_script("block.py", tmp_path)
+        assert code == 1 and "ValueError: in a block" in stderr
     assert (tmp_path / "d" / "train.tsv").is_file()

@@ -7,6 +7,7 @@ before the command does anything. The docs test runs some 35 such commands.
 runs no TensorFlow op; for each command it forks a child (a fresh copy of
 the server: no op has run, no thread started) that runs the command's `main`
 with its own folder, arguments and output files, and reports the exit code.
+A Python file runs the same way (`run_script`), as `python FILE` would.
 A command that is not a plain `keras-attention ...` (pipes, `&&`,
 environment variables) is not for it: `plain_command` says which are.
 """
@@ -20,7 +21,7 @@ import sys
 SHELL_SYNTAX = set("&|;<>$`()*?")
 
 SERVER = r"""
-import json, os, sys
+import json, os, runpy, sys
 import tensorflow, keras, keras_attention, keras_attention.runner  # the slow imports, once
 from keras_attention_cli import main as cli
 
@@ -32,9 +33,15 @@ for line in sys.stdin:
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the requests are not its input
         for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
             os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        sys.argv = ["keras-attention", *request["argv"]]
         try:
-            code = cli.main(request["argv"])
+            if "script" in request:  # a Python file, run as `python FILE` would
+                sys.argv = [request["script"]]
+                sys.path.insert(0, request["cwd"])
+                runpy.run_path(request["script"], run_name="__main__")
+                code = 0
+            else:
+                sys.argv = ["keras-attention", *request["argv"]]
+                code = cli.main(request["argv"])
         except SystemExit as exit:
             code = exit.code
         except BaseException:
@@ -64,8 +71,9 @@ def plain_command(command):
 
 
 class ForkedCommands:
-    """A server process (see the module docstring); `run(argv, cwd)` returns
-    `(exit_code, stdout, stderr)`. Use it as a context manager."""
+    """A server process (see the module docstring); `run(argv, cwd)` and
+    `run_script(path, cwd)` return `(exit_code, stdout, stderr)`. Use it as
+    a context manager."""
 
     def __init__(self, env):
         self.process = subprocess.Popen(
@@ -74,13 +82,22 @@ class ForkedCommands:
         )  # fmt: skip
 
     def run(self, argv, cwd):
+        """Runs `keras-attention ARGV` in `cwd`."""
+        return self._request(cwd, argv=argv)
+
+    def run_script(self, script, cwd):
+        """Runs the Python file `script` in `cwd`, as `python SCRIPT` would
+        (with the imports already done)."""
+        return self._request(cwd, script=str(script))
+
+    def _request(self, cwd, **what):
         out, err = os.path.join(cwd, ".command.out"), os.path.join(cwd, ".command.err")
-        request = {"argv": argv, "cwd": str(cwd), "stdout": out, "stderr": err}
+        request = {**what, "cwd": str(cwd), "stdout": out, "stderr": err}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         reply = self.process.stdout.readline()
         if not reply:
-            raise RuntimeError(f"the command server died running {argv}")
+            raise RuntimeError(f"the command server died running {what}")
         outputs = []
         for path in (out, err):
             with open(path, encoding="utf-8", errors="replace") as file:

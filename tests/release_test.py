@@ -5,6 +5,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import types
 import zipfile
@@ -74,9 +75,27 @@ def test_wheel_installs_into_a_fresh_environment_and_works_outside_the_checkout(
     assert f"{DISTRIBUTION}-{version}.dist-info/licenses/LICENSE" in in_wheel
     assert not any(name.startswith("tests/") for name in in_wheel)
 
+    # A fresh environment that sees this one's packages after its own (a
+    # path file, not a site folder: the checkout's editable install stays
+    # out), so the dependencies are not installed again: pip installed them
+    # from the index for this run already (`.ci/run`). This pip installs
+    # the wheel into it (it has no pip or setuptools of its own to shadow
+    # this one's), and `pip check` says every dependency is a version the
+    # wheel asks for.
     environment = tmp_path / "fresh"
-    run([sys.executable, "-m", "venv", environment], cwd=tmp_path)
-    run([environment / "bin" / "pip", "install", "--quiet", wheel], cwd=tmp_path)
+    run([sys.executable, "-m", "venv", "--without-pip", environment], cwd=tmp_path)
+    fresh_site = run(
+        [
+            environment / "bin" / "python",
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
+        cwd=tmp_path,
+    ).strip()
+    Path(fresh_site, "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    pip = [sys.executable, "-m", "pip", "--python", environment / "bin" / "python"]
+    run([*pip, "install", "--quiet", "--no-deps", wheel], cwd=tmp_path)
+    run([*pip, "check"], cwd=tmp_path)
     outside = tmp_path / "outside"
     outside.mkdir()
     help_text = run([environment / "bin" / "keras-attention", "--help"], cwd=outside)
