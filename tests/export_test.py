@@ -90,7 +90,7 @@ def served(saved_model):
 def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_match(
     small_translator, saved_model, tmp_path
 ):
-    test_pairs = date_pairs(2000, seed=11)
+    test_pairs = date_pairs(500, seed=11)
     sources = [source for source, _ in test_pairs]
     texts = sources + ["", "   ", "日本", "9/27/94" * 500]
     served = serve_in_a_fresh_process(saved_model, texts, tmp_path)
