@@ -293,8 +293,9 @@ def build_parser():
         type=_positive_int,
         metavar="N",
         help="train with N intra-op threads on the CPU: the same seed and N give the same model "
-        "on any number of cores (default: one per core, fastest, but then the weights differ in "
-        "their last bits from one machine to another, and so does the model trained)",
+        "on one core or many of the same kind of CPU (default: one per core, fastest, but then "
+        "the weights differ in their last bits from one machine to another, and so does the "
+        "model trained)",
     )
     train.add_argument(
         "--precision",
