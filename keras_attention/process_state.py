@@ -127,8 +127,8 @@ def check_threads(threads):
     if running is None:
         raise OptionError(
             "threads",
-            f"None on the {keras.backend.backend()} backend (its thread count is not known "
-            "here; TensorFlow and PyTorch are)",
+            f"None (no `threads`) on the {keras.backend.backend()} backend (its thread count is "
+            "not known here; TensorFlow's and PyTorch's are)",
             threads,
         )
     if running == threads:

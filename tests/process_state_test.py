@@ -47,5 +47,5 @@ def test_tensorflow_runs_one_thread_per_core_unless_told_otherwise():
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the JAX backend")
 def test_a_count_on_jax_is_refused_naming_the_backend():
-    with pytest.raises(OptionError, match="`threads` must be None on the jax backend"):
+    with pytest.raises(OptionError, match=r"`threads` must be None \(no `threads`\) on the jax"):
         check_threads(2)
