@@ -18,6 +18,8 @@ What changes so that a block fits a test, and nothing else:
   name must exist), and so is `.venv/bin/` (this interpreter's folder is
   first on `PATH`). The test command itself is not run here: it must equal
   `.ci/run`'s, which CI runs.
+- A `train` or `demo` command that an earlier document ran word for word,
+  on the same input files, gets a copy of that run's output folder.
 - Training runs on tiny data for one epoch, with its flags as written:
   `--epochs N` becomes `--epochs 1` (`epochs=N` in Python), `data dates`
   writes 300/50/50 pairs, `data cmudict` reads a dictionary of 60 made-up
@@ -26,9 +28,11 @@ What changes so that a block fits a test, and nothing else:
   trains on 300 pairs.
 """
 
+import hashlib
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -126,11 +130,38 @@ def write_toy_bible(folder):
     )
 
 
+# The output folders of the `train` and `demo` commands run so far (the
+# documents run one after another in one process): a command that another
+# document repeats word for word, on input files of the same bytes (the
+# README's G2P recipe and demo, which docs/g2p.md and docs/serving.md show
+# too), gets a copy of what it wrote (kept under `.trained` in the first
+# document's folder) instead of training again.
+TRAINED = {}
+DEFAULT_OUT = {"demo": "demo_output"}
+
+
+def trained_before(argv, folder):
+    """`(key, output folder)` of a `train` or `demo` command's run (`argv`
+    after `keras-attention`) in `folder`, or None for other commands. The
+    key is the arguments and the bytes of the files they name."""
+    if not argv or argv[0] not in ("train", "demo") or "--help" in argv:
+        return None
+    out = argv[argv.index("--out") + 1] if "--out" in argv else DEFAULT_OUT.get(argv[0])
+    if out is None:  # an error `train` reports without training
+        return None
+    inputs = [(folder / arg).read_bytes() for arg in argv if (folder / arg).is_file()]
+    return (tuple(argv), hashlib.sha256(b"\0".join(inputs)).hexdigest()), folder / out
+
+
 def run(command, folder, env, forked=None, script=None):
     """Runs `command` in `folder`; a plain `keras-attention` command, or the
     Python file `script`, in a child of `forked` (a `ForkedCommands`), if
     given, else in bash."""
     argv = plain_command(command) if forked is not None else None
+    trained = trained_before(argv, folder)
+    if trained is not None and trained[0] in TRAINED:
+        shutil.copytree(TRAINED[trained[0]], trained[1])
+        return
     if script is not None and forked is not None:
         code, stdout, stderr = forked.run_script(script, folder)
     elif argv is not None:
@@ -142,6 +173,8 @@ def run(command, folder, env, forked=None, script=None):
         )  # fmt: skip
         code, stdout, stderr = result.returncode, result.stdout, result.stderr
     assert code == 0, f"{command}\n{stdout[-2000:]}\n{stderr[-4000:]}"
+    if trained is not None:  # as it is now: a later command may add to it
+        TRAINED[trained[0]] = shutil.copytree(trained[1], folder / ".trained" / str(len(TRAINED)))
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
@@ -225,3 +258,18 @@ def test_plain_commands_run_forked_and_the_rest_in_bash(tmp_path):
         code, _, stderr = forked.run_script("block.py", tmp_path)
         assert code == 1 and "ValueError: in a block" in stderr
     assert (tmp_path / "d" / "train.tsv").is_file()
+
+
+def test_a_repeated_training_command_is_copied_only_on_the_same_input_bytes(tmp_path):
+    (tmp_path / "a.tsv").write_text("x\ty\n")
+    argv = ["train", "--data", "a.tsv", "--out", "m", "--epochs", "1"]
+    key, out = trained_before(argv, tmp_path)
+    assert out == tmp_path / "m" and key[0] == tuple(argv)
+    assert trained_before(argv, tmp_path)[0] == key
+    (tmp_path / "a.tsv").write_text("x\tz\n")
+    assert trained_before(argv, tmp_path)[0] != key
+    assert trained_before(["demo"], tmp_path)[1] == tmp_path / "demo_output"
+    assert trained_before(["evaluate", "--model", "m", "--data", "a.tsv"], tmp_path) is None
+    assert trained_before(None, tmp_path) is None
+    assert trained_before(["train", "--help"], tmp_path) is None
+    assert trained_before(["train", "--data", "a.tsv"], tmp_path) is None

@@ -12,6 +12,7 @@ import tensorflow_text  # noqa: F401  (registers the ops the SavedModel's graph 
 
 from keras_attention.data.generators import date_pairs
 from keras_attention.export import export_saved_model
+from keras_attention_cli import main as cli
 from keras_attention_cli.tsv import write_pairs
 
 pytestmark = pytest.mark.tensorflow_only
@@ -20,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BEAM_WIDTH = 3
 
 # Runs in a fresh interpreter where keras_attention cannot be imported: only
-# TensorFlow and tensorflow-text serve the model.
+# TensorFlow and tensorflow-text serve the models. Reads `{name: [saved
+# model, texts]}` from stdin and prints `{name: outputs}`: every model of
+# the file in one process, so the tests pay TensorFlow's import once.
 LOAD_AND_TRANSLATE = r"""
 import json, sys
 sys.modules["keras_attention"] = None  # any import of it now fails
@@ -31,22 +34,26 @@ try:
     raise SystemExit("keras_attention was importable")
 except ImportError:
     pass
-model = tf.saved_model.load(sys.argv[1])
-texts = json.loads(sys.stdin.read())
-result = {}
-for name in ("serving_default", "beam_search"):
-    outputs = model.signatures[name](text=tf.constant(texts, tf.string))
-    result[name] = {
-        "translation": [t.decode("utf-8") for t in outputs["translation"].numpy()],
-        "attention_weights_shape": list(outputs["attention_weights"].shape),
-        "token_ids_dtype": outputs["token_ids"].dtype.name,
-    }
-    if name == "beam_search":
-        result[name]["n_best_translations"] = [
-            [t.decode("utf-8") for t in row] for row in outputs["n_best_translations"].numpy()
-        ]
-        result[name]["n_best_scores"] = outputs["n_best_scores"].numpy().tolist()
-print(json.dumps(result))
+
+def serve(path, texts):
+    model = tf.saved_model.load(path)
+    result = {}
+    for name in ("serving_default", "beam_search"):
+        outputs = model.signatures[name](text=tf.constant(texts, tf.string))
+        result[name] = {
+            "translation": [t.decode("utf-8") for t in outputs["translation"].numpy()],
+            "attention_weights_shape": list(outputs["attention_weights"].shape),
+            "token_ids_dtype": outputs["token_ids"].dtype.name,
+        }
+        if name == "beam_search":
+            result[name]["n_best_translations"] = [
+                [t.decode("utf-8") for t in row] for row in outputs["n_best_translations"].numpy()
+            ]
+            result[name]["n_best_scores"] = outputs["n_best_scores"].numpy().tolist()
+    return result
+
+jobs = json.loads(sys.stdin.read())
+print(json.dumps({name: serve(path, texts) for name, (path, texts) in jobs.items()}))
 """
 
 # saved_model_cli's own program, in a process that has loaded tensorflow-text's
@@ -56,11 +63,12 @@ SAVED_MODEL_CLI = (
 )
 
 
-def serve_in_a_fresh_process(saved_model, texts, folder):
-    """`LOAD_AND_TRANSLATE`'s outputs for `texts`, run in `folder`."""
+def serve_in_a_fresh_process(jobs, folder):
+    """`LOAD_AND_TRANSLATE`'s outputs for `jobs` (`{name: (saved_model,
+    texts)}`), run in `folder`."""
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_TRANSLATE, str(saved_model)],
-        input=json.dumps(texts),
+        [sys.executable, "-c", LOAD_AND_TRANSLATE],
+        input=json.dumps({name: [str(path), texts] for name, (path, texts) in jobs.items()}),
         capture_output=True,
         text=True,
         timeout=600,
@@ -87,13 +95,67 @@ def served(saved_model):
     return tf.saved_model.load(str(saved_model))
 
 
-def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_match(
-    small_translator, saved_model, tmp_path
+@pytest.fixture(scope="module")
+def date_test_pairs():
+    return date_pairs(500, seed=11)
+
+
+@pytest.fixture(scope="module")
+def subword_translator():
+    from keras_attention import training
+    from tests.toy_text import toy_sentences
+
+    pairs = toy_sentences(200, seed=3) + [("나는 학생이다 😀", "I am a student 😀")] * 5
+    translator = training.build_translator(
+        pairs, split="subwords", vocabulary_size=300, units=16, embedding_dim=8
+    )
+    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    return translator
+
+
+@pytest.fixture(scope="module")
+def input_feeding_translator():
+    from keras_attention import training
+
+    pairs = date_pairs(300, seed=5)
+    translator = training.build_translator(
+        pairs, units=16, embedding_dim=8, attentional_units=12, input_feeding=True
+    )
+    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    return translator
+
+
+SUBWORD_TEXTS = ["uno gato rojo.", "나는 학생이다 😀", "Straße 🦀", "", "dos " * 300]
+HOSTILE_DATES = ["", "   ", "日本", "9/27/94" * 500]
+
+
+@pytest.fixture(scope="module")
+def served_fresh(
+    saved_model, date_test_pairs, subword_translator, input_feeding_translator, tmp_path_factory
 ):
-    test_pairs = date_pairs(500, seed=11)
-    sources = [source for source, _ in test_pairs]
-    texts = sources + ["", "   ", "日本", "9/27/94" * 500]
-    served = serve_in_a_fresh_process(saved_model, texts, tmp_path)
+    """What a fresh process without the package serves, for the date model
+    (500 test sources and hostile texts), the subword model and the
+    input-feeding model: `{name: outputs}` (`LOAD_AND_TRANSLATE`)."""
+    folder = tmp_path_factory.mktemp("served_fresh")
+    dates = [source for source, _ in date_test_pairs] + HOSTILE_DATES
+    jobs = {
+        "dates": (saved_model, dates),
+        "subwords": (export_saved_model(subword_translator, folder / "subwords", beam_width=2),
+                     SUBWORD_TEXTS),
+        "input_feeding": (
+            export_saved_model(input_feeding_translator, folder / "input_feeding", beam_width=2),
+            [source for source, _ in date_pairs(6, seed=6)],
+        ),
+    }  # fmt: skip
+    served = serve_in_a_fresh_process(jobs, folder)
+    return {name: dict(served[name], texts=texts) for name, (_, texts) in jobs.items()}
+
+
+def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_match(
+    small_translator, served_fresh, date_test_pairs, tmp_path, capsys
+):
+    served, test_pairs = served_fresh["dates"], date_test_pairs
+    texts = served["texts"]
     assert (
         served["serving_default"]["translation"] == small_translator.translate(texts)["translation"]
     )
@@ -115,23 +177,12 @@ def test_fresh_process_without_the_package_gives_the_same_strings_and_exact_matc
     # The same exact match as `keras-attention evaluate` on the same pairs.
     small_translator.save(tmp_path / "model")
     write_pairs(tmp_path / "test.tsv", test_pairs)
-    evaluated = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "keras_attention_cli",
-            "evaluate",
-            "--model",
-            str(tmp_path / "model"),
-            "--data",
-            str(tmp_path / "test.tsv"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
-    reported = float(re.search(r"exact match: ([\d.]+)%", evaluated.stdout).group(1))
+    capsys.readouterr()
+    code = cli.main(["evaluate", "--model", str(tmp_path / "model"),
+                     "--data", str(tmp_path / "test.tsv")])  # fmt: skip
+    evaluated = capsys.readouterr()
+    assert code == 0, evaluated.err[-3000:]
+    reported = float(re.search(r"exact match: ([\d.]+)%", evaluated.out).group(1))
     greedy = served["serving_default"]["translation"][: len(test_pairs)]
     served_exact = 100 * np.mean([out == target for out, (_, target) in zip(greedy, test_pairs)])
     assert f"{served_exact:.2f}" == f"{reported:.2f}"
@@ -401,34 +452,12 @@ def test_saved_model_holds_each_weight_once_and_no_optimizer_state(small_transla
     assert stored == weights
 
 
-def test_a_subword_model_serves_the_same_strings_in_a_process_without_the_package(tmp_path):
-    from keras_attention import training
-    from tests.toy_text import toy_sentences
-
-    pairs = toy_sentences(200, seed=3) + [("나는 학생이다 😀", "I am a student 😀")] * 5
-    translator = training.build_translator(
-        pairs, split="subwords", vocabulary_size=300, units=16, embedding_dim=8
-    )
-    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
-    path = export_saved_model(translator, tmp_path / "saved_model", beam_width=2)
-    texts = ["uno gato rojo.", "나는 학생이다 😀", "Straße 🦀", "", "dos " * 300]
-    served = serve_in_a_fresh_process(path, texts, tmp_path)
-    assert served["serving_default"]["translation"] == translator.translate(texts)["translation"]
-    beam = translator.translate(texts, beam_width=2, n_best=2)
-    assert served["beam_search"]["n_best_translations"] == beam["n_best_translations"]
-
-
-def test_an_input_feeding_model_serves_the_same_strings_in_a_process_without_the_package(tmp_path):
-    from keras_attention import training
-
-    pairs = date_pairs(300, seed=5)
-    translator = training.build_translator(
-        pairs, units=16, embedding_dim=8, attentional_units=12, input_feeding=True
-    )
-    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
-    path = export_saved_model(translator, tmp_path / "saved_model", beam_width=2)
-    texts = [source for source, _ in date_pairs(6, seed=6)]
-    served = serve_in_a_fresh_process(path, texts, tmp_path)
+@pytest.mark.parametrize("name", ["subwords", "input_feeding"])
+def test_subword_and_input_feeding_models_serve_the_same_strings_without_the_package(
+    name, served_fresh, subword_translator, input_feeding_translator
+):
+    translator = {"subwords": subword_translator, "input_feeding": input_feeding_translator}[name]
+    served, texts = served_fresh[name], served_fresh[name]["texts"]
     assert served["serving_default"]["translation"] == translator.translate(texts)["translation"]
     beam = translator.translate(texts, beam_width=2, n_best=2)
     assert served["beam_search"]["n_best_translations"] == beam["n_best_translations"]

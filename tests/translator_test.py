@@ -25,7 +25,7 @@ def korean_translator():
         KOREAN_ENGLISH, split="words", units=32, embedding_dim=16
     )
     training.fit(
-        translator, KOREAN_ENGLISH * 16, epochs=30, batch_size=8, verbose=0, learning_rate=0.01
+        translator, KOREAN_ENGLISH * 160, epochs=3, batch_size=8, verbose=0, learning_rate=0.01
     )
     return translator
 
