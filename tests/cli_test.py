@@ -351,7 +351,7 @@ def test_train_evaluate_translate_plot_export_and_resume(tmp_path, capsys, monke
 
 
 @pytest.mark.slow
-def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
+def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path, capsys):
     write_pairs(tmp_path / "train.tsv", date_pairs(600, seed=1))
     command = [
         "train",
@@ -392,10 +392,12 @@ def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path):
     assert not (out / "model.keras").exists()
     epoch = json.loads(metadata.read_text())["epoch"]
 
-    result = run_cli(*command, "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "resuming interrupted training from the backup" in result.stdout
-    assert f"Epoch {epoch + 1}/3" in result.stdout and f"Epoch {epoch}/3" not in result.stdout
+    capsys.readouterr()
+    code = cli.main([*command, "--out", str(out)])  # the same command again, here
+    resumed = capsys.readouterr()
+    assert code == 0, resumed.err[-3000:]
+    assert "resuming interrupted training from the backup" in resumed.out
+    assert f"Epoch {epoch + 1}/3" in resumed.out and f"Epoch {epoch}/3" not in resumed.out
     assert not (out / "backup").exists()
     assert_same_weights(
         keras.saving.load_model(out / "model.keras"),

@@ -188,7 +188,7 @@ def test_fit_with_a_time_budget_trains_at_least_one_batch_and_reports_it():
 
     pairs = date_pairs(64, seed=5)
     translator = training.build_translator(pairs, units=8, embedding_dim=4)
-    history = training.fit(translator, pairs, epochs=50, batch_size=16, time_budget=1e-9, verbose=0)
+    history = training.fit(translator, pairs, epochs=3, batch_size=16, time_budget=1e-9, verbose=0)
     assert history.epoch == [0] and history.time_budget.stopped_epoch == 1
     assert history.time_budget.stopped_step == 1
     assert training.fit(translator, pairs, epochs=1, batch_size=16, verbose=0).time_budget is None
