@@ -257,6 +257,13 @@ def test_plain_commands_run_forked_and_the_rest_in_bash(tmp_path):
         )
         code, _, stderr = forked.run_script("block.py", tmp_path)
         assert code == 1 and "ValueError: in a block" in stderr
+        # A child exits as a process would: its exit handlers run (AutoGraph's
+        # delete the temporary files a SavedModel export writes).
+        (tmp_path / "block.py").write_text(
+            "import atexit, pathlib\natexit.register(pathlib.Path('exited').touch)\n"
+        )
+        assert forked.run_script("block.py", tmp_path)[0] == 0
+        assert (tmp_path / "exited").is_file()
     assert (tmp_path / "d" / "train.tsv").is_file()
 
 

@@ -6,7 +6,9 @@ before the command does anything. The docs test runs some 35 such commands.
 `ForkedCommands` starts one server process that imports all of that once and
 runs no TensorFlow op; for each command it forks a child (a fresh copy of
 the server: no op has run, no thread started) that runs the command's `main`
-with its own folder, arguments and output files, and reports the exit code.
+with its own folder, arguments and output files, runs the exit handlers a
+process runs when it ends (AutoGraph's delete the temporary files an export
+writes), and reports the exit code.
 A Python file runs the same way (`run_script`), as `python FILE` would.
 A command that is not a plain `keras-attention ...` (pipes, `&&`,
 environment variables) is not for it: `plain_command` says which are.
@@ -21,7 +23,7 @@ import sys
 SHELL_SYNTAX = set("&|;<>$`()*?")
 
 SERVER = r"""
-import json, os, runpy, sys
+import atexit, json, os, runpy, sys
 import tensorflow, keras, keras_attention, keras_attention.runner  # the slow imports, once
 from keras_attention_cli import main as cli
 
@@ -49,6 +51,7 @@ for line in sys.stdin:
             traceback.print_exc()
             code = 1
         sys.stdout.flush(), sys.stderr.flush()
+        atexit._run_exitfuncs()  # as exiting would: AutoGraph deletes its temporary files
         os._exit(code if isinstance(code, int) else 1)
     _, status = os.waitpid(pid, 0)
     print(json.dumps({"code": os.waitstatus_to_exitcode(status)}), flush=True)
