@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -105,6 +106,7 @@ def subword_translator():
     from keras_attention import training
     from tests.toy_text import toy_sentences
 
+    keras.utils.set_random_seed(0)  # module fixtures run before each test's own seeding
     pairs = toy_sentences(200, seed=3) + [("나는 학생이다 😀", "I am a student 😀")] * 5
     translator = training.build_translator(
         pairs, split="subwords", vocabulary_size=300, units=16, embedding_dim=8
@@ -117,6 +119,7 @@ def subword_translator():
 def input_feeding_translator():
     from keras_attention import training
 
+    keras.utils.set_random_seed(0)  # module fixtures run before each test's own seeding
     pairs = date_pairs(300, seed=5)
     translator = training.build_translator(
         pairs, units=16, embedding_dim=8, attentional_units=12, input_feeding=True
