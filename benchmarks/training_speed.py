@@ -77,7 +77,7 @@ def forward_flops(config, target_vocabulary, source_tokens, target_tokens, atten
     for _ in range(config.encoder_layers):
         encoder += directions * recurrent_flops(inputs, per_direction, gates)
         inputs = config.units
-    fed = config.attentional_units if config.input_feeding else 0
+    fed = config.attentional_units if getattr(config, "input_feeding", False) else 0
     decoder = recurrent_flops(config.embedding_dim + fed, config.units, gates)
     merged = 2 * config.units if config.kind != "plain" else config.units
     attentional = 2 * merged * config.attentional_units if config.attentional_units else 0
@@ -155,7 +155,9 @@ def main(argv=None):
     config = ModelConfig(
         units=args.units, embedding_dim=args.embedding_dim, encoder_layers=args.encoder_layers,
         attentional_units=args.attentional_units, cell=args.cell, score="scaled_dot",
-        dropout=args.dropout, input_feeding=args.input_feeding, **split,
+        dropout=args.dropout, **split,
+        # Only when asked: older commits' ModelConfig (--against) has no such field.
+        **({"input_feeding": True} if args.input_feeding else {}),
     )  # fmt: skip
     keras.mixed_precision.set_global_policy(args.precision)
     translator = training.build_translator(pairs, config)
