@@ -12,11 +12,15 @@ backward. What padding costs is not useful work, so it lowers the share.
     python benchmarks/training_speed.py --units 256 --embedding-dim 16 \\
         --encoder-layers 1 --attentional-units 0 --task dates
     python benchmarks/training_speed.py --against 142c4b6  # old and new code, side by side
+    python benchmarks/training_speed.py --against 142c4b6 --precision mixed_bfloat16 \\
+        --batch-size 256 --old-options="--precision float32 --batch-size 128"
 
 With `--against REF`, the same probe runs alternately (`--rounds` times
 each) on this checkout and on a `git worktree` of commit REF (the package
 imported from there), and one table compares the medians: the machine's
 speed drifts, so alternating is fairer than one run after the other.
+`--old-options` gives the old side options of its own (a recipe's old
+precision or batch size), read after the shared ones.
 
 Words for G2P are made up (letters in, phones out, lengths as CMUdict's) so
 that the probe needs no data; the date task is the package's own.
@@ -142,6 +146,9 @@ def main(argv=None):
     )
     parser.add_argument("--against", metavar="REF", help="compare with the code of commit REF")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side with --against")
+    parser.add_argument(
+        "--old-options", default="", help="with --against: the old side's own probe options"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line, not a table")
     args = parser.parse_args(argv)
     if args.against:
@@ -231,7 +238,7 @@ def compare(args):
     probe = [
         f"--{name.replace('_', '-')}={value}"
         for name, value in vars(args).items()
-        if name not in ("against", "rounds", "json", "jit_compile", "input_feeding")
+        if name not in ("against", "rounds", "old_options", "json", "jit_compile", "input_feeding")
     ] + [
         f"--{name.replace('_', '-')}"
         for name in ("jit_compile", "input_feeding")
@@ -248,8 +255,9 @@ def compare(args):
             runs = {"old": [], "new": []}
             for round_ in range(args.rounds):
                 for side, tree in (("old", old), ("new", root)):
+                    own = args.old_options.split() if side == "old" else []
                     result = subprocess.run(
-                        [sys.executable, __file__, *probe, "--json"],
+                        [sys.executable, __file__, *probe, *own, "--json"],
                         env=dict(os.environ, PYTHONPATH=str(tree)),
                         capture_output=True,
                         text=True,
@@ -269,6 +277,8 @@ def compare(args):
         for side, got in runs.items()
     }
     print(f"{args.task} model, {args.pairs} pairs, {args.rounds} runs of each side, alternating:")
+    shared = " ".join(f"`{option}`" for option in probe)
+    print(f"both sides: {shared}; the old side's own: `{args.old_options or 'none'}`")
     print("| code | training epoch (median) | achieved | share of the large matmul |")
     print("|---|---|---|---|")
     for side, name in (("old", args.against), ("new", "this checkout")):
