@@ -46,6 +46,24 @@ def test_cardinality_is_the_real_number_of_batches_and_each_pair_comes_once_per_
     assert len(set(first_batches)) == 3  # a new order every epoch
 
 
+def test_the_pipeline_runs_without_tf_data_s_autotuning_thread():
+    # Deleting an autotuned iterator, as `fit` does at its end, can wait up
+    # to a minute for that thread to wake (benchmarks/training_speed.py
+    # shows `fit`'s tail); the batches are the same without it.
+    dataset, got = batches(seed=5)
+    assert dataset.options().autotune.enabled is False
+    options = tf.data.Options()
+    options.autotune.enabled = True
+    tuned = make_dataset(PAIRS, SOURCE, TARGET, batch_size=32, seed=5).with_options(options)
+    assert tuned.options().autotune.enabled is True
+    for (source_ids, decoder_ids), target_ids in tuned:
+        expected_source, expected_decoder, expected_target = got.pop(0)
+        np.testing.assert_array_equal(source_ids, expected_source)
+        np.testing.assert_array_equal(decoder_ids, expected_decoder)
+        np.testing.assert_array_equal(target_ids, expected_target)
+    assert not got
+
+
 def test_bucketing_pads_batches_to_about_their_own_length():
     _, bucketed = batches(seed=0)
     _, plain = batches(seed=0, bucket_by_length=False)
