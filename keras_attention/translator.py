@@ -7,6 +7,7 @@ serving; on JAX and PyTorch, greedy translation runs the model and its loop
 on the backend between the vectorizers.
 """
 
+import functools
 import json
 from pathlib import Path
 
@@ -47,9 +48,7 @@ class Translator(tf.Module):
         self.source_vectorizer = source_vectorizer
         self.target_vectorizer = target_vectorizer
         self.max_output_length = int(max_output_length or target_vectorizer.max_length + 1)
-        self._translate_graph = tf.function(
-            self.translate_tensors, reduce_retracing=True, autograph=False
-        )
+        self._translate_graphs = {}
 
     def source_ids(self, texts):
         """Padded source ids `(batch, src_len)`, with at least one position
@@ -136,12 +135,29 @@ class Translator(tf.Module):
 
     def _translate_batch(self, texts, beam_width, n_best):
         if keras.backend.backend() == "tensorflow":
-            return self._translate_graph(texts, beam_width=beam_width, n_best=n_best)
+            return self._translate_graph(beam_width, n_best)(texts)
         # JAX, PyTorch: the vectorizers run on TensorFlow, the model and its
         # decoding loop on the backend.
         return self._with_strings(
             self._decode(self.source_ids(texts).numpy(), beam_width, n_best), n_best
         )
+
+    def _translate_graph(self, beam_width, n_best):
+        """`translate_tensors` as a `tf.function` for one search, made the
+        first time it is asked for and traced once, for batches of any size.
+        TensorFlow's retracing warning counts the traces of one Python
+        function, and counted every Translator's and every search's as
+        retracing one method; over a `functools.partial`, each search is
+        counted apart, and decoding with several beam widths or models
+        warns of nothing."""
+        key = (beam_width, n_best)
+        if key not in self._translate_graphs:
+            self._translate_graphs[key] = tf.function(
+                functools.partial(self.translate_tensors, beam_width=beam_width, n_best=n_best),
+                input_signature=[tf.TensorSpec([None], tf.string)],
+                autograph=False,
+            )
+        return self._translate_graphs[key]
 
     def source_tokens(self, text):
         """The tokens the model reads for `text` (after normalising and truncating)."""

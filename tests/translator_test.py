@@ -1,3 +1,4 @@
+import logging
 import subprocess
 import sys
 
@@ -79,6 +80,29 @@ def test_a_fresh_process_loads_a_saved_translator_by_itself(korean_translator, t
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "I am a student"
+
+
+def test_several_translators_and_searches_in_one_process_warn_of_no_retracing(
+    korean_translator, caplog
+):
+    # Each translator and search is traced once, as it must be; TensorFlow's
+    # warning counted them all as retracing one method ("5 out of the last
+    # 5 calls to <bound method Translator.translate_tensors ...>").
+    parts = (korean_translator.source_vectorizer, korean_translator.target_vectorizer)
+    translators = [Translator(korean_translator.model, *parts) for _ in range(5)]
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(caplog.handler)
+    try:
+        for translator in translators:
+            translator.translate(["나는 학생이다"])
+        for width in (2, 3):
+            translators[0].translate(["나는 학생이다", "너는 선생님이다"], beam_width=width)
+            translators[0].translate(["너는 학생이다"], beam_width=width)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert [r.getMessage() for r in caplog.records if "retracing" in r.getMessage()] == []
+    # One trace a search, whatever the batch's size.
+    assert translators[0]._translate_graph(2, None).experimental_get_tracing_count() == 1
 
 
 def test_loading_a_folder_without_a_model_names_what_is_missing(tmp_path):
