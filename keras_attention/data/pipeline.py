@@ -267,10 +267,11 @@ def make_dataset(
 def _without_autotuning():
     """tf.data options that turn its autotuning thread off. Deleting an
     iterator (`fit` does at its end) can wait for that thread's next
-    wake-up, which comes at doubling intervals: a `fit` of 17.5 s of
-    epochs returned at 20.5 s, one of 23 s at 41.0 s. Without the thread,
-    `AUTOTUNE` means one call per core in the maps and a prefetch buffer
-    that grows while it runs empty; the steps took as long either way."""
+    wake-up, at intervals that double up to a minute: in the speed probe
+    (`benchmarks/training_speed.py`) a `fit` of 17.5 s of epochs returned
+    at 20.5 s, one of 23 s at 41.0 s. Without the thread, `AUTOTUNE` keeps
+    TensorFlow's starting values (as many parallel calls as the runner has
+    threads, at most 16); the steps took as long either way."""
     options = tf.data.Options()
     options.autotune.enabled = False
     return options
