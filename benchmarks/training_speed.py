@@ -166,6 +166,9 @@ def main(argv=None):
     )
     parser.add_argument("--precision", default="float32", help="a Keras dtype policy")
     parser.add_argument(
+        "--threads", type=int, help="intra-op threads, as `train --threads` (default: one a core)"
+    )
+    parser.add_argument(
         "--jit-compile",
         action="store_true",
         help="XLA: the step compiled with jit_compile, batches padded to a few fixed widths",
@@ -192,6 +195,8 @@ def main(argv=None):
         # Only when asked: older commits' ModelConfig (--against) has no such field.
         **({"input_feeding": True} if args.input_feeding else {}),
     )  # fmt: skip
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     keras.mixed_precision.set_global_policy(args.precision)
     translator = training.build_translator(pairs, config)
     dataset = make_dataset(
@@ -271,6 +276,7 @@ def compare(args):
         f"--{name.replace('_', '-')}={value}"
         for name, value in vars(args).items()
         if name not in ("against", "rounds", "old_options", "json", "jit_compile", "input_feeding")
+        and value is not None
     ] + [
         f"--{name.replace('_', '-')}"
         for name in ("jit_compile", "input_feeding")
