@@ -325,7 +325,7 @@ def compare(args):
     print("|---|---|---|---|---|")
     for side, name in (("old", args.against), ("new", "this checkout")):
         m = median[side]
-        tail = max(run.get("tail", 0.0) for run in runs[side])
+        tail = max(run["tail"] for run in runs[side])
         print(
             f"| {name} | {m['epoch_seconds']:.1f} s | {m['achieved'] / 1e9:.0f} GFLOP/s | "
             f"{100 * m['achieved'] / m['large']:.0f}% | {tail:.2f} s |"
