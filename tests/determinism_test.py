@@ -28,19 +28,20 @@ pytestmark = [
 ]
 
 
-def _train_on(cores, folder, data):
+def _train_on(cores, folder, data, threads, precision):
     """`(training log rows without their times, _weights(...))` of a
-    model trained with `--threads 2` on the CPU cores `cores` ("0,1")."""
+    model trained with `--threads threads --precision precision` on the CPU
+    cores `cores` ("0,1")."""
     out = folder / f"model_on_{cores.replace(',', '_')}"
     command = [
         "taskset", "-c", cores, sys.executable, "-m", "keras_attention_cli", "train",
         "--data", str(data), "--out", str(out), "--epochs", "1", "--units", "128",
-        "--embedding-dim", "8", "--batch-size", "64", "--seed", "3", "--threads", "2",
-        "--no-export",
+        "--embedding-dim", "8", "--batch-size", "64", "--seed", "3", "--threads", str(threads),
+        "--precision", precision, "--no-export",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "float32, 2 threads)" in result.stdout
+    assert f"{precision}, {threads} thread{'s' if threads > 1 else ''})" in result.stdout
     with open(out / layout.TRAINING_LOG_FILE, encoding="utf-8") as log:
         rows = [{**row, "epoch_seconds": None} for row in csv.DictReader(log)]
     return rows, _weights(out)
@@ -57,12 +58,17 @@ def _weights(folder):
     return [(weight.path, keras.ops.convert_to_numpy(weight)) for weight in model.weights]
 
 
-def test_a_models_weights_are_the_same_on_one_core_and_on_two_with_the_same_threads(tmp_path):
+# The G2P recipe's line, and its variant for CPUs with bfloat16 instructions
+# (docs/g2p.md); where the CPU has none, bfloat16 is emulated, as deterministic.
+@pytest.mark.parametrize("threads, precision", [(2, "float32"), (1, "mixed_bfloat16")])
+def test_a_models_weights_are_the_same_on_one_core_and_on_two_with_the_same_threads(
+    threads, precision, tmp_path
+):
     if not {0, 1} <= os.sched_getaffinity(0):
         pytest.skip("needs cores 0 and 1")
     write_pairs(tmp_path / "train.tsv", date_pairs(1000, seed=1))
-    one_log, one_core = _train_on("0", tmp_path, tmp_path / "train.tsv")
-    two_log, two_cores = _train_on("0,1", tmp_path, tmp_path / "train.tsv")
+    one_log, one_core = _train_on("0", tmp_path, tmp_path / "train.tsv", threads, precision)
+    two_log, two_cores = _train_on("0,1", tmp_path, tmp_path / "train.tsv", threads, precision)
     assert len(one_log) == 1
     assert one_log == two_log  # every logged number, to the last digit
     assert len(one_core) == len(two_cores) and len(one_core) > 5
