@@ -59,7 +59,8 @@ def _weights(folder):
 
 
 # The G2P recipe's line, and its variant for CPUs with bfloat16 instructions
-# (docs/g2p.md); where the CPU has none, bfloat16 is emulated, as deterministic.
+# (docs/g2p.md); on a CPU without them TensorFlow emulates bfloat16, and this
+# checks that it is as deterministic.
 @pytest.mark.parametrize("threads, precision", [(2, "float32"), (1, "mixed_bfloat16")])
 def test_a_models_weights_are_the_same_on_one_core_and_on_two_with_the_same_threads(
     threads, precision, tmp_path
