@@ -2,21 +2,23 @@
 device: the package's fused recurrent layers against Keras' own, in the same
 model, side by side in one process.
 
-The model is `Seq2Seq` with the recipe's sizes (bidirectional GRU encoder of
-2 layers, 512 units, embeddings of 128, Luong's attentional layer of 512,
+The model is `Seq2Seq` as the README's G2P `train` line makes it (read from
+the line, as `g2p.py`'s probe does: today a bidirectional GRU encoder of 2
+layers, 512 units, embeddings of 128, Luong's attentional layer of 512,
 scaled dot scores) on made-up padded batches (sources and targets of 4 to
 16 tokens, so every batch has masks), trained with `train_on_batch` as
 `fit` runs it on the backend (`jit` on JAX, `tf.function` on TensorFlow,
 eager on PyTorch). The contenders:
 
-- `fused`: the package (`FusedGRU` in the encoder and decoder);
-- `keras`: the same model with `keras.layers.GRU` put in their place (with
+- `fused`: the package (`FusedGRU` or `FusedLSTM` in the encoder and
+  decoder);
+- `keras`: the same model with `keras.layers.GRU` or `LSTM` put in their place (with
   masks, Keras runs its generic loop on JAX and PyTorch, and cuDNN on
   TensorFlow with a GPU).
 
 They take turns within each repeat; the table gives each one's median
 milliseconds a step, target tokens a second, and the ratio. A matmul of
-`(batch, 512) x (512, 1536)`, the recurrent step's own, and a large one
+`(batch, units) x (units, gates * units)`, the decoder's recurrent step, and a large one
 (4096 cubed) give the device's float32 FLOP/s, for scale. Needs only Keras,
 numpy and a backend: it runs where TensorFlow is not installed.
 
@@ -29,20 +31,23 @@ import time
 
 import keras
 import numpy as np
+import recipes  # benchmarks/recipes.py
 
 from keras_attention.models import Seq2Seq
 from keras_attention.models import seq2seq as seq2seq_module
+from keras_attention_cli.main import build_parser
+from keras_attention_cli.main import config_from_flags
+from keras_attention_cli.options import ModelConfig
 
-RECIPE = dict(
-    embedding_dim=128,
-    units=512,
-    encoder_layers=2,
-    attentional_units=512,
-    score="scaled_dot",
-    cell="gru",
-    bidirectional=True,
-)
+G2P_SECTION = "## Grapheme-to-phoneme (CMUdict)"
 SOURCE_VOCABULARY, TARGET_VOCABULARY = 32, 44
+
+
+def recipe_network():
+    """The `Seq2Seq` options of the README's G2P `train` line."""
+    line = recipes.recipe_train_line(G2P_SECTION)
+    args = build_parser().parse_args(["train", *recipes.with_files(line, "-", "-", "-")])
+    return config_from_flags(ModelConfig, args).network()
 
 
 def padded_batches(count, batch_size, length, seed=0):
@@ -62,11 +67,11 @@ def padded_batches(count, batch_size, length, seed=0):
     return batches
 
 
-def recipe_model(recurrent_layers):
+def recipe_model(network, recurrent_layers):
     saved = dict(seq2seq_module.FUSED)
     seq2seq_module.FUSED.update(recurrent_layers)
     try:
-        model = Seq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, **RECIPE)
+        model = Seq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, **network)
     finally:
         seq2seq_module.FUSED.update(saved)
     model.compile(
@@ -122,9 +127,10 @@ def main():
     keras.utils.set_random_seed(0)
     batches = padded_batches(args.steps, args.batch_size, args.length)
     target_tokens = sum(int((targets > 0).sum()) for _, targets in batches) / len(batches)
+    network = recipe_network()
     contenders = {
-        "fused": recipe_model({}),
-        "keras": recipe_model({"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}),
+        "fused": recipe_model(network, {}),
+        "keras": recipe_model(network, {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}),
     }
     for model in contenders.values():
         seconds_a_step(model, batches[:2])  # compile
@@ -134,7 +140,12 @@ def main():
             seconds[name].append(seconds_a_step(model, batches))
 
     print(f"backend {keras.backend.backend()}, device {device_name()}")
-    step_shape = (args.batch_size, RECIPE["units"], 3 * RECIPE["units"])
+    # The widest recurrent kernel, the decoder's: (units, gates * units).
+    kernel = max(
+        (w for w in contenders["fused"].weights if w.path.endswith("recurrent_kernel")),
+        key=lambda w: w.shape[0],
+    )
+    step_shape = (args.batch_size, *kernel.shape)
     print(
         f"float32 matmul: {matmul_flops(*step_shape) / 1e12:.2f} TFLOP/s at "
         f"{step_shape[0]}x{step_shape[1]} by {step_shape[1]}x{step_shape[2]}, "
