@@ -196,6 +196,8 @@ def main(argv=None):
         **({"input_feeding": True} if args.input_feeding else {}),
     )  # fmt: skip
     if args.threads:
+        # What `process_state.use_threads` does, spelled out: with --against the
+        # package is an older commit's, which may not have it.
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     keras.mixed_precision.set_global_policy(args.precision)
     translator = training.build_translator(pairs, config)
