@@ -8,6 +8,7 @@ strategy, resuming, the per-epoch backup, the training log, saving and the
 SavedModel export. TensorFlow-only, like `training`.
 """
 
+import dataclasses
 import functools
 import json
 import os
@@ -39,6 +40,30 @@ from keras_attention_cli.tsv import read_pairs
 
 # The options of the run a backup folder belongs to.
 RUN_FILE = "run.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRun:
+    """What every model of one `Runner.train` call trains with: the
+    training pairs (a list or a `Corpus`), the pairs scored after each
+    epoch and their label (`"dev"` or `"validation"`), the
+    `TrainingConfig`, the backup folder, whether this process is the chief
+    (writes the folder), the Keras verbosity and the replica count."""
+
+    train: object
+    validation: list
+    label: str
+    options: object
+    backup: Path
+    chief: bool
+    verbose: int
+    replicas: int
+
+
+def finished_member_folder(backup, member):
+    """Where ensemble member `member` (from 0) is saved once trained, until
+    the ensemble is written."""
+    return Path(backup) / f"member_{member + 1}_finished"
 
 
 class Runner:
@@ -123,7 +148,8 @@ class Runner:
             training_options, len(pairs), bool(dev), resume,
             target_split=None if resume else model.target_split or model.split,
         )  # fmt: skip
-        check_threads(training_options.threads)
+        if training_options.jobs == 1:  # with more, the members' processes set it
+            check_threads(training_options.threads)
         with seeded(training_options.seed, dtype_policy=training_options.precision):
             wrote = self._train(pairs, dev, model, training_options, resume, verbose)
             if wrote and export:
@@ -147,85 +173,16 @@ class Runner:
         chief = distribute.is_chief(strategy)
         backup = distribute.backup_folder(self.out, strategy)
         self._check_backup_is_this_run(backup, model, options)
-        ensemble, members, kept = options.ensemble, [], None
         own, gather = self._own_share(strategy, train)
+        run = TrainingRun(
+            train, validation, label, options, backup, chief, verbose,
+            strategy.num_replicas_in_sync,
+        )  # fmt: skip
         with strategy.scope():
-            for member in range(ensemble):
-                finished = backup / f"member_{member + 1}_finished"
-                if ensemble > 1 and (finished / layout.MANIFEST_FILE).is_file():
-                    members.append(Translator.load(finished))
-                    self.report(
-                        f"ensemble member {member + 1} of {ensemble} "
-                        f"(seed {options.seed + member}): trained already, loaded from {finished}"
-                    )
-                    continue
-                if member:
-                    keras.utils.set_random_seed(options.seed + member)
-                if resume:
-                    translator = Translator.load(self.out)
-                    if isinstance(translator.model, Ensemble):
-                        raise ValueError(
-                            f"{self.out} holds an ensemble, which cannot be resumed: "
-                            f"its members were trained one after the other"
-                        )
-                    self.report(f"resuming the model in {self.out}")
-                elif members:  # the first member's vocabularies, a fresh model of its config
-                    first = members[0]
-                    translator = Translator(
-                        Seq2Seq.from_config(first.model.get_config()),
-                        first.source_vectorizer,
-                        first.target_vectorizer,
-                    )
-                else:
-                    started = time.perf_counter()
-                    translator = training.build_translator(own, model, gather=gather)
-                    read = f" ({len(own):,} of them read by this worker)" if gather else ""
-                    self.report(
-                        f"vocabularies of {translator.source_vectorizer.size:,} source and "
-                        f"{translator.target_vectorizer.size:,} target tokens built from "
-                        f"{len(train):,} pairs{read} in {time.perf_counter() - started:.1f} s"
-                    )
-                if kept is None:
-                    kept = self._within_max_lengths(translator, train, own, gather)
-                    self._report_share(strategy, train, own)
-                member_backup = backup / f"member_{member + 1}" if ensemble > 1 else backup
-                self.report(
-                    (
-                        f"ensemble member {member + 1} of {ensemble} "
-                        f"(seed {options.seed + member}): "
-                        if ensemble > 1
-                        else ""
-                    )
-                    + f"training the {translator.model.kind} seq2seq model "
-                    f"({translator.model.cell}, "
-                    f"{translator.model.count_params():,} parameters, {options.precision}"
-                    f"{_threads_said()}) on "
-                    f"{kept:,} pairs, "
-                    f"{len(validation)} {'in the dev set' if dev else 'held out'}, "
-                    f"{strategy.num_replicas_in_sync} replica(s)"
-                )
-                interrupted = read_backup_metadata(member_backup) is not None
-                if interrupted:
-                    self.report(f"resuming interrupted training from the backup in {member_backup}")
-                self._fit(
-                    translator, train, kept, validation, label, options, member=member,
-                    backup=member_backup, chief=chief, verbose=verbose,
-                    append_log=resume or member > 0 or interrupted,
-                )  # fmt: skip
-                if ensemble > 1:  # kept until the ensemble is written
-                    _save_whole(translator, finished)
-                members.append(translator)
-            if ensemble > 1:
-                translator = Translator(
-                    Ensemble([member.model for member in members]),
-                    members[0].source_vectorizer,
-                    members[0].target_vectorizer,
-                )
-                if validation:
-                    self.report(
-                        f"the ensemble of {ensemble} (greedy decoding): "
-                        + _greedy_scores(translator, validation, label)
-                    )
+            if options.ensemble > 1:
+                translator = self._train_ensemble(strategy, own, gather, model, run)
+            else:
+                translator = self._train_one(strategy, own, gather, model, resume, run)
         self._translator = translator
         if not chief:
             shutil.rmtree(backup, ignore_errors=True)  # this worker's finished members
@@ -233,10 +190,141 @@ class Runner:
             return False
         translator.save(self.out)
         self._write_config(model, options, resume)
-        if ensemble > 1:
+        if options.ensemble > 1:
             shutil.rmtree(backup, ignore_errors=True)  # the finished members
         self.report(f"model and vocabularies written to {self.out}")
         return True
+
+    def _train_one(self, strategy, own, gather, model, resume, run):
+        """Trains the one model of a run without an ensemble: a fresh one,
+        or with `resume` the folder's own."""
+        if resume:
+            translator = Translator.load(self.out)
+            if isinstance(translator.model, Ensemble):
+                raise ValueError(
+                    f"{self.out} holds an ensemble, which cannot be resumed: "
+                    f"its members were trained one after the other"
+                )
+            self.report(f"resuming the model in {self.out}")
+        else:
+            translator = self._build_translator(own, model, gather, run.train)
+        kept = self._within_max_lengths(translator, run.train, own, gather)
+        self._report_share(strategy, run.train, own)
+        self._report_training(translator, kept, run)
+        interrupted = self._say_if_interrupted(run.backup)
+        self._fit(
+            translator, kept, run, member=0, backup=run.backup,
+            log=self.out / layout.TRAINING_LOG_FILE, append_log=resume or interrupted,
+        )  # fmt: skip
+        return translator
+
+    def _train_ensemble(self, strategy, own, gather, model, run):
+        """Trains the `ensemble` members of a run (seeds `seed`, `seed + 1`,
+        ...), fresh models of `model` on the same vocabularies: one after
+        the other here, or `jobs` at a time in child processes
+        (`member_jobs`), the same members either way. Members a run
+        interrupted finished are loaded from the backup. Returns the
+        `Translator` of their `Ensemble`."""
+        options, backup = run.options, run.backup
+        vocabularies = self._build_translator(own, model, gather, run.train)
+        kept = self._within_max_lengths(vocabularies, run.train, own, gather)
+        self._report_share(strategy, run.train, own)
+        pending = []
+        for member in range(options.ensemble):
+            finished = finished_member_folder(backup, member)
+            if (finished / layout.MANIFEST_FILE).is_file():
+                self.report(
+                    f"ensemble member {member + 1} of {options.ensemble} "
+                    f"(seed {options.seed + member}): trained already, loaded from {finished}"
+                )
+            else:
+                pending.append(member)
+        if options.jobs > 1:
+            from keras_attention import member_jobs
+
+            if pending:
+                member_jobs.train_members(self, vocabularies, pending, kept, run)
+            member_jobs.write_log(self.out, run)
+        for member in pending if options.jobs == 1 else ():
+            self._train_member(
+                vocabularies, member, kept, run, log=self.out / layout.TRAINING_LOG_FILE,
+                append_log=member > 0,
+            )  # fmt: skip
+        members = [
+            Translator.load(finished_member_folder(backup, member))
+            for member in range(options.ensemble)
+        ]
+        translator = Translator(
+            Ensemble([member.model for member in members]),
+            vocabularies.source_vectorizer,
+            vocabularies.target_vectorizer,
+        )
+        if run.validation:
+            self.report(
+                f"the ensemble of {options.ensemble} (greedy decoding): "
+                + _greedy_scores(translator, run.validation, run.label)
+            )
+        return translator
+
+    def _train_member(self, vocabularies, member, kept, run, log, append_log):
+        """Trains ensemble member `member` (from 0): a fresh model of
+        `vocabularies`' config from seed `seed + member`, on its
+        vocabularies, saved whole into its finished folder in the backup;
+        its log rows go to `log`. What a `member_jobs` child runs too."""
+        options = run.options
+        keras.utils.set_random_seed(options.seed + member)
+        translator = Translator(
+            Seq2Seq.from_config(vocabularies.model.get_config()),
+            vocabularies.source_vectorizer,
+            vocabularies.target_vectorizer,
+        )
+        self._report_training(translator, kept, run, member=member)
+        backup = run.backup / f"member_{member + 1}"
+        interrupted = self._say_if_interrupted(backup)
+        self._fit(
+            translator, kept, run, member=member, backup=backup, log=log,
+            append_log=append_log or interrupted,
+        )  # fmt: skip
+        _save_whole(translator, finished_member_folder(run.backup, member))
+
+    def _build_translator(self, own, model, gather, train):
+        """`training.build_translator` of this worker's pairs `own`, its
+        vocabularies reported."""
+        started = time.perf_counter()
+        translator = training.build_translator(own, model, gather=gather)
+        read = f" ({len(own):,} of them read by this worker)" if gather else ""
+        self.report(
+            f"vocabularies of {translator.source_vectorizer.size:,} source and "
+            f"{translator.target_vectorizer.size:,} target tokens built from "
+            f"{len(train):,} pairs{read} in {time.perf_counter() - started:.1f} s"
+        )
+        return translator
+
+    def _report_training(self, translator, kept, run, member=None):
+        """The line that says what is trained, how, and on what."""
+        options = run.options
+        self.report(
+            (
+                f"ensemble member {member + 1} of {options.ensemble} "
+                f"(seed {options.seed + member}): "
+                if member is not None
+                else ""
+            )
+            + f"training the {translator.model.kind} seq2seq model "
+            f"({translator.model.cell}, "
+            f"{translator.model.count_params():,} parameters, {options.precision}"
+            f"{_threads_said()}) on "
+            f"{kept:,} pairs, "
+            f"{len(run.validation)} {'in the dev set' if run.label == 'dev' else 'held out'}, "
+            f"{run.replicas} replica(s)"
+        )
+
+    def _say_if_interrupted(self, backup):
+        """Whether `backup` holds an interrupted training's state, saying so."""
+        interrupted = read_backup_metadata(backup) is not None
+        if interrupted:
+            self.report(f"resuming interrupted training from the backup in {backup}")
+        return interrupted
 
     @staticmethod
     def _own_share(strategy, train):
@@ -320,17 +408,17 @@ class Runner:
         if resume:
             written = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         written["training"] = config_dict(options)
-        written["intra_op_threads"] = intra_op_threads()  # what `threads` None ran with
+        # What `threads` None ran with; the members' processes' count with `jobs`.
+        written["intra_op_threads"] = options.threads if options.jobs > 1 else intra_op_threads()
         text = json.dumps(written, indent=1)
         atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
-    def _fit(
-        self, translator, train, kept, validation, label, options, member, backup, chief,
-        verbose, append_log,
-    ):  # fmt: skip
-        """Trains one model (member `member` of an ensemble, from 0),
-        reporting its epochs, early stopping and time budget; an ensemble's
-        members get a `member` column in the training log."""
+    def _fit(self, translator, kept, run, member, backup, log, append_log):
+        """Trains one model (member `member` of an ensemble, from 0) on
+        `run`'s pairs, reporting its epochs, early stopping and time budget;
+        its rows go to the training log `log` (an ensemble's members get a
+        `member` column)."""
+        options, validation, label = run.options, run.validation, run.label
         patience, epochs = options.patience, options.epochs
         evaluation = training.DecodedEvaluation(
             translator, validation, label=label, print_fn=self.report, monitor=options.monitor
@@ -339,21 +427,21 @@ class Runner:
         stopping = training.early_stopping(label, patience, options.monitor) if patience else None
         if stopping is not None:
             callbacks.append(stopping)
-        if chief:
-            self.out.mkdir(parents=True, exist_ok=True)
+        if run.chief:
+            Path(log).parent.mkdir(parents=True, exist_ok=True)
             if options.ensemble > 1:
                 callbacks.append(
                     keras.callbacks.LambdaCallback(
                         on_epoch_end=lambda epoch, logs: logs.update(member=member + 1)
                     )
                 )
-            callbacks.append(
-                training.TrainingLog(str(self.out / layout.TRAINING_LOG_FILE), append=append_log)
-            )
-        time_budget = options.time_budget / options.ensemble if options.time_budget else None
+            callbacks.append(training.TrainingLog(str(log), append=append_log))
+        # The members train in rounds of `jobs`; each round has an equal share.
+        rounds = -(-options.ensemble // options.jobs)
+        time_budget = options.time_budget / rounds if options.time_budget else None
         history = training.fit(
             translator,
-            train,
+            run.train,
             epochs=epochs,
             batch_size=options.batch_size,
             batch_by=options.batch_by,
@@ -364,7 +452,7 @@ class Runner:
             clip_norm=options.clip_norm,
             label_smoothing=options.label_smoothing,
             backup_dir=backup,
-            verbose=verbose,
+            verbose=run.verbose,
             time_budget=time_budget,
             average_epochs=options.average_epochs,
             kept=kept,

@@ -237,6 +237,15 @@ def build_parser():
         "next-token log-probabilities averaged (default 1)",
     )
     train.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=TRAINING.jobs,
+        metavar="N",
+        help="train N of the --ensemble members at the same time, each in a process of its own "
+        "with --threads threads (needed): on two cores, --jobs 2 --threads 1 trains two members "
+        "in about the time of one; the members are the same whatever N (default 1)",
+    )
+    train.add_argument(
         "--validation-split",
         type=_fraction,
         default=TRAINING.validation_split,
@@ -556,7 +565,8 @@ def command_train(args):
     from keras_attention.process_state import use_threads
     from keras_attention.runner import Runner
 
-    use_threads(training.threads)  # before TensorFlow runs an op
+    # Before TensorFlow runs an op; with --jobs the members' processes set it.
+    use_threads(training.threads if training.jobs == 1 else None)
 
     try:
         with _options_named_as_flags():  # those known only from the data (--vocabulary-size)

@@ -278,6 +278,12 @@ class TrainingConfig:
             to `0`.
         ensemble: int, models trained one after the other (seeds `seed`,
             `seed + 1`, ...) and decoded together. Defaults to `1`.
+        jobs: int, how many of the `ensemble` members train at the same
+            time, each in a process of its own with `threads` threads
+            (`keras_attention.member_jobs`): on a CPU whose training step
+            gains little from a second thread, two members on two cores
+            take about the time of one. The members are the same whatever
+            `jobs`. Defaults to `1`: one after the other, in this process.
         precision: str, one of `PRECISIONS`. Defaults to `"float32"`.
         distribution: str, one of `DISTRIBUTIONS`: `"none"` (default),
             `"mirrored"` (every local device) or `"multi-worker"` (the
@@ -311,6 +317,7 @@ class TrainingConfig:
     average_epochs: int = 1
     seed: int = 0
     ensemble: int = 1
+    jobs: int = 1
     precision: str = "float32"
     distribution: str = "none"
     threads: int | None = None
@@ -345,6 +352,7 @@ class TrainingConfig:
             "average_epochs": check_positive_int("average_epochs", self.average_epochs, owner),
             "seed": check_int("seed", self.seed, -(2**63), "an int", owner),
             "ensemble": check_positive_int("ensemble", self.ensemble, owner),
+            "jobs": check_positive_int("jobs", self.jobs, owner),
             "precision": check_choice("precision", self.precision, PRECISIONS, owner),
             "distribution": check_choice("distribution", self.distribution, DISTRIBUTIONS, owner),
             "threads": None if self.threads is None else check_positive_int(
@@ -356,6 +364,30 @@ class TrainingConfig:
                 "average_epochs",
                 "1 with `patience` (early stopping keeps the best epoch's weights, not a mean)",
                 checked["average_epochs"],
+                owner,
+            )
+        if checked["jobs"] > checked["ensemble"]:
+            raise OptionError(
+                "jobs",
+                f"at most `ensemble` ({checked['ensemble']}): the members are what trains at the "
+                "same time",
+                checked["jobs"],
+                owner,
+            )
+        if checked["jobs"] > 1 and checked["distribution"] != "none":
+            raise OptionError(
+                "jobs",
+                f"1 under the {checked['distribution']} distribution (it trains each member on "
+                "all its devices)",
+                checked["jobs"],
+                owner,
+            )
+        if checked["jobs"] > 1 and checked["threads"] is None:
+            raise OptionError(
+                "threads",
+                f"a count with `jobs` {checked['jobs']} (each member's process runs with that "
+                "many threads)",
+                None,
                 owner,
             )
         if checked["time_budget"] is not None and checked["distribution"] == "multi-worker":

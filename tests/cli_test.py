@@ -132,6 +132,16 @@ def run_cli(*args, stdin=None):
             "--threads: expected a positive integer, received '0'",
         ),
         (
+            ["train", "--data", "{good}", "--out", "x", "--ensemble", "2", "--jobs", "2"],
+            "--threads: expected a count with --jobs 2 (each member's process runs with that many "
+            "threads), received None",
+        ),
+        (
+            ["train", "--data", "{good}", "--out", "x", "--jobs", "2", "--threads", "1"],
+            "--jobs: expected at most --ensemble (1): the members are what trains at the same "
+            "time, received 2",
+        ),
+        (
             ["train", "--data", "{good}", "--out", "x", "--ensemble", "3", "--resume"],
             "--ensemble: expected 1 when resuming (an ensemble is trained member after member "
             "from scratch), received 3",

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from keras_attention_cli.options import OptionError
 from keras_attention_cli.options import check_int
 from keras_attention_cli.options import check_number
 from keras_attention_cli.options import check_positive_int
@@ -69,3 +70,32 @@ def test_any_other_number_is_refused_naming_the_argument_and_the_value(value):
         "AttentionWeight: `temperature` must be a positive number, or None to learn it. "
         f"Received: temperature={value!r}"
     )
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"jobs": 0}, "`jobs` must be a positive integer. Received: jobs=0"),
+        (
+            {"ensemble": 2, "jobs": 3, "threads": 1},
+            "`jobs` must be at most `ensemble` (2): the members are what trains at the same time. "
+            "Received: jobs=3",
+        ),
+        (
+            {"ensemble": 2, "jobs": 2},
+            "`threads` must be a count with `jobs` 2 (each member's process runs with that many "
+            "threads). Received: threads=None",
+        ),
+        (
+            {"ensemble": 2, "jobs": 2, "threads": 1, "distribution": "mirrored"},
+            "`jobs` must be 1 under the mirrored distribution (it trains each member on all its "
+            "devices). Received: jobs=2",
+        ),
+    ],
+)
+def test_jobs_that_cannot_work_are_refused_naming_the_option(options, message):
+    from keras_attention_cli.options import TrainingConfig
+
+    with pytest.raises(OptionError) as raised:
+        TrainingConfig(**options)
+    assert message in str(raised.value)

@@ -193,6 +193,80 @@ def test_an_ensemble_trains_member_after_member_and_decodes_with_all_of_them(tmp
         Runner(tmp_path / "other").train(train, ensemble=0)
 
 
+def _log_rows(folder):
+    import csv
+
+    with open(folder / layout.TRAINING_LOG_FILE, encoding="utf-8") as log:
+        return [{**row, "epoch_seconds": None} for row in csv.DictReader(log)]
+
+
+@pytest.mark.slow
+def test_members_trained_two_at_a_time_are_the_members_trained_one_after_the_other(tmp_path):
+    import keras
+
+    train, dev = date_pairs(200, seed=1), date_pairs(20, seed=2)
+    options = dict(
+        dev=dev, epochs=2, ensemble=3, seed=5, units=8, embedding_dim=4, batch_size=64,
+        export=False, threads=intra_op_threads(),
+    )  # fmt: skip
+    Runner(tmp_path / "in_turn", report=lambda line: None).train(train, **options)
+    lines = []
+    Runner(tmp_path / "at_once", report=lines.append).train(train, jobs=2, **options)
+    assert (
+        f"training 3 ensemble member(s) 2 at a time, each in a process of its own with "
+        f"{intra_op_threads()} thread(s)" in lines[1]
+    )
+    # Each child's lines come back, prefixed with its member's number.
+    for member in (1, 2, 3):
+        assert any(
+            line.startswith(f"member {member} | ensemble member {member} of 3 (seed {4 + member})")
+            for line in lines
+        )
+        assert any(line.startswith(f"member {member} | epoch 2: loss") for line in lines)
+    assert any(line.startswith("the ensemble of 3 (greedy decoding)") for line in lines)
+    at_once, in_turn = (
+        keras.saving.load_model(tmp_path / name / layout.MODEL_FILE)
+        for name in ("at_once", "in_turn")
+    )
+    for got, want in zip(at_once.get_weights(), in_turn.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert _log_rows(tmp_path / "at_once") == _log_rows(tmp_path / "in_turn")
+    assert [row["member"] for row in _log_rows(tmp_path / "at_once")] == [
+        "1",
+        "1",
+        "2",
+        "2",
+        "3",
+        "3",
+    ]
+    written = json.loads((tmp_path / "at_once" / layout.CONFIG_FILE).read_text(encoding="utf-8"))
+    assert written["training"]["jobs"] == 2
+    assert written["intra_op_threads"] == intra_op_threads()
+    assert not (tmp_path / "at_once" / layout.BACKUP_FOLDER).exists()
+
+
+def test_a_member_whose_process_fails_stops_the_run_and_is_quoted(tmp_path, monkeypatch):
+    import sys
+
+    from keras_attention import member_jobs
+
+    monkeypatch.setattr(
+        member_jobs,
+        "child_command",
+        lambda spec: [sys.executable, "-c", "print('the last words'); raise SystemExit(3)"],
+    )
+    with pytest.raises(RuntimeError) as raised:
+        Runner(tmp_path / "model", report=lambda line: None).train(
+            date_pairs(50, seed=1), epochs=1, ensemble=2, jobs=2, threads=intra_op_threads(),
+            units=8, embedding_dim=4, export=False,
+        )  # fmt: skip
+    message = str(raised.value)
+    assert message.startswith("ensemble member ")
+    assert "process failed (exit status 3); the same command resumes the run" in message
+    assert message.endswith("Its last lines:\nthe last words")
+    assert not (tmp_path / "model" / layout.MODEL_FILE).exists()
+
+
 class Interrupted(Exception):
     pass
 

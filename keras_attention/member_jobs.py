@@ -1,0 +1,185 @@
+"""Ensemble members trained in child processes, `jobs` at a time.
+
+A recurrent training step is a chain of small matmuls (the recurrent
+one is batch by units); on a CPU a second thread buys little for them,
+while a second core running another member buys nearly all it has. So
+`TrainingConfig.jobs` trains that many members at once, each in a
+process of its own (`python -m keras_attention.member_jobs`, not a fork
+of the user's process) with `threads` intra-op threads. A child runs
+what the runner runs for a member in its own process
+(`Runner._train_member`): the same vocabularies, seed `seed + member`,
+the same thread count, so the members are the same whatever `jobs`.
+
+Each child writes its finished member and its training-log rows into
+the run's backup folder; its printed lines come back to the runner's
+`report`, each prefixed with the member's number. An interrupted run
+(a failed child, Ctrl-C) stops the others; started again with the same
+options it loads the finished members and resumes the others from their
+epoch backups. TensorFlow-only, like the runner.
+"""
+
+import csv
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+import keras
+
+# A child's last printed lines, quoted when it fails.
+_LAST_LINES = 20
+
+
+def member_log(backup, member):
+    """Where a child writes member `member`'s (from 0) training-log rows."""
+    return Path(backup) / f"member_{member + 1}_log.csv"
+
+
+def train_members(runner, vocabularies, members, kept, run):
+    """Trains ensemble members `members` (numbers from 0) of `run` (a
+    `runner.TrainingRun`), `run.options.jobs` at a time, each in a child
+    process, and waits for all of them. Each saves its member into
+    `runner.finished_member_folder` and its log rows into `member_log`.
+
+    Raises:
+        RuntimeError: a child failed; the others are stopped, and the
+            message quotes its last lines.
+    """
+    from keras_attention.runner import _save_whole
+
+    vocabularies_folder = Path(run.backup) / "vocabularies"
+    _save_whole(vocabularies, vocabularies_folder)
+    jobs = run.options.jobs
+    runner.report(
+        f"training {len(members)} ensemble member(s) {jobs} at a time, each in a process of its "
+        f"own with {run.options.threads} thread(s)" + _oversubscribed(jobs * run.options.threads)
+    )
+    waiting, running, lock = list(members), {}, threading.Lock()
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                member = waiting.pop(0)
+                spec = {
+                    "out": runner.out,
+                    "vocabularies": vocabularies_folder,
+                    "member": member,
+                    "kept": kept,
+                    "run": run,
+                }
+                running[member] = _Child(spec, runner.report, lock)
+            time.sleep(0.2)
+            for member, child in list(running.items()):
+                status = child.process.poll()
+                if status is None:
+                    continue
+                child.reader.join()
+                del running[member]
+                if status:
+                    raise RuntimeError(
+                        f"ensemble member {member + 1}'s process failed (exit status {status}); "
+                        "the same command resumes the run. Its last lines:\n"
+                        + "\n".join(child.last_lines)
+                    )
+    finally:
+        for child in running.values():
+            child.process.kill()
+            child.process.wait()
+
+
+def child_command(spec_path):
+    """The command line of the child that trains the member `spec_path` names."""
+    return [sys.executable, "-m", "keras_attention.member_jobs", str(spec_path)]
+
+
+class _Child:
+    """One member's child process and the thread that passes its lines on."""
+
+    def __init__(self, spec, report, lock):
+        member = spec["member"]
+        path = Path(spec["run"].backup) / f"member_{member + 1}_spec.pickle"
+        with open(path, "wb") as file:
+            pickle.dump(spec, file)
+        package_parent = str(Path(__file__).resolve().parents[1])
+        environment = dict(
+            os.environ,
+            KERAS_BACKEND=keras.backend.backend(),
+            PYTHONUNBUFFERED="1",
+            PYTHONPATH=os.pathsep.join(
+                [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        )
+        self.process = subprocess.Popen(
+            child_command(path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self.last_lines = deque(maxlen=_LAST_LINES)
+        self.reader = threading.Thread(
+            target=self._pass_on, args=(f"member {member + 1} | ", report, lock), daemon=True
+        )
+        self.reader.start()
+
+    def _pass_on(self, prefix, report, lock):
+        for line in self.process.stdout:
+            line = line.rstrip("\n")
+            self.last_lines.append(line)
+            with lock:
+                report(prefix + line)
+
+
+def _oversubscribed(threads):
+    """A warning clause when `threads` threads outnumber this process's cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if threads <= cores:
+        return ""
+    return f" ({threads} threads on {cores} cores: slower than one per core)"
+
+
+def write_log(out, run):
+    """Writes the training log of `run`, trained with `jobs` > 1, into the
+    folder `out`: each member's rows (`member_log`), in member order."""
+    from keras_attention_cli import layout
+
+    rows, fields = [], None
+    for member in range(run.options.ensemble):
+        path = member_log(run.backup, member)
+        with open(path, encoding="utf-8", newline="") as file:
+            reader = csv.DictReader(file)
+            fields = fields or reader.fieldnames
+            rows.extend(reader)
+    with open(Path(out) / layout.TRAINING_LOG_FILE, "w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _main(spec_path):
+    """A child: trains the member `spec_path`'s pickle names."""
+    with open(spec_path, "rb") as file:
+        spec = pickle.load(file)
+    run = spec["run"]
+    from keras_attention.process_state import seeded
+    from keras_attention.process_state import use_threads
+    from keras_attention.runner import Runner
+    from keras_attention.translator import Translator
+
+    use_threads(run.options.threads)  # before TensorFlow runs an op
+    runner = Runner(spec["out"], report=print)
+    with seeded(run.options.seed, dtype_policy=run.options.precision):
+        vocabularies = Translator.load(spec["vocabularies"])
+        runner._train_member(
+            vocabularies, spec["member"], spec["kept"], run,
+            log=member_log(run.backup, spec["member"]), append_log=False,
+        )  # fmt: skip
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1])
