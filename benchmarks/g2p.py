@@ -36,6 +36,7 @@ Usage: python benchmarks/g2p.py --work DIR [--part g2p|other-tasks] [--seed 0]
 
 import argparse
 import csv
+import heapq
 import json
 import os
 import re
@@ -225,9 +226,12 @@ def recipe(work, data, words, references, extra):
         for batch in batches:
             serving(text=batch)
         timings.append(time.perf_counter() - start)
-    minutes = np.cumsum([float(row["epoch_seconds"]) for row in epochs]) / 60
-    # An ensemble's log has a `member` column: its members' epochs, one after the other.
+    # An ensemble's log has a `member` column: its members' epochs, in member order.
     member_of = [int(float(row.get("member") or 1)) for row in epochs]
+    jobs = json.loads((model / "config.json").read_text(encoding="utf-8"))["training"].get(
+        "jobs", 1
+    )
+    minutes = training_minutes(epochs, member_of, jobs)
     last_rows = {member: row for member, row in zip(member_of, epochs)}
     dev, _ = read_pairs(data / "dev.tsv")
     return {
@@ -254,6 +258,25 @@ def recipe(work, data, words, references, extra):
             for member, m, row in zip(member_of, minutes, epochs)
         ],
     }
+
+
+def training_minutes(epochs, member_of, jobs):
+    """The training minutes at the end of each logged epoch (rows
+    `epochs`, of members `member_of`): members start in order as one of
+    the `jobs` slots frees up (`--jobs`), each epoch taking its
+    `epoch_seconds`."""
+    totals = {}
+    for member, row in zip(member_of, epochs):
+        totals[member] = totals.get(member, 0.0) + float(row["epoch_seconds"])
+    slots, start = [0.0] * jobs, {}
+    for member in sorted(totals):
+        start[member] = heapq.heappop(slots)
+        heapq.heappush(slots, start[member] + totals[member])
+    minutes, spent = [], dict.fromkeys(totals, 0.0)
+    for member, row in zip(member_of, epochs):
+        spent[member] += float(row["epoch_seconds"])
+        minutes.append((start[member] + spent[member]) / 60)
+    return minutes
 
 
 def g2p_en(work, words, references):

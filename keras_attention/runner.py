@@ -116,10 +116,12 @@ class Runner:
             training: `options.TrainingConfig`: epochs, batch, schedule,
                 patience, ensemble, precision, distribution, seed. Defaults
                 to `TrainingConfig()`. With `ensemble` > 1, the models are
-                trained one after the other (seeds `seed`, `seed + 1`, ...;
-                each with `epochs`, `patience` and an equal share of
-                `time_budget`, and its own backup folder), then saved as one
-                `models.Ensemble` that decodes with all of them. Each
+                trained one after the other, or `jobs` at a time in
+                processes of their own (seeds `seed`, `seed + 1`, ...; each
+                with `epochs`, `patience` and an equal share of
+                `time_budget` per round of `jobs`, and its own backup
+                folder), then saved as one `models.Ensemble` that decodes
+                with all of them. Each
                 finished member is kept in the backup folder until then, so
                 that a run interrupted and started again with the same
                 options loads the finished members and resumes the one it

@@ -232,9 +232,10 @@ def build_parser():
         type=_positive_int,
         default=TRAINING.ensemble,
         metavar="N",
-        help="train N models one after the other (seeds --seed, --seed + 1, ...; each with "
-        "--epochs, --patience and 1/N of --time-budget) and decode with all of them, their "
-        "next-token log-probabilities averaged (default 1)",
+        help="train N models one after the other, or --jobs at a time (seeds --seed, --seed + 1, "
+        "...; each with --epochs, --patience and an equal share of --time-budget per round of "
+        "--jobs) and decode with all of them, their next-token log-probabilities averaged "
+        "(default 1)",
     )
     train.add_argument(
         "--jobs",
