@@ -10,8 +10,9 @@ what the runner runs for a member in its own process
 (`Runner._train_member`): the same vocabularies, seed `seed + member`,
 the same thread count, so the members are the same whatever `jobs`.
 
-Each child writes its finished member and its training-log rows into
-the run's backup folder; its printed lines come back to the runner's
+Each child writes its finished member, its training-log rows and its
+stderr (TensorFlow's start-up lines, a failure's traceback) into the
+run's backup folder; its printed lines come back to the runner's
 `report`, each prefixed with the member's number. An interrupted run
 (a failed child, Ctrl-C) stops the others; started again with the same
 options it loads the finished members and resumes the others from their
@@ -76,18 +77,15 @@ def train_members(runner, vocabularies, members, kept, run):
                 status = child.process.poll()
                 if status is None:
                     continue
-                child.reader.join()
+                child.close()
                 del running[member]
                 if status:
-                    raise RuntimeError(
-                        f"ensemble member {member + 1}'s process failed (exit status {status}); "
-                        "the same command resumes the run. Its last lines:\n"
-                        + "\n".join(child.last_lines)
-                    )
+                    raise RuntimeError(f"ensemble member {member + 1}'s {child.failure(status)}")
     finally:
         for child in running.values():
             child.process.kill()
             child.process.wait()
+            child.close()
 
 
 def child_command(spec_path):
@@ -112,10 +110,13 @@ class _Child:
                 [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
             ),
         )
+        # TensorFlow's start-up lines and a failure's traceback.
+        self.stderr_path = path.with_name(f"member_{member + 1}_stderr.log")
+        self.stderr = open(self.stderr_path, "w", encoding="utf-8")  # noqa: SIM115  (closed in close)
         self.process = subprocess.Popen(
             child_command(path),
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=self.stderr,
             env=environment,
             text=True,
             encoding="utf-8",
@@ -126,6 +127,19 @@ class _Child:
             target=self._pass_on, args=(f"member {member + 1} | ", report, lock), daemon=True
         )
         self.reader.start()
+
+    def close(self):
+        """Waits for the line reader; closes the stderr file."""
+        self.reader.join()
+        self.stderr.close()
+
+    def failure(self, status):
+        """The message of a child that ended with exit status `status`."""
+        stderr = self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return (
+            f"process failed (exit status {status}); the same command resumes the run. Its last "
+            "lines:\n" + "\n".join([*self.last_lines, *stderr[-_LAST_LINES:]])
+        )
 
     def _pass_on(self, prefix, report, lock):
         for line in self.process.stdout:

@@ -250,11 +250,9 @@ def test_a_member_whose_process_fails_stops_the_run_and_is_quoted(tmp_path, monk
 
     from keras_attention import member_jobs
 
-    monkeypatch.setattr(
-        member_jobs,
-        "child_command",
-        lambda spec: [sys.executable, "-c", "print('the last words'); raise SystemExit(3)"],
-    )
+    # A child that prints a line, says why it fails on stderr and exits with 3.
+    failing = "import sys; print('the last words'); sys.exit('a traceback, say')"
+    monkeypatch.setattr(member_jobs, "child_command", lambda spec: [sys.executable, "-c", failing])
     with pytest.raises(RuntimeError) as raised:
         Runner(tmp_path / "model", report=lambda line: None).train(
             date_pairs(50, seed=1), epochs=1, ensemble=2, jobs=2, threads=intra_op_threads(),
@@ -262,8 +260,8 @@ def test_a_member_whose_process_fails_stops_the_run_and_is_quoted(tmp_path, monk
         )  # fmt: skip
     message = str(raised.value)
     assert message.startswith("ensemble member ")
-    assert "process failed (exit status 3); the same command resumes the run" in message
-    assert message.endswith("Its last lines:\nthe last words")
+    assert "process failed (exit status 1); the same command resumes the run" in message
+    assert message.endswith("Its last lines:\nthe last words\na traceback, say")
     assert not (tmp_path / "model" / layout.MODEL_FILE).exists()
 
 
