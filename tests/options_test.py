@@ -75,6 +75,12 @@ def test_any_other_number_is_refused_naming_the_argument_and_the_value(value):
 @pytest.mark.parametrize(
     "options, message",
     [
+        ({"average_epochs": 0}, "`average_epochs` must be a positive integer"),
+        (
+            {"average_epochs": 3, "patience": 2},
+            "`average_epochs` must be 1 with `patience` (early stopping keeps the best epoch's "
+            "weights, not a mean). Received: average_epochs=3",
+        ),
         ({"jobs": 0}, "`jobs` must be a positive integer. Received: jobs=0"),
         (
             {"ensemble": 2, "jobs": 3, "threads": 1},
@@ -93,7 +99,7 @@ def test_any_other_number_is_refused_naming_the_argument_and_the_value(value):
         ),
     ],
 )
-def test_jobs_that_cannot_work_are_refused_naming_the_option(options, message):
+def test_training_options_that_cannot_work_are_refused_naming_the_option(options, message):
     from keras_attention_cli.options import TrainingConfig
 
     with pytest.raises(OptionError) as raised:

@@ -327,22 +327,3 @@ def test_averaging_resumed_from_a_backup_averages_what_an_uninterrupted_run_does
     for got, want in zip(resumed.model.get_weights(), reference.model.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     assert not tmp_path.exists()  # the backup, copies included, is gone
-
-
-@pytest.mark.parametrize(
-    "options, message",
-    [
-        ({"average_epochs": 0}, "`average_epochs` must be a positive integer"),
-        (
-            {"average_epochs": 3, "patience": 2},
-            "`average_epochs` must be 1 with `patience` (early stopping keeps the best epoch's "
-            "weights, not a mean). Received: average_epochs=3",
-        ),
-    ],
-)
-def test_bad_averaging_is_refused(options, message):
-    from keras_attention_cli.options import TrainingConfig
-
-    with pytest.raises(ValueError) as raised:
-        TrainingConfig(**options)
-    assert message in str(raised.value)
