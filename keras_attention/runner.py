@@ -490,6 +490,70 @@ class Runner:
                 + ")"
             )
 
+    def assemble(self, folders, export=True):
+        """Writes into the folder one ensemble of the models in `folders`
+        (folders `train` wrote: the members of an ensemble among them are
+        taken one by one), as `train --ensemble` writes it: a
+        `models.Ensemble` that decodes with all of them. Returns its
+        `Translator`.
+
+        Members can so be trained apart (on other machines, or added to an
+        ensemble later). With dev pairs given, the model `train` trains
+        with seed `s + k` is member `k` of the ensemble it trains with seed
+        `s`, on the same kind of CPU with the same `threads`.
+
+        Args:
+            folders: list of model folders (str or `Path`), two or more
+                models in all, on the same vocabularies (trained on the
+                same pairs with the same token options).
+            export: bool, also write the SavedModel (TensorFlow backend).
+
+        Raises:
+            ValueError: fewer than two models, or a folder whose
+                vocabularies are not the first folder's.
+        """
+        folders = [Path(folder) for folder in folders]
+        translators = [Translator.load(folder) for folder in folders]
+        first = translators[0] if translators else None
+        for folder, translator in zip(folders[1:], translators[1:]):
+            for side in ("source", "target"):
+                mine, theirs = (
+                    getattr(one, f"{side}_vectorizer").get_config() for one in (translator, first)
+                )
+                if mine != theirs:
+                    raise ValueError(
+                        f"{folder}'s {side} vocabulary is not {folders[0]}'s: an ensemble's "
+                        "members decode together, so they must be trained on the same "
+                        "vocabularies (the same training pairs and token options)"
+                    )
+        members = [
+            member for one in translators for member in getattr(one.model, "members", [one.model])
+        ]
+        if len(members) < 2:
+            raise ValueError(
+                f"an ensemble needs two models or more; the folders {[str(f) for f in folders]} "
+                f"hold {len(members)}"
+            )
+        translator = Translator(
+            Ensemble(members),
+            first.source_vectorizer,
+            first.target_vectorizer,
+            max_output_length=first.max_output_length,
+        )
+        translator.save(self.out)
+        written = {"assembled_from": [str(folder) for folder in folders]}
+        text = json.dumps(written, indent=1)
+        path = self.out / layout.CONFIG_FILE
+        atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+        self._translator = translator
+        self.report(
+            f"an ensemble of {len(members)} models from {len(folders)} folders written to "
+            f"{self.out}"
+        )
+        if export:
+            self.export_if_tensorflow()
+        return translator
+
     def evaluate(self, pairs, beam_width=1, n_best=None):
         """`training.evaluate` with the folder's model."""
         return training.evaluate(self.translator, pairs, beam_width=beam_width, n_best=n_best)

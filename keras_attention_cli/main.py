@@ -381,6 +381,28 @@ def build_parser():
         "~/.sword, /usr/share/sword)",
     )
 
+    ensemble = commands.add_parser(
+        "ensemble",
+        parents=[common],
+        help="write one ensemble of models trained apart (as train --ensemble writes it)",
+    )
+    ensemble.add_argument(
+        "--models",
+        nargs="+",
+        required=True,
+        metavar="FOLDER",
+        help="folders written by train, on the same vocabularies (the members of an ensemble "
+        "among them taken one by one); with --dev, train --seed S+K trains member K of "
+        "train --ensemble --seed S",
+    )
+    ensemble.add_argument("--out", required=True, help="the model folder to write")
+    ensemble.add_argument(
+        "--export",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also write the SavedModel into --out/saved_model (default)",
+    )
+
     translate = commands.add_parser(
         "translate",
         parents=[common],
@@ -655,6 +677,18 @@ def command_evaluate(args):
     return result
 
 
+def command_ensemble(args):
+    """`keras-attention ensemble`: one ensemble of models trained apart."""
+    for folder in args.models:
+        _check_model_folder(folder)
+    from keras_attention.runner import Runner
+
+    try:
+        Runner(args.out).assemble(args.models, export=args.export)
+    except ValueError as error:
+        raise CommandError(f"--models: {error}") from None
+
+
 def command_translate(args):
     """`keras-attention translate`: one output line per input text."""
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
@@ -797,6 +831,7 @@ def command_data(args):
 COMMANDS = {
     "data": command_data,
     "train": command_train,
+    "ensemble": command_ensemble,
     "evaluate": command_evaluate,
     "translate": command_translate,
     "plot": command_plot,

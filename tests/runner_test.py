@@ -265,6 +265,50 @@ def test_a_member_whose_process_fails_stops_the_run_and_is_quoted(tmp_path, monk
     assert not (tmp_path / "model" / layout.MODEL_FILE).exists()
 
 
+@pytest.mark.slow
+def test_models_trained_apart_assemble_into_the_ensemble_train_trains(tmp_path):
+    import keras
+
+    train, dev = date_pairs(200, seed=1), date_pairs(20, seed=2)
+    options = dict(
+        dev=dev, epochs=1, units=8, embedding_dim=4, batch_size=64, export=False,
+    )  # fmt: skip
+    quiet = dict(report=lambda line: None)
+    Runner(tmp_path / "ensemble", **quiet).train(train, ensemble=2, seed=5, **options)
+    for seed in (5, 6):
+        Runner(tmp_path / f"seed_{seed}", **quiet).train(train, seed=seed, **options)
+    lines = []
+    assembled = Runner(tmp_path / "assembled", report=lines.append)
+    assembled.assemble([tmp_path / "seed_5", tmp_path / "seed_6"], export=False)
+    assert lines == [f"an ensemble of 2 models from 2 folders written to {tmp_path / 'assembled'}"]
+    # Trained apart with seeds 5 and 6, they are the members `--ensemble 2 --seed 5` trains.
+    got, want = (
+        keras.saving.load_model(tmp_path / name / layout.MODEL_FILE)
+        for name in ("assembled", "ensemble")
+    )
+    for got_weight, want_weight in zip(got.get_weights(), want.get_weights(), strict=True):
+        np.testing.assert_array_equal(got_weight, want_weight)
+    again = Runner(tmp_path / "assembled").translate(["1/2/03", "march 4, 1999"], beam_width=3)
+    trained = Runner(tmp_path / "ensemble").translate(["1/2/03", "march 4, 1999"], beam_width=3)
+    assert again["translation"] == trained["translation"]
+    # An ensemble's members are taken one by one: three models.
+    Runner(tmp_path / "three", **quiet).assemble(
+        [tmp_path / "ensemble", tmp_path / "seed_5"], export=False
+    )
+    assert len(Runner(tmp_path / "three").translator.model.members) == 3
+
+    Runner(tmp_path / "other", **quiet).train(date_pairs(200, seed=9), seed=5, **options)
+    with pytest.raises(ValueError) as raised:
+        Runner(tmp_path / "bad", **quiet).assemble([tmp_path / "seed_5", tmp_path / "other"])
+    assert str(raised.value).startswith(
+        f"{tmp_path / 'other'}'s source vocabulary is not {tmp_path / 'seed_5'}'s: an ensemble's "
+        "members decode together"
+    ) or str(raised.value).startswith(f"{tmp_path / 'other'}'s target vocabulary")
+    with pytest.raises(ValueError, match="an ensemble needs two models or more; .* hold 1"):
+        Runner(tmp_path / "bad", **quiet).assemble([tmp_path / "seed_5"])
+    assert not (tmp_path / "bad").exists()
+
+
 class Interrupted(Exception):
     pass
 
