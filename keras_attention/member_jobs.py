@@ -151,7 +151,9 @@ class _Child:
 
 def _oversubscribed(threads):
     """A warning clause when `threads` threads outnumber this process's cores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from keras_attention.process_state import usable_cores
+
+    cores = usable_cores()
     if threads <= cores:
         return ""
     return f" ({threads} threads on {cores} cores: slower than one per core)"

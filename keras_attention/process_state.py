@@ -94,6 +94,11 @@ def intra_op_threads():
     from_environment = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
     if from_environment.isdigit() and int(from_environment) > 0:
         return int(from_environment)
+    return usable_cores()
+
+
+def usable_cores():
+    """How many cores this process may run on (its affinity, where the OS says)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 

@@ -247,19 +247,17 @@ class Runner:
             if pending:
                 member_jobs.train_members(self, vocabularies, pending, kept, run)
             member_jobs.write_log(self.out, run)
-        for member in pending if options.jobs == 1 else ():
-            self._train_member(
-                vocabularies, member, kept, run, log=self.out / layout.TRAINING_LOG_FILE,
-                append_log=member > 0,
-            )  # fmt: skip
-        members = [
-            Translator.load(finished_member_folder(backup, member))
-            for member in range(options.ensemble)
-        ]
-        translator = Translator(
-            Ensemble([member.model for member in members]),
-            vocabularies.source_vectorizer,
-            vocabularies.target_vectorizer,
+        else:
+            for member in pending:
+                self._train_member(
+                    vocabularies, member, kept, run, log=self.out / layout.TRAINING_LOG_FILE,
+                    append_log=member > 0,
+                )  # fmt: skip
+        translator = _ensemble_of(
+            [
+                Translator.load(finished_member_folder(backup, member))
+                for member in range(options.ensemble)
+            ]
         )
         if run.validation:
             self.report(
@@ -526,20 +524,13 @@ class Runner:
                         "members decode together, so they must be trained on the same "
                         "vocabularies (the same training pairs and token options)"
                     )
-        members = [
-            member for one in translators for member in getattr(one.model, "members", [one.model])
-        ]
-        if len(members) < 2:
+        count = sum(len(getattr(one.model, "members", [None])) for one in translators)
+        if count < 2:
             raise ValueError(
                 f"an ensemble needs two models or more; the folders {[str(f) for f in folders]} "
-                f"hold {len(members)}"
+                f"hold {count}"
             )
-        translator = Translator(
-            Ensemble(members),
-            first.source_vectorizer,
-            first.target_vectorizer,
-            max_output_length=first.max_output_length,
-        )
+        translator = _ensemble_of(translators)
         translator.save(self.out)
         written = {"assembled_from": [str(folder) for folder in folders]}
         text = json.dumps(written, indent=1)
@@ -547,8 +538,7 @@ class Runner:
         atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
         self._translator = translator
         self.report(
-            f"an ensemble of {len(members)} models from {len(folders)} folders written to "
-            f"{self.out}"
+            f"an ensemble of {count} models from {len(folders)} folders written to {self.out}"
         )
         if export:
             self.export_if_tensorflow()
@@ -646,6 +636,21 @@ def run_demo(
     report(f"attention heatmap written to {png}")
     report(f"demo finished in {time.perf_counter() - started:.0f} s")
     return runner
+
+
+def _ensemble_of(translators):
+    """The `Translator` of one `Ensemble` of `translators`' models (an
+    ensemble's members taken one by one), on the first one's vocabularies
+    and output length; they must all share its vocabularies."""
+    first = translators[0]
+    return Translator(
+        Ensemble(
+            [member for one in translators for member in getattr(one.model, "members", [one.model])]
+        ),
+        first.source_vectorizer,
+        first.target_vectorizer,
+        max_output_length=first.max_output_length,
+    )
 
 
 def _greedy_scores(translator, pairs, label):
