@@ -168,6 +168,14 @@ def build_parser():
         "%(default)s)",
     )
     train.add_argument(
+        "--attentional-norm",
+        action=argparse.BooleanOptionalAction,
+        default=MODEL.attentional_norm,
+        help="layer-normalise the attentional layer's pre-activations before its tanh, "
+        "tanh(LayerNorm(W[c; h])), so that they do not saturate it (needs --attentional-units)"
+        + (" (default)" if MODEL.attentional_norm else ""),
+    )
+    train.add_argument(
         "--input-feeding",
         action=argparse.BooleanOptionalAction,
         default=MODEL.input_feeding,

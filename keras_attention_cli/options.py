@@ -105,9 +105,10 @@ def check_bool(name, value, owner=""):
 def check_network(owner="", **network):
     """The network options of `ModelConfig` and `Seq2Seq` (`kind`, `cell`,
     `score`, `units`, `embedding_dim`, `bidirectional`, `reverse_source`,
-    `encoder_layers`, `dropout`, `attentional_units`, `input_feeding`),
-    checked, as a dict of Python values; `owner` prefixes the messages.
-    `input_feeding` may be left out (False)."""
+    `encoder_layers`, `dropout`, `attentional_units`, `attentional_norm`,
+    `input_feeding`), checked, as a dict of Python values; `owner` prefixes
+    the messages. `attentional_norm` and `input_feeding` may be left out
+    (False)."""
     checked = {
         "kind": check_choice("kind", network["kind"], KINDS, owner),
         "cell": check_choice("cell", network["cell"], CELLS, owner),
@@ -128,8 +129,19 @@ def check_network(owner="", **network):
             owner,
             alternative=" (0: no attentional layer)",
         ),
+        "attentional_norm": check_bool(
+            "attentional_norm", network.get("attentional_norm", False), owner
+        ),
         "input_feeding": check_bool("input_feeding", network.get("input_feeding", False), owner),
     }
+    if checked["attentional_norm"] and not checked["attentional_units"]:
+        raise OptionError(
+            "attentional_norm",
+            "False unless attentional_units > 0 (it normalises the attentional layer's "
+            f"pre-activations; here attentional_units={checked['attentional_units']})",
+            checked["attentional_norm"],
+            owner,
+        )
     if checked["input_feeding"] and (
         checked["kind"] != "attention" or not checked["attentional_units"]
     ):
@@ -171,6 +183,9 @@ class ModelConfig:
             output layer's input in training. Defaults to `0.0`.
         attentional_units: int >= 0, the size of Luong's tanh layer before
             the output layer; 0, the book's model, for none. Defaults to `0`.
+        attentional_norm: bool, layer-normalise the attentional layer's
+            pre-activations before its tanh (`tanh(LayerNorm(W [c; h]))`;
+            needs `attentional_units`). Defaults to `False`.
         input_feeding: bool, each decoder step reads the previous step's
             attentional vector (needs `attentional_units`). Defaults to
             `False`.
@@ -200,6 +215,7 @@ class ModelConfig:
     encoder_layers: int = 1
     dropout: float = 0.0
     attentional_units: int = 0
+    attentional_norm: bool = False
     input_feeding: bool = False
     split: str = "characters"
     source_split: str | None = None
@@ -234,7 +250,7 @@ class ModelConfig:
 
 _NETWORK_OPTIONS = (
     "kind", "cell", "score", "units", "embedding_dim", "bidirectional", "reverse_source",
-    "encoder_layers", "dropout", "attentional_units", "input_feeding",
+    "encoder_layers", "dropout", "attentional_units", "attentional_norm", "input_feeding",
 )  # fmt: skip
 
 

@@ -68,6 +68,10 @@ def run_cli(*args, stdin=None):
             "--input-feeding: expected False unless kind='attention' and attentional_units > 0",
         ),
         (
+            ["train", "--data", "{good}", "--out", "x", "--attentional-norm"],
+            "--attentional-norm: expected False unless attentional_units > 0",
+        ),
+        (
             ["train", "--data", "{good}", "--out", "x", "--label-smoothing", "1"],
             "--label-smoothing: expected a number in [0, 1), received '1'",
         ),

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_attention.layers import InputFeedingDecoder
 from keras_attention.layers import TimeAttention
+from keras_attention.layers.input_feeding import attentional_layers
 from keras_attention.layers.recurrent import FUSED
 from keras_attention.layers.recurrent import STATES_PER_CELL
 from keras_attention_cli.options import check_network
@@ -76,6 +77,12 @@ class Seq2Seq(keras.Model):
             output, and from what the output layer reads. Defaults to `0.0`.
         attentional_units: int, the size of the tanh layer before the output
             layer; `0` (the book's model) for none. Defaults to `0`.
+        attentional_norm: bool, whether that layer is
+            `tanh(LayerNorm(W [context; state]))`: its pre-activations
+            layer-normalised, so that they do not saturate the tanh (which,
+            plain, stalls training on subword targets;
+            `layers.input_feeding.attentional_layers`). Needs
+            `attentional_units`. Defaults to `False`.
         input_feeding: bool, whether each decoder step reads the previous
             step's attentional vector (Luong et al. 2015; `kind="attention"`
             and `attentional_units` only): the decoder state then carries
@@ -109,6 +116,7 @@ class Seq2Seq(keras.Model):
         encoder_layers=1,
         dropout=0.0,
         attentional_units=0,
+        attentional_norm=False,
         input_feeding=False,
         dtype=None,
         **kwargs,
@@ -117,13 +125,17 @@ class Seq2Seq(keras.Model):
             "Seq2Seq: ", kind=kind, cell=cell, score=score, units=units,
             embedding_dim=embedding_dim, bidirectional=bidirectional,
             reverse_source=reverse_source, encoder_layers=encoder_layers, dropout=dropout,
-            attentional_units=attentional_units, input_feeding=input_feeding,
+            attentional_units=attentional_units, attentional_norm=attentional_norm,
+            input_feeding=input_feeding,
         )  # fmt: skip
-        units, embedding_dim, encoder_layers, dropout, attentional_units, input_feeding = (
+        (
+            units, embedding_dim, encoder_layers, dropout, attentional_units, attentional_norm,
+            input_feeding,
+        ) = (
             network[name]
             for name in (
                 "units", "embedding_dim", "encoder_layers", "dropout", "attentional_units",
-                "input_feeding",
+                "attentional_norm", "input_feeding",
             )
         )  # fmt: skip
         source_vocabulary_size, target_vocabulary_size = (
@@ -186,9 +198,11 @@ class Seq2Seq(keras.Model):
         )
         if input_feeding:  # attention and the attentional layer inside the decoder
             parts.decoder = InputFeedingDecoder(
-                units, attentional_units, cell=cell, score=score, name="decoder", dtype=policy
-            )
-            parts.attention = parts.concatenate = parts.attentional = None
+                units, attentional_units, cell=cell, score=score,
+                attentional_norm=attentional_norm, name="decoder", dtype=policy,
+            )  # fmt: skip
+            parts.attention = parts.concatenate = None
+            parts.attentional = parts.attentional_normalization = None
         else:
             parts.decoder = rnn(
                 units, return_sequences=True, return_state=True, name="decoder", dtype=policy
@@ -204,16 +218,11 @@ class Seq2Seq(keras.Model):
             parts.concatenate = (
                 None if kind == "plain" else keras.layers.Concatenate(name="merge", dtype=policy)
             )
-            parts.attentional = (
-                keras.layers.Dense(
-                    attentional_units,
-                    activation="tanh",
-                    use_bias=False,
-                    name="attentional",
-                    dtype=policy,
-                )  # fmt: skip
+            # Plain models and the book's have no attentional layer.
+            parts.attentional, parts.attentional_normalization = (
+                attentional_layers(attentional_units, attentional_norm, policy)
                 if attentional_units
-                else None
+                else (None, None)
             )
         parts.logits = keras.layers.Dense(
             # The output layer computes in float32 whatever the policy, as
@@ -244,6 +253,7 @@ class Seq2Seq(keras.Model):
         self.encoder_layers = encoder_layers
         self.dropout_rate = dropout
         self.attentional_units = attentional_units
+        self.attentional_norm = attentional_norm
         self.layers_dtype = policy.name
 
     @property
@@ -295,6 +305,7 @@ class Seq2Seq(keras.Model):
             "encoder_layers": self.encoder_layers,
             "dropout": self.dropout_rate,
             "attentional_units": self.attentional_units,
+            "attentional_norm": self.attentional_norm,
             "input_feeding": self.input_feeding,
             "dtype": self.layers_dtype,
             "name": self.name,
@@ -363,8 +374,9 @@ def _decode(parts, decoder_ids, encoded):
         )
     else:
         features = decoder_states
-    if parts.attentional is not None:
-        features = parts.attentional(features)
+    for layer in (parts.attentional, parts.attentional_normalization):
+        if layer is not None:
+            features = layer(features)
     return parts.logits(_dropout(parts, features)), states, attention_weights
 
 

@@ -40,11 +40,18 @@ def cell_step(cell, x, states, kernel, recurrent_kernel, bias):
     return [sigmoid(o) * np.tanh(c), c]
 
 
+def layer_norm(x, gamma, beta, epsilon=1e-3):
+    """Keras' `LayerNormalization` over the last axis (its default epsilon)."""
+    centred = x - x.mean(axis=-1, keepdims=True)
+    return centred / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + epsilon) * gamma + beta
+
+
 def reference(cell, score, embedded, encoder_states, states, weights, mask, encoder_mask):
     """The decoder, step by step: `h_t = cell([x_t; h~_{t-1}], h_{t-1})`,
-    `c_t, a_t` = attention of `h_t`, `h~_t = tanh(W [c_t; h_t])`; masked
-    steps keep the states and output zeros."""
-    kernel, recurrent_kernel, bias, attentional_kernel = weights
+    `c_t, a_t` = attention of `h_t`, `h~_t = tanh(W [c_t; h_t])` (with a
+    gain and bias after the attentional kernel, `tanh(LayerNorm(W [c_t;
+    h_t]))`); masked steps keep the states and output zeros."""
+    kernel, recurrent_kernel, bias, attentional_kernel, *norm = weights
     batch, steps, _ = embedded.shape
     fed = np.zeros((batch, ATTENTIONAL))
     vectors = np.zeros((batch, steps, ATTENTIONAL))
@@ -57,7 +64,8 @@ def reference(cell, score, embedded, encoder_states, states, weights, mask, enco
             numpy_reference.scores(score, h[:, None], encoder_states)[:, 0], encoder_mask
         )
         context = np.einsum("nt,nth->nh", a, encoder_states)
-        new_fed = np.tanh(np.concatenate([context, h], axis=-1) @ attentional_kernel)
+        pre_activations = np.concatenate([context, h], axis=-1) @ attentional_kernel
+        new_fed = np.tanh(layer_norm(pre_activations, *norm) if norm else pre_activations)
         real = mask[:, t : t + 1]
         states = [np.where(real, new, old) for new, old in zip(new_states, states)]
         fed = np.where(real, new_fed, fed)
@@ -65,8 +73,10 @@ def reference(cell, score, embedded, encoder_states, states, weights, mask, enco
     return vectors, attention, [*states, fed]
 
 
-def decoder_with_random_weights(cell, score="scaled_dot"):
-    decoder = InputFeedingDecoder(UNITS, ATTENTIONAL, cell=cell, score=score)
+def decoder_with_random_weights(cell, score="scaled_dot", attentional_norm=False):
+    decoder = InputFeedingDecoder(
+        UNITS, ATTENTIONAL, cell=cell, score=score, attentional_norm=attentional_norm
+    )
     decoder(EMBEDDED, ENCODER_STATES, initial_states(cell))
     decoder.set_weights([RNG.normal(scale=0.5, size=w.shape) for w in decoder.get_weights()])
     return decoder
@@ -77,10 +87,13 @@ def initial_states(cell):
     return [RNG.normal(size=(2, UNITS)).astype("float32") for _ in range(count)]
 
 
-@pytest.mark.parametrize("score", ["dot", "scaled_dot"])
+@pytest.mark.parametrize(
+    "score, attentional_norm", [("dot", False), ("scaled_dot", False), ("scaled_dot", True)]
+)
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_outputs_and_states_equal_the_numpy_equations_with_masks(cell, score):
-    decoder = decoder_with_random_weights(cell, score)
+def test_outputs_and_states_equal_the_numpy_equations_with_masks(cell, score, attentional_norm):
+    decoder = decoder_with_random_weights(cell, score, attentional_norm)
+    assert len(decoder.get_weights()) == 4 + 2 * attentional_norm  # the norm's gain and bias
     states = initial_states(cell)
     vectors, weights, last = decoder(
         EMBEDDED, ENCODER_STATES, states, encoder_states_mask=ENCODER_MASK, mask=DECODER_MASK

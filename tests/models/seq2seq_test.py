@@ -8,6 +8,7 @@ from keras_attention.models import Seq2Seq
 
 SOURCE = np.array([[5, 6, 7, 0], [8, 0, 0, 0]], "int32")
 DECODER = np.array([[2, 9, 10], [2, 11, 0]], "int32")
+RNG = np.random.default_rng(0)
 
 
 @pytest.mark.parametrize("kind", ["attention", "peeky", "plain"])
@@ -190,10 +191,22 @@ def test_bad_encoder_layers_and_dropout_are_refused(kwargs, message):
     assert message in str(error.value)
 
 
-@pytest.mark.parametrize("kind", ["attention", "peeky", "plain"])
-def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_layer(kind):
-    model = Seq2Seq(20, 15, kind=kind, units=16, embedding_dim=8, cell="gru", attentional_units=6)
+@pytest.mark.parametrize(
+    "kind, attentional_norm",
+    [("attention", False), ("peeky", False), ("plain", False), ("attention", True)],
+)
+def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_layer(
+    kind, attentional_norm
+):
+    model = Seq2Seq(
+        20, 15, kind=kind, units=16, embedding_dim=8, cell="gru", attentional_units=6,
+        attentional_norm=attentional_norm,
+    )  # fmt: skip
     assert model.get_layer("attentional").kernel.shape == ((32 if kind != "plain" else 16), 6)
+    if attentional_norm:  # a gain and bias of its own, not the initial ones and zeros
+        norm = model.get_layer("attentional_norm")
+        gain, bias = RNG.normal(size=(2, 6)).astype("float32")
+        norm.set_weights([gain, bias])
     logits = keras.ops.convert_to_numpy(model([SOURCE, DECODER]))
     # The merged features from the model's own layers, then by hand:
     # logits = tanh(features @ W) @ W_out + b.
@@ -220,23 +233,35 @@ def test_the_attentional_layer_is_tanh_of_the_merged_features_before_the_output_
     output_kernel, output_bias = (
         keras.ops.convert_to_numpy(w) for w in model.get_layer("logits").weights
     )
-    by_hand = np.tanh(features @ kernel) @ output_kernel + output_bias
+    pre_activations = features @ kernel
+    if attentional_norm:  # Keras' LayerNormalization over the units, epsilon 1e-3
+        centred = pre_activations - pre_activations.mean(-1, keepdims=True)
+        pre_activations = centred / np.sqrt((centred**2).mean(-1, keepdims=True) + 1e-3)
+        pre_activations = pre_activations * gain + bias
+    by_hand = np.tanh(pre_activations) @ output_kernel + output_bias
     real = DECODER != 0  # padded steps are the loss's to leave out
     np.testing.assert_allclose(logits[real], by_hand[real], rtol=1e-5, atol=1e-5)
 
 
-def test_a_model_with_an_attentional_layer_reloads_and_decodes_step_by_step(tmp_path):
+@pytest.mark.parametrize("attentional_norm", [False, True])
+def test_a_model_with_an_attentional_layer_reloads_and_decodes_step_by_step(
+    attentional_norm, tmp_path
+):
     model = Seq2Seq(
-        20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True, attentional_units=12
-    )
+        20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True, attentional_units=12,
+        attentional_norm=attentional_norm,
+    )  # fmt: skip
     without = Seq2Seq(20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True)
-    assert model.count_params() == without.count_params() + 32 * 12 + (12 - 32) * 15
+    assert model.count_params() == (
+        without.count_params() + 32 * 12 + (12 - 32) * 15 + 2 * 12 * attentional_norm
+    )
     logits = model.predict([SOURCE, DECODER], verbose=0)
     model.save(tmp_path / "model.keras")
     restored = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert (
         restored.get_config() == model.get_config()
         and restored.get_config()["attentional_units"] == 12
+        and restored.get_config()["attentional_norm"] is attentional_norm
     )
     np.testing.assert_array_equal(restored.predict([SOURCE, DECODER], verbose=0), logits)
     encoded = model.encode(SOURCE)
@@ -292,6 +317,35 @@ def test_a_config_saved_before_the_attentional_layer_loads_without_it():
     model = Seq2Seq.from_config(config)
     assert model.get_config()["attentional_units"] == 0
     assert "attentional" not in [layer.name for layer in model.layers]
+
+
+def test_a_config_saved_before_the_attentional_norm_loads_without_it():
+    config = Seq2Seq(20, 15, units=16, attentional_units=6).get_config()
+    del config["attentional_norm"]
+    model = Seq2Seq.from_config(config)
+    assert model.get_config()["attentional_norm"] is False
+    assert "attentional_norm" not in [layer.name for layer in model.layers]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"attentional_norm": True},
+            "`attentional_norm` must be False unless attentional_units > 0 (it normalises the "
+            "attentional layer's pre-activations; here attentional_units=0). Received: "
+            "attentional_norm=True",
+        ),
+        (
+            {"attentional_units": 6, "attentional_norm": "yes"},
+            "`attentional_norm` must be True or False. Received: attentional_norm='yes'",
+        ),
+    ],
+)
+def test_a_bad_attentional_norm_is_refused(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        Seq2Seq(20, 15, units=16, **kwargs)
+    assert message in str(error.value)
 
 
 @pytest.mark.parametrize("value", [-1, 2.5, True, "8", None])
