@@ -135,11 +135,15 @@ def speed_probe(line, extra, steps=20):
     """Median milliseconds a training step of the recipe's model takes on one
     fixed batch of ten-letter words, eight phones each (as many as the
     line's `--batch-size`), and that batch size: the machine's speed, so
-    that runs on different days or machines can be compared."""
+    that runs on different days or machines can be compared. The model
+    computes in the line's `--precision`, and with its `--threads` (which
+    TensorFlow takes only before its first op, so this process then keeps
+    them)."""
     import random
 
     import numpy as np
 
+    from keras_attention import process_state
     from keras_attention import training
     from keras_attention.data.pipeline import make_dataset
     from keras_attention_cli.main import build_parser
@@ -161,24 +165,27 @@ def speed_probe(line, extra, steps=20):
         )
         for _ in range(args.batch_size)
     ]
-    translator = training.build_translator(pairs, config_from_flags(ModelConfig, args))
-    training.compile_for_training(translator.model)
-    batch = next(
-        iter(
-            make_dataset(
-                pairs,
-                translator.source_vectorizer,
-                translator.target_vectorizer,
-                batch_size=args.batch_size,
-                shuffle=False,
+    process_state.use_threads(args.threads)
+    process_state.check_threads(args.threads)
+    with process_state.seeded(0, args.precision):
+        translator = training.build_translator(pairs, config_from_flags(ModelConfig, args))
+        training.compile_for_training(translator.model)
+        batch = next(
+            iter(
+                make_dataset(
+                    pairs,
+                    translator.source_vectorizer,
+                    translator.target_vectorizer,
+                    batch_size=args.batch_size,
+                    shuffle=False,
+                )
             )
         )
-    )
-    timings = []
-    for _ in range(steps + 5):  # the first 5 trace and warm up
-        start = time.perf_counter()
-        translator.model.train_on_batch(*batch)
-        timings.append(time.perf_counter() - start)
+        timings = []
+        for _ in range(steps + 5):  # the first 5 trace and warm up
+            start = time.perf_counter()
+            translator.model.train_on_batch(*batch)
+            timings.append(time.perf_counter() - start)
     return 1000 * float(np.median(timings[5:])), args.batch_size
 
 
