@@ -31,6 +31,8 @@ from pathlib import Path
 
 import keras
 
+from keras_attention_cli.files import atomic_folder
+
 # A child's last printed lines, quoted when it fails.
 _LAST_LINES = 20
 
@@ -50,10 +52,8 @@ def train_members(runner, vocabularies, members, kept, run):
         RuntimeError: a child failed; the others are stopped, and the
             message quotes its last lines.
     """
-    from keras_attention.runner import _save_whole
-
     vocabularies_folder = Path(run.backup) / "vocabularies"
-    _save_whole(vocabularies, vocabularies_folder)
+    atomic_folder(vocabularies_folder, vocabularies.save)
     jobs = run.options.jobs
     runner.report(
         f"training {len(members)} ensemble member(s) {jobs} at a time, each in a process of its "

@@ -11,7 +11,6 @@ SavedModel export. TensorFlow-only, like `training`.
 import dataclasses
 import functools
 import json
-import os
 import random
 import shutil
 import time
@@ -31,6 +30,7 @@ from keras_attention.process_state import intra_op_threads
 from keras_attention.process_state import seeded
 from keras_attention.translator import Translator
 from keras_attention_cli import layout
+from keras_attention_cli.files import atomic_folder
 from keras_attention_cli.files import atomic_write
 from keras_attention_cli.options import check_training_run
 from keras_attention_cli.options import config_dict
@@ -285,7 +285,7 @@ class Runner:
             translator, kept, run, member=member, backup=backup, log=log,
             append_log=append_log or interrupted,
         )  # fmt: skip
-        _save_whole(translator, finished_member_folder(run.backup, member))
+        atomic_folder(finished_member_folder(run.backup, member), translator.save)
 
     def _build_translator(self, own, model, gather, train):
         """`training.build_translator` of this worker's pairs `own`, its
@@ -663,15 +663,6 @@ def _threads_said():
     its report line (nothing where the backend does not say)."""
     threads = intra_op_threads()
     return "" if threads is None else f", {threads} thread{'s' if threads > 1 else ''}"
-
-
-def _save_whole(translator, folder):
-    """Saves `translator` into `folder` so that the folder appears whole or
-    not at all (saved beside it, then renamed)."""
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    translator.save(partial)
-    os.replace(partial, folder)
 
 
 def _pairs_of(pairs_or_files, stream=False):

@@ -2,6 +2,7 @@
 none is ever half-written (any backend)."""
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,25 @@ def atomic_write(path, write):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def atomic_folder(folder, write):
+    """Calls `write(partial_folder)`, then renames the result to `folder`,
+    so that `folder` appears whole or not at all (a process killed while
+    writing leaves no `folder`, or the one there was). The partial folder
+    sits beside it, named `folder` + `.partial`; one a killed writer left
+    is removed first. A `folder` already there is replaced: renamed aside,
+    then removed once the new one is in place (killed between the two, a
+    `folder` + `.old` is left, and removed by the next call)."""
+    folder = Path(folder)
+    partial, old = (folder.with_name(folder.name + suffix) for suffix in (".partial", ".old"))
+    for leftover in (partial, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    write(partial)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(partial, folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_utf8(path, error_type):

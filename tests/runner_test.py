@@ -245,24 +245,50 @@ def test_members_trained_two_at_a_time_are_the_members_trained_one_after_the_oth
     assert not (tmp_path / "at_once" / layout.BACKUP_FOLDER).exists()
 
 
-def test_a_member_whose_process_fails_stops_the_run_and_is_quoted(tmp_path, monkeypatch):
+def _train_two_at_a_time(folder, report=lambda line: None):
+    Runner(folder, report=report).train(
+        date_pairs(50, seed=1), epochs=1, ensemble=2, jobs=2, threads=intra_op_threads(),
+        units=8, embedding_dim=4, export=False,
+    )  # fmt: skip
+
+
+def _fail_members(monkeypatch):
+    """Makes every member's process print a line, say why it fails on
+    stderr and exit with 1."""
     import sys
 
     from keras_attention import member_jobs
 
-    # A child that prints a line, says why it fails on stderr and exits with 3.
     failing = "import sys; print('the last words'); sys.exit('a traceback, say')"
     monkeypatch.setattr(member_jobs, "child_command", lambda spec: [sys.executable, "-c", failing])
+
+
+def test_a_member_whose_process_fails_stops_the_run_and_is_quoted(tmp_path, monkeypatch):
+    _fail_members(monkeypatch)
     with pytest.raises(RuntimeError) as raised:
-        Runner(tmp_path / "model", report=lambda line: None).train(
-            date_pairs(50, seed=1), epochs=1, ensemble=2, jobs=2, threads=intra_op_threads(),
-            units=8, embedding_dim=4, export=False,
-        )  # fmt: skip
+        _train_two_at_a_time(tmp_path / "model")
     message = str(raised.value)
     assert message.startswith("ensemble member ")
     assert "process failed (exit status 1); the same command resumes the run" in message
     assert message.endswith("Its last lines:\nthe last words\na traceback, say")
     assert not (tmp_path / "model" / layout.MODEL_FILE).exists()
+
+
+@pytest.mark.slow
+def test_a_run_whose_members_failed_resumes_with_the_same_command(tmp_path, monkeypatch):
+    # The failed run leaves its backup (the vocabularies the members share).
+    _fail_members(monkeypatch)
+    with pytest.raises(RuntimeError):
+        _train_two_at_a_time(tmp_path / "model")
+    assert (tmp_path / "model" / layout.BACKUP_FOLDER / "vocabularies").is_dir()
+    monkeypatch.undo()
+    lines = []
+    _train_two_at_a_time(tmp_path / "model", report=lines.append)
+    assert (tmp_path / "model" / layout.MODEL_FILE).is_file()
+    assert any(line.startswith("the ensemble of 2") for line in lines) or any(
+        line.startswith("model and vocabularies written to") for line in lines
+    )
+    assert not (tmp_path / "model" / layout.BACKUP_FOLDER).exists()
 
 
 @pytest.mark.slow
