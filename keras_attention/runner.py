@@ -617,7 +617,8 @@ def run_demo(
         translator = training.build_translator(train)
         report(
             f"training an attention seq2seq ({translator.model.cell}, "
-            f"{translator.model.count_params():,} parameters) for {epochs} epochs"
+            f"{translator.model.count_params():,} parameters{_threads_said()}) for {epochs} "
+            "epochs"
         )
         callbacks = [training.DecodedEvaluation(translator, test, label="test", print_fn=report)]
         training.fit(

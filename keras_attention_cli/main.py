@@ -306,15 +306,7 @@ def build_parser():
         help="also write the SavedModel into --out/saved_model (default; needs the TensorFlow "
         "backend)",
     )
-    train.add_argument(
-        "--threads",
-        type=_positive_int,
-        metavar="N",
-        help="train with N intra-op threads on the CPU: the same seed and N give the same model "
-        "on one core or many of the same kind of CPU (default: one per core, fastest, but then "
-        "the weights differ in their last bits from one machine to another, and so does the "
-        "model trained)",
-    )
+    _add_threads(train)
     train.add_argument(
         "--precision",
         choices=PRECISIONS,
@@ -517,7 +509,20 @@ def build_parser():
         help="test pairs (default 5000, the book's)",
     )
     demo.add_argument("--seed", type=int, default=0)
+    _add_threads(demo)
     return parser
+
+
+def _add_threads(command):
+    command.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="train with N intra-op threads on the CPU: the same seed and N give the same model "
+        "on one core or many of the same kind of CPU (default: one per core, fastest, but then "
+        "the weights differ in their last bits from one machine to another, and so does the "
+        "model trained)",
+    )
 
 
 def _read_pairs(patterns):
@@ -780,8 +785,13 @@ def command_export_litert(args):
 def command_demo(args):
     """`keras-attention demo`: the date task end to end (train, evaluate,
     export, translate, plot)."""
+    from keras_attention.process_state import check_threads
+    from keras_attention.process_state import use_threads
     from keras_attention.runner import run_demo
 
+    use_threads(args.threads)  # before TensorFlow runs an op
+    with _options_named_as_flags():
+        check_threads(args.threads)
     run_demo(
         args.out,
         epochs=args.epochs,

@@ -426,9 +426,11 @@ def test_killed_training_resumes_when_the_same_command_runs_again(tmp_path, caps
 def test_demo_runs_end_to_end_on_a_small_date_task(tmp_path):
     out = tmp_path / "demo"
     result = run_cli(
-        "demo", "--out", str(out), "--epochs", "1", "--train-size", "1000", "--test-size", "100"
-    )
+        "demo", "--out", str(out), "--epochs", "1", "--train-size", "1000", "--test-size", "100",
+        "--threads", "1",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "parameters, 1 thread) for 1 epochs" in result.stdout
     assert (
         "epoch 1: loss" in result.stdout and "test (greedy decoding, 100 sources)" in result.stdout
     )
