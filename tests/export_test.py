@@ -117,20 +117,10 @@ def subword_translator():
 
 @pytest.fixture(scope="module")
 def input_feeding_translator():
-    from keras_attention import training
+    from tests.trained import train_input_feeding_translator
 
     keras.utils.set_random_seed(0)  # module fixtures run before each test's own seeding
-    pairs = date_pairs(300, seed=5)
-    translator = training.build_translator(
-        pairs,
-        units=16,
-        embedding_dim=8,
-        attentional_units=12,
-        attentional_norm=True,  # the normalised attentional layer exports too
-        input_feeding=True,
-    )
-    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
-    return translator
+    return train_input_feeding_translator(date_pairs(300, seed=5))
 
 
 SUBWORD_TEXTS = ["uno gato rojo.", "나는 학생이다 😀", "Straße 🦀", "", "dos " * 300]

@@ -249,18 +249,9 @@ def test_an_ensemble_exports_and_runs_like_its_translator(translator, tmp_path):
 
 
 def test_an_input_feeding_model_exports_and_runs_like_its_translator(tmp_path):
-    from keras_attention import training
+    from tests.trained import train_input_feeding_translator
 
-    pairs = date_splits(200, 0, seed=5)[0]
-    translator = training.build_translator(
-        pairs,
-        units=16,
-        embedding_dim=8,
-        attentional_units=12,
-        attentional_norm=True,  # the normalised attentional layer exports too
-        input_feeding=True,
-    )
-    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    translator = train_input_feeding_translator(date_splits(200, 0, seed=5)[0])
     assert_file_translates_like(translator, tmp_path / "feeding.tflite")
 
 

@@ -27,6 +27,18 @@ def train_date_translator():
     return translator
 
 
+def train_input_feeding_translator(pairs):
+    """A small Translator with input feeding and the normalised attentional
+    layer (what the exports must carry besides the plain model), trained
+    one epoch on `pairs`."""
+    translator = training.build_translator(
+        pairs, units=16, embedding_dim=8, attentional_units=12, attentional_norm=True,
+        input_feeding=True,
+    )  # fmt: skip
+    training.fit(translator, pairs, epochs=1, batch_size=32, verbose=0)
+    return translator
+
+
 def shared_date_translator(folder):
     """`train_date_translator()`, saved in `folder` by the first process of
     the run that gets here (the others wait on a lock), loaded by the rest."""
