@@ -27,8 +27,9 @@ class TanhLayerNormalization(keras.layers.LayerNormalization):
     Example:
 
     >>> import numpy as np
-    >>> x = np.array([[1.0, 2.0, 3.0]], "float32")
-    >>> np.round(np.asarray(TanhLayerNormalization()(x)), 4)  # tanh((x - 2) / sqrt(2/3 + 1e-3))
+    >>> x = np.array([[1.0, 2.0, 3.0]], "float32")  # mean 2, variance 2/3
+    >>> out = TanhLayerNormalization()(x)  # tanh((x - 2) / sqrt(2/3 + 0.001))
+    >>> np.round(keras.ops.convert_to_numpy(out), 4)
     array([[-0.8408,  0.    ,  0.8408]], dtype=float32)
     """
 
