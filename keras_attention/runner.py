@@ -524,7 +524,7 @@ class Runner:
                         "members decode together, so they must be trained on the same "
                         "vocabularies (the same training pairs and token options)"
                     )
-        count = sum(len(getattr(one.model, "members", [None])) for one in translators)
+        count = len(_member_models(translators))
         if count < 2:
             raise ValueError(
                 f"an ensemble needs two models or more; the folders {[str(f) for f in folders]} "
@@ -639,15 +639,18 @@ def run_demo(
     return runner
 
 
+def _member_models(translators):
+    """`translators`' models, an ensemble's members taken one by one."""
+    return [member for one in translators for member in getattr(one.model, "members", [one.model])]
+
+
 def _ensemble_of(translators):
-    """The `Translator` of one `Ensemble` of `translators`' models (an
-    ensemble's members taken one by one), on the first one's vocabularies
-    and output length; they must all share its vocabularies."""
+    """The `Translator` of one `Ensemble` of `translators`' models
+    (`_member_models`), on the first one's vocabularies and output length;
+    they must all share its vocabularies."""
     first = translators[0]
     return Translator(
-        Ensemble(
-            [member for one in translators for member in getattr(one.model, "members", [one.model])]
-        ),
+        Ensemble(_member_models(translators)),
         first.source_vectorizer,
         first.target_vectorizer,
         max_output_length=first.max_output_length,

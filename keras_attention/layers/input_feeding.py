@@ -59,6 +59,13 @@ def attentional_layers(units, normalized=False, dtype=None):
     return dense, norm
 
 
+def attentional_vector(dense, norm, merged):
+    """The attentional vector of `merged` (`[context; state]`) by the
+    `(dense, norm)` of `attentional_layers`."""
+    vector = dense(merged)
+    return vector if norm is None else norm(vector)
+
+
 @keras.saving.register_keras_serializable(package="keras_attention")
 class InputFeedingDecoder(keras.layers.Layer):
     """A recurrent decoder with attention and input feeding (Luong et al.
@@ -195,9 +202,11 @@ class InputFeedingDecoder(keras.layers.Layer):
             context, weights = self.attention(
                 hidden, encoder_states, encoder_states_mask=encoder_states_mask
             )
-            attentional = self.attentional(ops.concatenate([context, hidden], axis=-1))
-            if self.attentional_normalization is not None:
-                attentional = self.attentional_normalization(attentional)
+            attentional = attentional_vector(
+                self.attentional,
+                self.attentional_normalization,
+                ops.concatenate([context, hidden], axis=-1),
+            )
             # One output per step: the vector, then the weights.
             return ops.concatenate([attentional, weights], axis=-1), [*cell_states, attentional]
 

@@ -8,6 +8,7 @@ from keras import ops
 from keras_attention.layers import InputFeedingDecoder
 from keras_attention.layers import TimeAttention
 from keras_attention.layers.input_feeding import attentional_layers
+from keras_attention.layers.input_feeding import attentional_vector
 from keras_attention.layers.recurrent import FUSED
 from keras_attention.layers.recurrent import STATES_PER_CELL
 from keras_attention_cli.options import check_network
@@ -374,9 +375,8 @@ def _decode(parts, decoder_ids, encoded):
         )
     else:
         features = decoder_states
-    for layer in (parts.attentional, parts.attentional_normalization):
-        if layer is not None:
-            features = layer(features)
+    if parts.attentional is not None:
+        features = attentional_vector(parts.attentional, parts.attentional_normalization, features)
     return parts.logits(_dropout(parts, features)), states, attention_weights
 
 
