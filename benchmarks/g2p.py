@@ -191,7 +191,6 @@ def speed_probe(line, extra, steps=20):
 
 def recipe(work, data, words, references, extra):
     import numpy as np
-    import tensorflow as tf
 
     from keras_attention import training
     from keras_attention.translator import Translator
@@ -203,15 +202,14 @@ def recipe(work, data, words, references, extra):
     test, _ = read_pairs(data / "test.tsv")
 
     def decode_test(translator):
-        decoded = {}
-        for beam in (1, 5):
-            result = training.evaluate(translator, test, beam_width=beam)
-            decoded[beam] = {
+        return {
+            beam: {
                 "wer": result["wer"],
                 "per": result["token_error_rate"],
-                "words_per_second": len(result["sources"]) / result["seconds"],
+                "words_per_second": result["per_second"],
             }
-        return decoded
+            for beam, result in recipes.decode_at_beams(translator, test).items()
+        }
 
     decoded = decode_test(translator)
     # Each member of an ensemble alone, on the same words: is one model enough?
@@ -224,15 +222,7 @@ def recipe(work, data, words, references, extra):
         )
         for member in getattr(translator.model, "members", [])
     ]  # fmt: skip
-    serving = tf.saved_model.load(str(model / "saved_model")).signatures["serving_default"]
-    batches = [tf.constant(words[start : start + 256]) for start in range(0, len(words), 256)]
-    serving(text=batches[0])  # the first call traces
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        for batch in batches:
-            serving(text=batch)
-        timings.append(time.perf_counter() - start)
+    serving_speed = recipes.serving_per_second(model / "saved_model", words, 256, rounds=3)
     # An ensemble's log has a `member` column: its members' epochs, in member order.
     member_of = [int(float(row.get("member") or 1)) for row in epochs]
     jobs = json.loads((model / "config.json").read_text(encoding="utf-8"))["training"].get(
@@ -253,7 +243,7 @@ def recipe(work, data, words, references, extra):
         "beam5": decoded[5],
         "members_alone": [{"greedy": one[1], "beam5": one[5]} for one in alone],
         "dev_wer_greedy": training.evaluate(translator, dev)["wer"],
-        "saved_model_words_per_second": len(words) / float(np.median(timings)),
+        "saved_model_words_per_second": serving_speed,
         "curve": [
             {
                 "member": member,

@@ -83,3 +83,39 @@ def train_recipe(section, work, data, extra=()):
     )
     with open(model / "training_log.csv", encoding="utf-8") as log:
         return line, seconds, list(csv.DictReader(log))
+
+
+def decode_at_beams(translator, pairs, beams=(1, 5)):
+    """`training.evaluate` of `translator` on `(source, reference)` pairs at
+    each beam width: `{beam: result}`, each result with `per_second`, the
+    sources decoded a second."""
+    from keras_attention import training
+
+    results = {}
+    for beam in beams:
+        result = training.evaluate(translator, pairs, beam_width=beam)
+        results[beam] = {**result, "per_second": len(result["sources"]) / result["seconds"]}
+    return results
+
+
+def serving_per_second(saved_model, sources, batch_size, rounds=1):
+    """Sources a second through a SavedModel's `serving_default` signature
+    (strings in), in batches of `batch_size`: the median of `rounds` passes
+    over `sources`, after one untimed call that traces."""
+    import statistics
+
+    import tensorflow as tf
+
+    serving = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
+    batches = [
+        tf.constant(sources[start : start + batch_size])
+        for start in range(0, len(sources), batch_size)
+    ]
+    serving(text=batches[0])
+    passes = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for batch in batches:
+            serving(text=batch)
+        passes.append(time.perf_counter() - start)
+    return len(sources) / statistics.median(passes)

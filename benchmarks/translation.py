@@ -129,9 +129,7 @@ def translation_memory(train_sources, train_targets, sources):
 
 def recipe(work, data, test_sources, test_references, extra):
     import numpy as np
-    import tensorflow as tf
 
-    from keras_attention import training
     from keras_attention.translator import Translator
 
     model = work / "model"
@@ -139,25 +137,16 @@ def recipe(work, data, test_sources, test_references, extra):
     translator = Translator.load(model)
     pairs = list(zip(test_sources, test_references))
     decoded = {}
-    for beam in (1, 5):
-        result = training.evaluate(translator, pairs, beam_width=beam)
+    for beam, result in recipes.decode_at_beams(translator, pairs).items():
         decoded[beam] = {
             "bleu": result["bleu"],
             "chrf": result["chrf"],
-            "sentences_per_second": len(result["sources"]) / result["seconds"],
+            "sentences_per_second": result["per_second"],
         }
         (work / f"recipe_beam{beam}.txt").write_text(
             "".join(f"{t}\n" for t in result["translations"]), encoding="utf-8"
         )
-    serving = tf.saved_model.load(str(model / "saved_model")).signatures["serving_default"]
-    batches = [
-        tf.constant(test_sources[start : start + 64]) for start in range(0, len(test_sources), 64)
-    ]
-    serving(text=batches[0])  # the first call traces
-    start = time.perf_counter()
-    for batch in batches:
-        serving(text=batch)
-    serving_seconds = time.perf_counter() - start
+    serving_speed = recipes.serving_per_second(model / "saved_model", test_sources, 64)
     return {
         "train_line": line,
         "extra": list(extra),
@@ -166,7 +155,7 @@ def recipe(work, data, test_sources, test_references, extra):
         "seconds_per_epoch": float(np.median([float(row["epoch_seconds"]) for row in epochs])),
         "greedy": decoded[1],
         "beam5": decoded[5],
-        "saved_model_sentences_per_second": len(test_sources) / serving_seconds,
+        "saved_model_sentences_per_second": serving_speed,
         "curve": [
             {
                 "epoch": int(float(row["epoch"])) + 1,
