@@ -16,6 +16,15 @@ Each is a workaround for something public Keras cannot do yet:
 - `recurrent_loop`: the backend's `rnn`, the masked loop that Keras'
   recurrent layers run, for `layers.FusedGRU`/`FusedLSTM`'s own step
   (`keras.ops.scan` has no masks, and on TensorFlow it stacks every carry).
+- `no_object_sharing`: the maps of `keras.src.saving.serialization_lib`'s
+  `ObjectSharingScope`, which `keras.saving.load_model` opens. Inside it,
+  `keras.layers.Bidirectional`'s constructor records the layer it copies
+  by `id()`; once that layer is freed, another Bidirectional built in the
+  same load can get its id and be handed the first one's backward layer as
+  its forward layer (it then refuses: both go backwards). `Seq2Seq` builds
+  its layers without the scope, so a model with several Bidirectional
+  encoders (two encoder layers, or an ensemble) loads every time, not only
+  when CPython happens not to reuse an id.
 
 (keras-team/keras#20095, Keras variables that TensorFlow's SavedModel does
 not track, is worked around with the public `Variable.value` in `export`.)
@@ -26,6 +35,8 @@ that the two agree), so pip does not install a Keras they were not tested
 with; on any other (installed by hand), each fails at its first use with a
 message that says so, rather than misbehaving silently.
 """
+
+import contextlib
 
 import keras
 
@@ -138,3 +149,25 @@ def recurrent_loop(layer, step, sequences, initial_states, mask):
         zero_output_for_mask=layer.zero_output_for_mask,
         return_all_outputs=layer.return_sequences,
     )
+
+
+# The global attributes of `serialization_lib.ObjectSharingScope`.
+_OBJECT_SHARING_MAPS = ("shared_objects/id_to_obj_map", "shared_objects/id_to_config_map")
+
+
+@contextlib.contextmanager
+def no_object_sharing():
+    """Runs its block outside any `ObjectSharingScope` that is open (Keras
+    opens one while loading a model), putting the scope back after: for a
+    `from_config` that builds its own layers, none of them shared."""
+    check_keras_version("loading without object sharing (keras.src.saving.serialization_lib)")
+    from keras.src.backend.common import global_state
+
+    opened = [global_state.get_global_attribute(name) for name in _OBJECT_SHARING_MAPS]
+    for name in _OBJECT_SHARING_MAPS:
+        global_state.set_global_attribute(name, None)
+    try:
+        yield
+    finally:
+        for name, value in zip(_OBJECT_SHARING_MAPS, opened):
+            global_state.set_global_attribute(name, value)

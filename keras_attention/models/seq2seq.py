@@ -5,6 +5,7 @@ import types
 import keras
 from keras import ops
 
+from keras_attention.keras_internals import no_object_sharing
 from keras_attention.layers import InputFeedingDecoder
 from keras_attention.layers import TimeAttention
 from keras_attention.layers.input_feeding import attentional_layers
@@ -314,7 +315,10 @@ class Seq2Seq(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Every layer is built here, none shared: outside Keras' object
+        # sharing, which can mix up Bidirectional layers (keras_internals).
+        with no_object_sharing():
+            return cls(**config)
 
 
 def _encode(parts, source_ids):

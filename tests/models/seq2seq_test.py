@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import keras
@@ -356,3 +357,31 @@ def test_a_bad_attentional_units_is_refused(value):
         "`attentional_units` must be an int >= 0 (0: no attentional layer). Received: "
         f"attentional_units={value!r}" in str(error.value)
     )
+
+
+@pytest.mark.parametrize("workaround", [True, False])
+def test_stacked_bidirectional_encoders_load_whatever_ids_python_reuses(
+    workaround, monkeypatch, tmp_path
+):
+    # While `load_model` runs, Keras shares objects it serialized by `id()`;
+    # Bidirectional serializes the layer it copies, which is then freed, so
+    # a later Bidirectional's layer can get the same id and be handed the
+    # first one's backward layer (it happened in CI, now and then). Every
+    # object given one id makes that certain: the model must still load.
+    from keras.src.saving import serialization_lib
+
+    from keras_attention.models import seq2seq
+
+    model = Seq2Seq(
+        20, 15, units=16, embedding_dim=8, cell="gru", bidirectional=True, encoder_layers=2
+    )
+    logits = model.predict([SOURCE, DECODER], verbose=0)
+    model.save(tmp_path / "model.keras")
+    monkeypatch.setattr(serialization_lib, "id", lambda obj: 1, raising=False)
+    if not workaround:  # the same load without it fails: the test can fail
+        monkeypatch.setattr(seq2seq, "no_object_sharing", contextlib.nullcontext)
+        with pytest.raises(ValueError, match="different `go_backwards`"):
+            keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+        return
+    restored = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    np.testing.assert_array_equal(restored.predict([SOURCE, DECODER], verbose=0), logits)
