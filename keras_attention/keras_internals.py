@@ -22,9 +22,9 @@ Each is a workaround for something public Keras cannot do yet:
   by `id()`; once that layer is freed, another Bidirectional built in the
   same load can get its id and be handed the first one's backward layer as
   its forward layer (it then refuses: both go backwards). `Seq2Seq` builds
-  its layers without the scope, so a model with several Bidirectional
-  encoders (two encoder layers, or an ensemble) loads every time, not only
-  when CPython happens not to reuse an id.
+  its Bidirectional encoders outside the scope, so a model with several
+  (two encoder layers, or an ensemble) loads every time, not only when
+  CPython happens not to reuse an id.
 
 (keras-team/keras#20095, Keras variables that TensorFlow's SavedModel does
 not track, is worked around with the public `Variable.value` in `export`.)
@@ -158,8 +158,8 @@ _OBJECT_SHARING_MAPS = ("shared_objects/id_to_obj_map", "shared_objects/id_to_co
 @contextlib.contextmanager
 def no_object_sharing():
     """Runs its block outside any `ObjectSharingScope` that is open (Keras
-    opens one while loading a model), putting the scope back after: for a
-    `from_config` that builds its own layers, none of them shared."""
+    opens one while loading a model), putting the scope back after: for
+    layers built anew, none of them shared."""
     check_keras_version("loading without object sharing (keras.src.saving.serialization_lib)")
     from keras.src.backend.common import global_state
 

@@ -175,11 +175,16 @@ class Seq2Seq(keras.Model):
 
         def encoder_layer(name):
             if bidirectional:
-                return keras.layers.Bidirectional(
-                    rnn(units // 2, return_sequences=True, return_state=True, dtype=policy),
-                    name=name,
-                    dtype=policy,
-                )
+                # Bidirectional copies its layer through Keras' serialization,
+                # whose object sharing (open while a model loads) can hand it
+                # another Bidirectional's layer: built outside it
+                # (keras_internals).
+                with no_object_sharing():
+                    return keras.layers.Bidirectional(
+                        rnn(units // 2, return_sequences=True, return_state=True, dtype=policy),
+                        name=name,
+                        dtype=policy,
+                    )
             return rnn(units, return_sequences=True, return_state=True, name=name, dtype=policy)
 
         # The first layer keeps the name it had before layers could stack,
@@ -315,10 +320,7 @@ class Seq2Seq(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        # Every layer is built here, none shared: outside Keras' object
-        # sharing, which can mix up Bidirectional layers (keras_internals).
-        with no_object_sharing():
-            return cls(**config)
+        return cls(**config)
 
 
 def _encode(parts, source_ids):
