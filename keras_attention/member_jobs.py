@@ -15,11 +15,10 @@ stderr (TensorFlow's start-up lines, a failure's traceback) into the
 run's backup folder; its printed lines come back to the runner's
 `report`, each prefixed with the member's number. An interrupted run
 (a failed child, Ctrl-C) stops the others; started again with the same
-options it loads the finished members and resumes the others from their
-epoch backups. TensorFlow-only, like the runner.
+options (`jobs` may differ) it loads the finished members and resumes the
+others from their epoch backups. TensorFlow-only, like the runner.
 """
 
-import csv
 import os
 import pickle
 import subprocess
@@ -37,16 +36,11 @@ from keras_attention_cli.files import atomic_folder
 _LAST_LINES = 20
 
 
-def member_log(backup, member):
-    """Where a child writes member `member`'s (from 0) training-log rows."""
-    return Path(backup) / f"member_{member + 1}_log.csv"
-
-
 def train_members(runner, vocabularies, members, kept, run):
     """Trains ensemble members `members` (numbers from 0) of `run` (a
     `runner.TrainingRun`), `run.options.jobs` at a time, each in a child
     process, and waits for all of them. Each saves its member into
-    `runner.finished_member_folder` and its log rows into `member_log`.
+    `runner.finished_member_folder` and its log rows into `runner.member_log`.
 
     Raises:
         RuntimeError: a child failed; the others are stopped, and the
@@ -159,24 +153,6 @@ def _oversubscribed(threads):
     return f" ({threads} threads on {cores} cores: slower than one per core)"
 
 
-def write_log(out, run):
-    """Writes the training log of `run`, trained with `jobs` > 1, into the
-    folder `out`: each member's rows (`member_log`), in member order."""
-    from keras_attention_cli import layout
-
-    rows, fields = [], None
-    for member in range(run.options.ensemble):
-        path = member_log(run.backup, member)
-        with open(path, encoding="utf-8", newline="") as file:
-            reader = csv.DictReader(file)
-            fields = fields or reader.fieldnames
-            rows.extend(reader)
-    with open(Path(out) / layout.TRAINING_LOG_FILE, "w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def _main(spec_path):
     """A child: trains the member `spec_path`'s pickle names."""
     with open(spec_path, "rb") as file:
@@ -191,10 +167,7 @@ def _main(spec_path):
     runner = Runner(spec["out"], report=print)
     with seeded(run.options.seed, dtype_policy=run.options.precision):
         vocabularies = Translator.load(spec["vocabularies"])
-        runner._train_member(
-            vocabularies, spec["member"], spec["kept"], run,
-            log=member_log(run.backup, spec["member"]), append_log=False,
-        )  # fmt: skip
+        runner._train_member(vocabularies, spec["member"], spec["kept"], run)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ strategy, resuming, the per-epoch backup, the training log, saving and the
 SavedModel export. TensorFlow-only, like `training`.
 """
 
+import csv
 import dataclasses
 import functools
 import json
@@ -64,6 +65,32 @@ def finished_member_folder(backup, member):
     """Where ensemble member `member` (from 0) is saved once trained, until
     the ensemble is written."""
     return Path(backup) / f"member_{member + 1}_finished"
+
+
+def member_log(backup, member):
+    """Where ensemble member `member` (from 0) writes its training-log rows,
+    in its own process or in the runner's, until the ensemble is written."""
+    return Path(backup) / f"member_{member + 1}_log.csv"
+
+
+def write_ensemble_log(out, backup, members):
+    """Writes the training log of an ensemble into the folder `out`: the
+    rows of members `members` (numbers from 0, in order), each from its
+    `member_log` in `backup`."""
+    rows, fields = [], None
+    for member in members:
+        with open(member_log(backup, member), encoding="utf-8", newline="") as file:
+            reader = csv.DictReader(file)
+            fields = fields or reader.fieldnames
+            rows.extend(reader)
+
+    def write(path):
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(Path(out) / layout.TRAINING_LOG_FILE, write)
 
 
 class Runner:
@@ -125,7 +152,9 @@ class Runner:
                 finished member is kept in the backup folder until then, so
                 that a run interrupted and started again with the same
                 options loads the finished members and resumes the one it
-                was training. A backup left by a run with other options is
+                was training, whatever its `jobs` (without `time_budget`,
+                `jobs` changes when the members train, not what they
+                learn). A backup left by a run with other options is
                 removed (and reported), not resumed.
             resume: bool, continue training the model already in the folder.
             export: bool, also write the SavedModel (TensorFlow backend).
@@ -241,18 +270,20 @@ class Runner:
                 )
             else:
                 pending.append(member)
-        if options.jobs > 1:
+
+        def write_log(members):
+            if run.chief:  # the process that writes the folder, and the members' logs
+                write_ensemble_log(self.out, backup, members)
+
+        if options.jobs > 1 and pending:
             from keras_attention import member_jobs
 
-            if pending:
-                member_jobs.train_members(self, vocabularies, pending, kept, run)
-            member_jobs.write_log(self.out, run)
+            member_jobs.train_members(self, vocabularies, pending, kept, run)
         else:
             for member in pending:
-                self._train_member(
-                    vocabularies, member, kept, run, log=self.out / layout.TRAINING_LOG_FILE,
-                    append_log=member > 0,
-                )  # fmt: skip
+                self._train_member(vocabularies, member, kept, run)
+                write_log(range(member + 1))  # the finished members' rows, as they finish
+        write_log(range(options.ensemble))
         translator = _ensemble_of(
             [
                 Translator.load(finished_member_folder(backup, member))
@@ -266,11 +297,12 @@ class Runner:
             )
         return translator
 
-    def _train_member(self, vocabularies, member, kept, run, log, append_log):
+    def _train_member(self, vocabularies, member, kept, run):
         """Trains ensemble member `member` (from 0): a fresh model of
         `vocabularies`' config from seed `seed + member`, on its
         vocabularies, saved whole into its finished folder in the backup;
-        its log rows go to `log`. What a `member_jobs` child runs too."""
+        its log rows go to its `member_log` there. What a `member_jobs`
+        child runs too, so that a run resumes whatever its `jobs`."""
         options = run.options
         keras.utils.set_random_seed(options.seed + member)
         translator = Translator(
@@ -282,8 +314,8 @@ class Runner:
         backup = run.backup / f"member_{member + 1}"
         interrupted = self._say_if_interrupted(backup)
         self._fit(
-            translator, kept, run, member=member, backup=backup, log=log,
-            append_log=append_log or interrupted,
+            translator, kept, run, member=member, backup=backup,
+            log=member_log(run.backup, member), append_log=interrupted,
         )  # fmt: skip
         atomic_folder(finished_member_folder(run.backup, member), translator.save)
 
@@ -389,7 +421,12 @@ class Runner:
         """Removes a backup (epoch backups, finished ensemble members) that
         an interrupted run with other options left, saying so; records this
         run's options in it otherwise."""
-        run = json.dumps({"model": config_dict(model), "training": config_dict(options)}, indent=1)
+        recorded = config_dict(options)
+        if options.time_budget is None:
+            # How many members train at once changes when they train, not
+            # what they learn (`member_jobs`); a budget is shared per round.
+            del recorded["jobs"]
+        run = json.dumps({"model": config_dict(model), "training": recorded}, indent=1)
         path = backup / RUN_FILE
         if backup.is_dir() and (not path.is_file() or path.read_text(encoding="utf-8") != run):
             self.report(

@@ -388,6 +388,85 @@ def test_an_interrupted_ensemble_resumes_at_the_member_it_was_training(tmp_path,
     )
 
 
+@pytest.mark.slow
+def test_an_interrupted_ensemble_resumes_with_other_jobs_and_keeps_every_log_row(
+    tmp_path, monkeypatch
+):
+    import sys
+
+    import keras
+
+    from keras_attention import member_jobs
+    from keras_attention import training
+
+    train, dev = date_pairs(200, seed=1), date_pairs(20, seed=2)
+    options = dict(
+        dev=dev, epochs=2, ensemble=2, seed=5, units=8, embedding_dim=4, batch_size=64,
+        export=False, threads=intra_op_threads(),
+    )  # fmt: skip
+    Runner(tmp_path / "reference", report=lambda line: None).train(train, **options)
+    reference = keras.saving.load_model(tmp_path / "reference" / layout.MODEL_FILE)
+
+    def resumed(out, lines):
+        assert any(
+            "ensemble member 1 of 2 (seed 5): trained already, loaded" in line for line in lines
+        )
+        assert not any("from a run with other options" in line for line in lines)
+        assert _log_rows(out) == _log_rows(tmp_path / "reference")
+        assert not (out / layout.BACKUP_FOLDER).exists()
+        model = keras.saving.load_model(out / layout.MODEL_FILE)
+        for got, want in zip(model.get_weights(), reference.get_weights(), strict=True):
+            np.testing.assert_allclose(got, want, atol=1e-5)
+
+    # Two at a time, member 2's process failing once member 1 is finished;
+    # then one after the other.
+    out = tmp_path / "jobs_2_then_1"
+    finished = out / layout.BACKUP_FOLDER / "member_1_finished" / layout.MANIFEST_FILE
+    wait_and_fail = (
+        f"import pathlib, sys, time\nwhile not pathlib.Path({str(finished)!r}).is_file(): "
+        "time.sleep(0.2)\nsys.exit('member 2 fails')"
+    )
+    real_command = member_jobs.child_command
+    monkeypatch.setattr(
+        member_jobs,
+        "child_command",
+        lambda spec: (
+            [sys.executable, "-c", wait_and_fail]
+            if spec.name.startswith("member_2")
+            else real_command(spec)
+        ),
+    )
+    with pytest.raises(RuntimeError, match="ensemble member 2's process failed"):
+        Runner(out, report=lambda line: None).train(train, jobs=2, **options)
+    monkeypatch.setattr(member_jobs, "child_command", real_command)
+    lines = []
+    Runner(out, report=lines.append).train(train, **options)
+    resumed(out, lines)
+
+    # One after the other, interrupted in member 2's second epoch; then two at a time.
+    out = tmp_path / "jobs_1_then_2"
+    began = training.DecodedEvaluation.on_epoch_begin
+    calls = []
+
+    def interrupt_in_member_2_epoch_2(self, epoch, logs=None):
+        calls.append(epoch)
+        if len(calls) == 4:  # member 1's two epochs, member 2's first
+            raise Interrupted
+        began(self, epoch, logs)
+
+    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", interrupt_in_member_2_epoch_2)
+    with pytest.raises(Interrupted):
+        Runner(out, report=lambda line: None).train(train, **options)
+    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", began)
+    lines = []
+    Runner(out, report=lines.append).train(train, jobs=2, **options)
+    assert any(
+        line.startswith("member 2 | resuming interrupted training from the backup")
+        for line in lines
+    )
+    resumed(out, lines)
+
+
 def test_a_backup_left_by_a_run_with_other_options_is_not_resumed(tmp_path):
     backup = tmp_path / "model" / layout.BACKUP_FOLDER
     backup.mkdir(parents=True)
