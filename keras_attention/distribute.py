@@ -104,8 +104,16 @@ def input_pipeline(strategy):
     (the chief first); `(0, 1)` outside a cluster."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return 0, 1
-    context = strategy.extended._make_input_context()  # what that function passes
-    return context.input_pipeline_id, context.num_input_pipelines
+    # The context that function passes, from the function itself (an empty
+    # dataset: nothing is read).
+    contexts = []
+
+    def capture(context):
+        contexts.append(context)
+        return tf.data.Dataset.range(0)
+
+    strategy.distribute_datasets_from_function(capture)
+    return contexts[0].input_pipeline_id, contexts[0].num_input_pipelines
 
 
 def gather_across_workers(strategy, value):
