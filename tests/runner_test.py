@@ -200,15 +200,21 @@ def _log_rows(folder):
         return [{**row, "epoch_seconds": None} for row in csv.DictReader(log)]
 
 
+def _small_ensemble(members):
+    """Training pairs and `Runner.train` options of a small ensemble of two
+    epochs a member, with the thread count that `jobs` needs."""
+    train, dev = date_pairs(200, seed=1), date_pairs(20, seed=2)
+    return train, dict(
+        dev=dev, epochs=2, ensemble=members, seed=5, units=8, embedding_dim=4, batch_size=64,
+        export=False, threads=intra_op_threads(),
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 def test_members_trained_two_at_a_time_are_the_members_trained_one_after_the_other(tmp_path):
     import keras
 
-    train, dev = date_pairs(200, seed=1), date_pairs(20, seed=2)
-    options = dict(
-        dev=dev, epochs=2, ensemble=3, seed=5, units=8, embedding_dim=4, batch_size=64,
-        export=False, threads=intra_op_threads(),
-    )  # fmt: skip
+    train, options = _small_ensemble(members=3)
     Runner(tmp_path / "in_turn", report=lambda line: None).train(train, **options)
     lines = []
     Runner(tmp_path / "at_once", report=lines.append).train(train, jobs=2, **options)
@@ -339,10 +345,29 @@ class Interrupted(Exception):
     pass
 
 
+def _interrupted_at_epoch_start(count, train, monkeypatch):
+    """Calls `train`, interrupting it as its `count`-th epoch (counted
+    over the members) begins, then lets epochs run again."""
+    from keras_attention import training
+
+    began = training.DecodedEvaluation.on_epoch_begin
+    calls = []
+
+    def interrupting(self, epoch, logs=None):
+        calls.append(epoch)
+        if len(calls) == count:
+            raise Interrupted
+        began(self, epoch, logs)
+
+    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", interrupting)
+    with pytest.raises(Interrupted):
+        train()
+    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", began)
+
+
 def test_an_interrupted_ensemble_resumes_at_the_member_it_was_training(tmp_path, monkeypatch):
     import csv
 
-    from keras_attention import training
     from tests.layer_checks import assert_same_weights
 
     train, dev = date_pairs(300, seed=1), date_pairs(30, seed=2)
@@ -350,20 +375,11 @@ def test_an_interrupted_ensemble_resumes_at_the_member_it_was_training(tmp_path,
     options.update(batch_size=64)
     Runner(tmp_path / "reference", report=lambda line: None).train(train, **options)
 
-    began = training.DecodedEvaluation.on_epoch_begin
-    calls = []
-
-    def interrupt_in_member_2_epoch_2(self, epoch, logs=None):
-        calls.append(epoch)
-        if len(calls) == 5:  # member 1's three epochs, member 2's first
-            raise Interrupted
-        began(self, epoch, logs)
-
-    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", interrupt_in_member_2_epoch_2)
     out = tmp_path / "model"
-    with pytest.raises(Interrupted):
-        Runner(out, report=lambda line: None).train(train, **options)
-    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", began)
+    # In member 2's second epoch: after member 1's three epochs and member 2's first.
+    _interrupted_at_epoch_start(
+        5, lambda: Runner(out, report=lambda line: None).train(train, **options), monkeypatch
+    )
     assert (out / layout.BACKUP_FOLDER / "member_1_finished" / layout.MANIFEST_FILE).is_file()
     assert not (out / layout.MODEL_FILE).exists()
 
@@ -397,13 +413,8 @@ def test_an_interrupted_ensemble_resumes_with_other_jobs_and_keeps_every_log_row
     import keras
 
     from keras_attention import member_jobs
-    from keras_attention import training
 
-    train, dev = date_pairs(200, seed=1), date_pairs(20, seed=2)
-    options = dict(
-        dev=dev, epochs=2, ensemble=2, seed=5, units=8, embedding_dim=4, batch_size=64,
-        export=False, threads=intra_op_threads(),
-    )  # fmt: skip
+    train, options = _small_ensemble(members=2)
     Runner(tmp_path / "reference", report=lambda line: None).train(train, **options)
     reference = keras.saving.load_model(tmp_path / "reference" / layout.MODEL_FILE)
 
@@ -445,19 +456,9 @@ def test_an_interrupted_ensemble_resumes_with_other_jobs_and_keeps_every_log_row
 
     # One after the other, interrupted in member 2's second epoch; then two at a time.
     out = tmp_path / "jobs_1_then_2"
-    began = training.DecodedEvaluation.on_epoch_begin
-    calls = []
-
-    def interrupt_in_member_2_epoch_2(self, epoch, logs=None):
-        calls.append(epoch)
-        if len(calls) == 4:  # member 1's two epochs, member 2's first
-            raise Interrupted
-        began(self, epoch, logs)
-
-    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", interrupt_in_member_2_epoch_2)
-    with pytest.raises(Interrupted):
-        Runner(out, report=lambda line: None).train(train, **options)
-    monkeypatch.setattr(training.DecodedEvaluation, "on_epoch_begin", began)
+    _interrupted_at_epoch_start(
+        4, lambda: Runner(out, report=lambda line: None).train(train, **options), monkeypatch
+    )
     lines = []
     Runner(out, report=lines.append).train(train, jobs=2, **options)
     assert any(
